@@ -1,0 +1,57 @@
+"""Where things live and what produced them: repository paths, versions and source hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+"""bookkit is installed in editable mode from the repository, so the repository is the package's parent."""
+
+
+def generated_dir() -> Path:
+    """Executed notebooks, metrics and run records: ``book/_generated`` (``BOOKKIT_GENERATED`` overrides)."""
+    return Path(os.environ.get("BOOKKIT_GENERATED", REPO_ROOT / "book" / "_generated"))
+
+
+def hash_files(paths: list[Path], root: Path) -> str:
+    """SHA-256 over the relative names and bytes of ``paths`` (sorted), so renames count as changes."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def bookkit_source_files(package_dir: Path = PACKAGE_DIR) -> list[Path]:
+    return [p for p in package_dir.rglob("*.py") if "__pycache__" not in p.parts]
+
+
+@lru_cache(maxsize=None)
+def bookkit_source_hash(package_dir: Path = PACKAGE_DIR) -> str:
+    """Hash of every ``.py`` file of bookkit: any edit makes executed notebooks and cached models stale."""
+    return hash_files(bookkit_source_files(package_dir), package_dir)
+
+
+def bookkit_version() -> str:
+    from bookkit import __version__
+    return __version__
+
+
+def versions() -> dict[str, str]:
+    return {"torch": torch.__version__, "bookkit": bookkit_version(), "python": platform.python_version()}
+
+
+def describe_device(device: torch.device) -> str:
+    """``cpu (x86_64, 1 thread)`` or ``cuda:0 (NVIDIA H100 80GB HBM3)``: the hardware, in words."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({platform.machine()}, {torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"

@@ -1,0 +1,139 @@
+"""Scale presets: one frozen dataclass of settings per notebook, in three sizes.
+
+- ``smoke``: seconds; the nbval reference notebooks and unit tests use it; it proves the code runs.
+- ``ci``: the default; one CPU thread, well under two minutes per notebook, claims asserted with ci thresholds.
+- ``full``: the paper's sizes (or the closest feasible) for one GPU; also finishes on CPU, slowly.
+
+A chapter declares, in ``bookkit/<chapter>/presets.py``::
+
+    @dataclass(frozen=True)
+    class ExactnessConfig:
+        hidden_size: int
+        seq_len: int
+
+    EXACTNESS = Presets(smoke=ExactnessConfig(4, 5), ci=ExactnessConfig(16, 50), full=ExactnessConfig(64, 200))
+
+and the notebook resolves one with ``EXACTNESS.resolve(SCALE, OVERRIDES)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Generic, Mapping, TypeVar
+
+SCALES: tuple[str, ...] = ("smoke", "ci", "full")
+DEFAULT_SCALE = "ci"
+
+ConfigT = TypeVar("ConfigT")
+
+
+class ScaleError(ValueError):
+    """An unknown scale or an override that does not fit the preset."""
+
+
+def check_scale(scale: str) -> str:
+    """Return ``scale`` if it is one of :data:`SCALES`, else raise naming the valid ones."""
+    if scale not in SCALES:
+        raise ScaleError(f"unknown scale {scale!r}; valid scales are: {', '.join(SCALES)}")
+    return scale
+
+
+def _coerce_override(name: str, value: Any, default: Any) -> Any:
+    """Convert an override to the type of the preset's value, or raise a clear error.
+
+    Overrides often arrive as strings (``--override lr=0.01``) or lists (JSON/YAML), so ints, floats,
+    bools and tuples are converted when the conversion is lossless.
+    """
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+            return value.lower() in ("true", "1")
+        raise ScaleError(f"override {name}={value!r}: expected a bool like the preset's {default!r}")
+    if isinstance(default, int):
+        if isinstance(value, bool):
+            raise ScaleError(f"override {name}={value!r}: expected an int like the preset's {default!r}")
+        try:
+            as_float = float(value)
+        except (TypeError, ValueError):
+            raise ScaleError(f"override {name}={value!r}: expected an int like the preset's {default!r}") from None
+        if not as_float.is_integer():
+            raise ScaleError(f"override {name}={value!r}: expected an int like the preset's {default!r}")
+        return int(as_float)
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ScaleError(f"override {name}={value!r}: expected a float like the preset's {default!r}") from None
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise ScaleError(f"override {name}={value!r}: expected a sequence like the preset's {default!r}")
+        if default:
+            return tuple(_coerce_override(f"{name}[{i}]", item, default[0]) for i, item in enumerate(value))
+        return tuple(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ScaleError(f"override {name}={value!r}: expected a string like the preset's {default!r}")
+        return value
+    return value
+
+
+def parse_overrides(text: str) -> dict[str, str]:
+    """Parse ``"lr=0.01,num_steps=200"`` (commas inside brackets allowed) into a dict of strings."""
+    overrides: dict[str, str] = {}
+    depth, current, parts = 0, "", []
+    for char in text:
+        depth += char in "([" 
+        depth -= char in ")]"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        if "=" not in part:
+            raise ScaleError(f"override {part!r} is not of the form name=value")
+        key, value = part.split("=", 1)
+        overrides[key.strip()] = value.strip().strip("()[]")
+    return overrides
+
+
+@dataclasses.dataclass(frozen=True)
+class Presets(Generic[ConfigT]):
+    """The three presets of one notebook; all three must be instances of the same frozen dataclass."""
+
+    smoke: ConfigT
+    ci: ConfigT
+    full: ConfigT
+
+    def __post_init__(self) -> None:
+        kinds = {type(getattr(self, scale)) for scale in SCALES}
+        if len(kinds) != 1:
+            raise TypeError(f"presets must share one dataclass type, got {sorted(k.__name__ for k in kinds)}")
+        (kind,) = kinds
+        if not (dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen):  # type: ignore[attr-defined]
+            raise TypeError(f"presets must be frozen dataclasses, got {kind.__name__}")
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(field.name for field in dataclasses.fields(self.ci))  # type: ignore[arg-type]
+
+    def resolve(self, scale: str, overrides: Mapping[str, Any] | None = None) -> ConfigT:
+        """The preset for ``scale`` with ``overrides`` applied; unknown scales or keys raise ScaleError."""
+        preset = getattr(self, check_scale(scale))
+        overrides = dict(overrides or {})
+        unknown = sorted(set(overrides) - set(self.fields))
+        if unknown:
+            raise ScaleError(
+                f"unknown override {', '.join(map(repr, unknown))} for {type(preset).__name__}; "
+                f"valid keys are: {', '.join(self.fields)}"
+            )
+        converted = {
+            name: _coerce_override(name, value, getattr(preset, name)) for name, value in overrides.items()
+        }
+        return dataclasses.replace(preset, **converted)
