@@ -5,9 +5,9 @@ Chapters import from here; nothing a chapter needs that is not specific to its p
 
 __version__ = "0.1.0"
 
-from bookkit.claims import ClaimsFailed  # noqa: E402
-from bookkit.notebook import NotebookSession, start_notebook  # noqa: E402
-from bookkit.scales import SCALES, Presets  # noqa: E402
-from bookkit.widgets import explore  # noqa: E402
+from bookkit.claims import ClaimsFailed
+from bookkit.notebook import NotebookSession, start_notebook
+from bookkit.scales import SCALES, Presets
+from bookkit.widgets import explore
 
-__all__ = ["ClaimsFailed", "NotebookSession", "Presets", "SCALES", "explore", "start_notebook", "__version__"]
+__all__ = ["SCALES", "ClaimsFailed", "NotebookSession", "Presets", "__version__", "explore", "start_notebook"]

@@ -16,8 +16,9 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from bookkit.scales import SCALES, check_scale
 
@@ -122,6 +123,7 @@ def write_json_atomically(path: Path, payload: Mapping[str, Any]) -> None:
         with os.fdopen(handle, "w") as stream:
             json.dump(payload, stream, indent=1, sort_keys=False)
             stream.write("\n")
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Generic, Mapping
+from typing import Any, Generic
 
 import torch
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -31,14 +30,26 @@ def hash_files(paths: list[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
-def bookkit_source_files(package_dir: Path = PACKAGE_DIR) -> list[Path]:
-    return [p for p in package_dir.rglob("*.py") if "__pycache__" not in p.parts]
+def chapter_package(chapter: str) -> str:
+    """The bookkit subpackage of a chapter slug: ``learning-to-learn`` -> ``learning_to_learn``."""
+    return chapter.replace("-", "_")
 
 
-@lru_cache(maxsize=None)
-def bookkit_source_hash(package_dir: Path = PACKAGE_DIR) -> str:
-    """Hash of every ``.py`` file of bookkit: any edit makes executed notebooks and cached models stale."""
-    return hash_files(bookkit_source_files(package_dir), package_dir)
+def bookkit_source_files(chapter: str | None = None, package_dir: Path = PACKAGE_DIR) -> list[Path]:
+    """The ``.py`` files a chapter's notebooks run: bookkit's top-level modules and the chapter's
+    subpackage (every subpackage when ``chapter`` is None)."""
+    files = [p for p in package_dir.glob("*.py")]
+    subpackages = [package_dir / chapter_package(chapter)] if chapter else [
+        p for p in package_dir.iterdir() if p.is_dir() and p.name != "__pycache__"]
+    for folder in subpackages:
+        files += [p for p in folder.rglob("*.py") if "__pycache__" not in p.parts]
+    return files
+
+
+def bookkit_source_hash(chapter: str | None = None, package_dir: Path = PACKAGE_DIR) -> str:
+    """Hash of the bookkit code a chapter depends on: any edit there makes its executed notebooks and
+    cached models stale, while edits to another chapter's subpackage do not."""
+    return hash_files(bookkit_source_files(chapter, package_dir), package_dir)
 
 
 def bookkit_version() -> str:

@@ -19,7 +19,8 @@ and the notebook resolves one with ``EXACTNESS.resolve(SCALE, OVERRIDES)``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Generic, Mapping, TypeVar
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
 SCALES: tuple[str, ...] = ("smoke", "ci", "full")
 DEFAULT_SCALE = "ci"

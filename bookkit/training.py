@@ -11,8 +11,9 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import torch
 
@@ -95,7 +96,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 def artifact_path(chapter: str, name: str, scale: str, seed: int, suffix: str = ".pt") -> Path:
     """Where a trained model shared between notebooks lives; the bookkit hash in the name retrains after
     any code change, so a stale model is never reused."""
-    return generated_dir() / "artifacts" / chapter / f"{name}-{scale}-seed{seed}-{bookkit_source_hash()[:10]}{suffix}"
+    return generated_dir() / "artifacts" / chapter / f"{name}-{scale}-seed{seed}-{bookkit_source_hash(chapter)[:10]}{suffix}"
 
 
 def load_or_train(path: str | Path, train: Callable[[], dict[str, Any]]) -> dict[str, Any]:

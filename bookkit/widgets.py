@@ -8,7 +8,8 @@ so the rendered book always shows the figure a reader would see first in Jupyter
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bookkit.device import is_headless
 

@@ -1,0 +1,76 @@
+"""Execute one chapter notebook with papermill, in its own process (the runner starts one per notebook).
+
+``python -m bookkit.execution REQUEST.json`` reads the request written by :mod:`bookkit.runner`, converts
+the MyST source with jupytext, executes it with papermill in the chapter folder with the parameters
+injected, and writes a result JSON (status, error, wall time, the kernel's peak memory). The kernel
+inherits this process's environment, which the runner sets (headless, one thread, metrics path).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bookkit.claims import write_json_atomically
+
+
+def claim_failures(metrics_path: Path) -> str | None:
+    """Why the metrics show a failed notebook (no finish(), a failed required claim), or None."""
+    if not metrics_path.exists():
+        return "the notebook never called bookkit.start_notebook(), so it recorded no metrics"
+    metrics = json.loads(metrics_path.read_text())
+    failed = [c["id"] for c in metrics.get("claims", []) if c.get("passed") is False and c.get("required")]
+    if failed:
+        return f"required claim(s) failed: {', '.join(failed)}"
+    if not metrics.get("finished"):
+        return "the notebook never called nb.finish() (its last cell must)"
+    return None
+
+
+def execute(request: dict[str, Any]) -> dict[str, Any]:
+    import jupytext
+    import nbformat
+    import papermill
+
+    source = Path(request["source"])
+    executable = Path(request["input_notebook"])
+    output = Path(request["output_notebook"])
+    notebook = jupytext.read(source)
+    notebook.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    nbformat.write(notebook, executable)
+    start = time.perf_counter()
+    status, error = "ok", None
+    try:
+        papermill.execute_notebook(
+            str(executable), str(output), parameters=request["parameters"], cwd=str(source.parent),
+            kernel_name="python3", execution_timeout=request.get("cell_timeout"), progress_bar=False,
+            log_output=False, report_mode=False,
+        )
+    except Exception as exception:  # noqa: BLE001 - any failure (cell error, timeout, kernel death) is reported
+        status = "failed"
+        name = getattr(exception, "ename", type(exception).__name__)
+        value = getattr(exception, "evalue", str(exception))
+        error = f"{name}: {value}".strip()[:2000]
+    wall = time.perf_counter() - start
+    if status == "ok":
+        reason = claim_failures(Path(request["metrics"]))
+        if reason:
+            status, error = "failed", reason
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"status": status, "error": error, "wall_s": round(wall, 2), "peak_rss_mb": round(peak_kib / 1024, 1),
+            "output_exists": output.exists()}
+
+
+def main(argv: list[str]) -> int:
+    request = json.loads(Path(argv[0]).read_text())
+    result = execute(request)
+    write_json_atomically(Path(request["result"]), result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

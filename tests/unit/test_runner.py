@@ -1,0 +1,118 @@
+"""The runner on tiny fixture notebooks (tests/unit/fixtures/chapters/demo): outputs, failures, freshness."""
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bookkit.__main__ import main
+from bookkit.pages import write_pages
+from bookkit.runner import Layout, RunnerError, RunSettings, discover, freshness, run_notebooks
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A scratch repository: the fixture chapters, a requirements file and a stand-in bookkit package."""
+    shutil.copytree(FIXTURES / "chapters", tmp_path / "chapters")
+    (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
+    package = tmp_path / "pkg"
+    (package / "demo").mkdir(parents=True)
+    (package / "core.py").write_text("X = 1\n")
+    (package / "demo" / "model.py").write_text("Y = 1\n")
+    (package / "other").mkdir()
+    (package / "other" / "model.py").write_text("Z = 1\n")
+    return Layout(repo_root=tmp_path, generated=tmp_path / "book" / "_generated", package_dir=package)
+
+
+def test_discover_resolves_chapters_notebooks_and_paths(tree):
+    assert [s.name for s in discover(tree, [])] == ["demo/01-passes", "demo/02-raises", "demo/03-claim-fails"]
+    assert [s.name for s in discover(tree, ["demo/02-raises", "chapters/demo/01-passes.md"])] == [
+        "demo/02-raises", "demo/01-passes"]
+    with pytest.raises(RunnerError, match="chapters are: demo"):
+        discover(tree, ["nonexistent"])
+
+
+def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
+    sources = discover(tree, [])
+    outcomes = run_notebooks(tree, sources, RunSettings(scale="ci"), jobs=2, log=lambda _: None)
+    assert [o.status for o in outcomes] == ["ok", "failed", "failed"]
+    passed = sources[0]
+    executed = nbformat.read(tree.output(passed, "notebook"), as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "[PASS] demo.size" in printed and "threads 1" in printed and "size = 3" in printed
+    record = json.loads(tree.output(passed, "record").read_text())
+    assert record["status"] == "ok" and record["scale"] == "ci" and record["peak_rss_mb"] > 10
+    metrics = json.loads(tree.output(passed, "metrics").read_text())
+    assert metrics["finished"] and metrics["claims"][0]["measured"] == 3
+
+    raised, claim_failed = outcomes[1], outcomes[2]
+    assert "RuntimeError: this notebook fails on purpose" in raised.error
+    assert "demo.impossible" in claim_failed.error
+    for outcome in (raised, claim_failed):
+        assert outcome.kept == tree.output(outcome.source, "failed_notebook") and outcome.kept.exists()
+        assert not tree.output(outcome.source, "notebook").exists()
+    # the failing notebook still shows every claim and its summary before raising
+    shown = nbformat.read(claim_failed.kept, as_version=4)
+    text = "".join(o.get("text", "") for c in shown.cells if c.cell_type == "code" for o in c.outputs)
+    assert "[FAIL] demo.impossible" in text and "[PASS] demo.after" in text
+
+    again = run_notebooks(tree, sources[:1], RunSettings(scale="ci"), log=lambda _: None)
+    assert again[0].status == "skipped"
+    assert freshness(tree, passed) == "fresh"
+
+    # an edit to the chapter's bookkit code makes it stale; an edit to another chapter's does not
+    (tree.package_dir / "other" / "model.py").write_text("Z = 2\n")
+    assert freshness(tree, passed) == "fresh"
+    (tree.package_dir / "demo" / "model.py").write_text("Y = 2\n")
+    assert freshness(tree, passed) == "stale"
+    (tree.package_dir / "demo" / "model.py").write_text("Y = 1\n")
+    (tree.repo_root / "requirements.txt").write_text("torch==2.13.0\nnumpy\n")
+    assert freshness(tree, passed) == "stale"
+
+    # a failing rerun never replaces the good notebook
+    good = tree.output(passed, "notebook").read_bytes()
+    passed.path.write_text(passed.path.read_text().replace("nb.finish()", "raise ValueError('broken')"))
+    broken = run_notebooks(tree, [passed], RunSettings(scale="ci"), log=lambda _: None)[0]
+    assert broken.status == "failed" and "ValueError: broken" in broken.error
+    assert tree.output(passed, "notebook").read_bytes() == good
+    assert tree.output(passed, "failed_notebook").exists()
+
+    pages = write_pages(tree)
+    scorecard, status = (p.read_text() for p in pages)
+    assert "the preset size (`demo.size`)" in scorecard and "| PASS |" in scorecard
+    assert "demo.impossible" not in scorecard  # a failed run leaves no metrics in place of good ones
+    assert "failed (ValueError: broken" in status and "demo/02-raises | missing" not in status
+
+
+def test_unknown_scale_fails_before_running_anything(tree):
+    with pytest.raises(ValueError, match="valid scales are: smoke, ci, full"):
+        run_notebooks(tree, discover(tree, []), RunSettings(scale="paper"), log=lambda _: None)
+    assert not tree.generated.exists()
+
+
+def test_cli_rejects_unknown_targets_and_scales(capsys):
+    assert main(["run", "no-such-chapter"]) == 2
+    assert "unknown chapter or notebook" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", "--scale", "huge"])
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_cli_help_lists_the_notebook_parameters(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    help_text = capsys.readouterr().out
+    for name in ("SCALE", "SEED", "DEVICE", "OVERRIDES", "--jobs", "--force"):
+        assert name in help_text
+
+
+def test_committed_toc_lists_every_chapter_notebook():
+    from bookkit.pages import toc_yaml
+
+    layout = Layout()
+    committed = (layout.repo_root / "_toc.yml").read_text()
+    assert committed == toc_yaml(layout), "_toc.yml is out of date with chapters/: run `python -m bookkit toc`"
