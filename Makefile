@@ -14,7 +14,7 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup run pages html book test unit lint references notebook-tests build-check clean
+.PHONY: setup run pages html book test unit lint references notebook-tests notebooks bench clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -62,6 +62,16 @@ test: $(INSTALLED)
 	$(MAKE) --no-print-directory notebook-tests
 	$(MAKE) --no-print-directory run SCALE=ci
 	$(MAKE) --no-print-directory html
+
+## notebooks: export every chapter as a plain .ipynb (no outputs) under notebooks-ipynb/, for services that need one
+notebooks: $(INSTALLED)
+	@for f in chapters/*/[0-9][0-9]-*.md; do \
+	  out=notebooks-ipynb/$${f#chapters/}; $(VENV)/bin/jupytext --quiet --to ipynb -o "$${out%.md}.ipynb" "$$f"; done
+	@echo "exported to $(CURDIR)/notebooks-ipynb/"
+
+## bench: each chapter's hot kernels against a baseline, written to the book's benchmark page
+bench: $(INSTALLED)
+	$(PY) -m bookkit bench $(CHAPTERS) --device $(DEVICE)
 
 clean:
 	rm -rf _build book/_generated book/scorecard.md book/status.md
