@@ -82,10 +82,11 @@ def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
     assert tree.output(passed, "failed_notebook").exists()
 
     pages = write_pages(tree)
-    scorecard, status = (p.read_text() for p in pages)
+    scorecard, status, benchmarks = (p.read_text() for p in pages)
     assert "the preset size (`demo.size`)" in scorecard and "| PASS |" in scorecard
     assert "demo.impossible" not in scorecard  # a failed run leaves no metrics in place of good ones
     assert "failed (ValueError: broken" in status and "demo/02-raises | missing" not in status
+    assert "No benchmark has been run" in benchmarks
 
 
 def test_unknown_scale_fails_before_running_anything(tree):
