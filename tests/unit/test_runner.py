@@ -83,7 +83,7 @@ def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
 
     pages = write_pages(tree)
     scorecard, status, benchmarks = (p.read_text() for p in pages)
-    assert "the preset size (`demo.size`)" in scorecard and "| PASS |" in scorecard
+    assert "the preset size (`demo.size`)" in scorecard and "| PASS (stale) |" in scorecard  # source edited since
     assert "demo.impossible" not in scorecard  # a failed run leaves no metrics in place of good ones
     assert "failed (ValueError: broken" in status and "demo/02-raises | missing" not in status
     assert "No benchmark has been run" in benchmarks
