@@ -2,7 +2,9 @@
 
 The controls come from the keyword arguments (ipywidgets ``interact`` abbreviations: ``(low, high, step)``
 for a slider, a list for a dropdown); the function's own default arguments are the values used headless,
-so the rendered book always shows the figure a reader would see first in Jupyter.
+so the rendered book always shows the figure a reader would see first in Jupyter. Headless, the controls
+are still displayed (at their defaults, not wired to anything) so that the executed notebook's saved widget
+state shows the reader which knobs the live version has.
 """
 
 from __future__ import annotations
@@ -30,9 +32,13 @@ def explore(function: Callable[..., Any], **controls: Any) -> Any:
         if parameter.default is inspect.Parameter.empty:
             raise TypeError(f"explore: parameter {name!r} of {function.__name__} needs a default value, "
                             "used for the static figure")
-    if is_headless():
-        print(LIVE_NOTE)
-        return function()
     import ipywidgets
 
+    if is_headless():
+        from IPython.display import display
+
+        unwired = ipywidgets.interactive(function, {"manual": True}, **controls)
+        display(ipywidgets.VBox([w for w in unwired.kwargs_widgets if isinstance(w, ipywidgets.DOMWidget)]))
+        print(LIVE_NOTE)
+        return function()
     return ipywidgets.interact(function, **controls)
