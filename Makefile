@@ -14,7 +14,11 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup run pages html book test unit lint references notebook-tests notebooks bench clean
+VENDOR := book/_static/vendor
+WIDGETS_JS := @jupyter-widgets/html-manager@1.0.11
+REQUIRE_JS := requirejs@2.3.7
+
+.PHONY: setup run pages html book test unit lint references notebook-tests notebooks bench browser-setup browser-tests clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -31,15 +35,28 @@ run: $(INSTALLED)
 pages: $(INSTALLED)
 	$(PY) -m bookkit pages
 
+# The widget manager and RequireJS are served from the book itself (MathJax too, by sphinx-mathjax-offline),
+# so the rendered pages need no CDN; npm fetches the two packages once.
+$(VENDOR)/.fetched:
+	@command -v npm >/dev/null || { echo "npm is needed once to fetch the widget JavaScript ($(WIDGETS_JS))"; exit 1; }
+	@rm -rf $(VENDOR) && mkdir -p $(VENDOR)/@jupyter-widgets/html-manager && scratch=$$(mktemp -d) && \
+	  (cd $$scratch && npm pack --silent $(WIDGETS_JS) $(REQUIRE_JS) >/dev/null && \
+	   tar xzf jupyter-widgets-html-manager-*.tgz package/dist && tar xzf requirejs-*.tgz package/require.js) && \
+	  rm -f $$scratch/package/dist/embed.js* $$scratch/package/dist/libembed-amd.js* $$scratch/package/dist/*.map && \
+	  cp -r $$scratch/package/dist $(VENDOR)/@jupyter-widgets/html-manager/ && cp $$scratch/package/require.js $(VENDOR)/ && \
+	  rm -rf $$scratch && touch $@
+
 ## html: render the executed notebooks into _build/html (warnings are errors)
-html: $(INSTALLED)
+html: $(INSTALLED) $(VENDOR)/.fetched
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-## book: run every chapter at $(SCALE), then render the book
+## book: run every chapter at $(SCALE), then render the book; a failed notebook still leaves the rendered
+## book (with its last good run) and makes the command fail at the end
 book: $(INSTALLED)
-	$(MAKE) --no-print-directory run
-	$(MAKE) --no-print-directory html
+	@status=0; $(MAKE) --no-print-directory run || status=$$?; \
+	  $(MAKE) --no-print-directory html || exit $$?; \
+	  if [ $$status != 0 ]; then echo "some notebooks failed: see the summary above and book/status.md"; fi; exit $$status
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check bookkit tests
@@ -55,13 +72,26 @@ notebook-tests: $(INSTALLED)
 references: $(INSTALLED)
 	$(PY) -m bookkit references $(CHAPTERS)
 
-## test: lint, unit tests, nbval references, every chapter at ci scale, the book build with -W
+# Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded).
+CHROMIUM ?= /usr/bin/chromium
+browser-setup:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	  elif command -v sudo >/dev/null; then sudo apt-get install -y -q chromium >/dev/null; \
+	  else echo "the browser tests need Debian's chromium package: apt-get install chromium"; exit 1; fi; }
+
+## browser-tests: the rendered book in headless Chromium (screenshots in _build/screenshots/)
+browser-tests: $(INSTALLED) browser-setup
+	BOOKKIT_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -q
+
+## test: lint, unit tests, nbval references, every chapter at ci scale, the book build with -W, the browser tests
 test: $(INSTALLED)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory notebook-tests
 	$(MAKE) --no-print-directory run SCALE=ci
 	$(MAKE) --no-print-directory html
+	$(MAKE) --no-print-directory browser-tests
 
 ## notebooks: export every chapter as a plain .ipynb (no outputs) under notebooks-ipynb/, for services that need one
 notebooks: $(INSTALLED)

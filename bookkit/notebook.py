@@ -16,7 +16,7 @@ from typing import Any, Generic
 
 import torch
 
-from bookkit.claims import Claim, ClaimBook
+from bookkit.claims import ClaimBook
 from bookkit.device import configure_threads, resolve_device
 from bookkit.plotting import use_book_style
 from bookkit.provenance import describe_device, versions
@@ -55,9 +55,11 @@ class NotebookSession(Generic[ConfigT]):
         return (f"{self.name}: scale={self.scale}, seed={self.seed}, device={p['device_name']}, "
                 f"torch {p['torch']}, bookkit {p['bookkit']}, python {p['python']}{overrides}")
 
-    def claim(self, id: str, measured: Any, **kwargs: Any) -> Claim:
-        """State a claim; see :meth:`bookkit.claims.ClaimBook.claim` for the arguments."""
-        return self.claims.claim(id, measured, **kwargs)
+    def claim(self, id: str, measured: Any, **kwargs: Any) -> None:
+        """State a claim (see :meth:`bookkit.claims.ClaimBook.claim` for the arguments); its line is printed,
+        and nothing is returned so that a claim ending a cell does not also show its repr. The recorded
+        claims are in ``self.claims.claims``."""
+        self.claims.claim(id, measured, **kwargs)
 
     def artifact(self, name: str) -> Path:
         """Path of a trained model shared between this chapter's notebooks (see ``load_or_train``)."""
