@@ -43,3 +43,18 @@ def test_notebook_starts_under_its_own_name_states_claims_and_finishes(source):
 def test_each_chapter_offers_an_interactive_explorer(chapter):
     sources = [s for s in SOURCES if s.chapter == chapter]
     assert any("explore(" in s.path.read_text() for s in sources), f"{chapter}: no bookkit.explore(...) widget"
+
+
+def test_papermill_help_lists_each_parameter_with_its_meaning(tmp_path):
+    import subprocess
+    import sys
+
+    if not SOURCES:
+        pytest.skip("no chapter notebooks yet")
+    notebook = tmp_path / "chapter.ipynb"
+    jupytext.write(jupytext.read(SOURCES[0].path), notebook)
+    papermill = [sys.executable, "-m", "papermill", "--help-notebook", str(notebook)]
+    shown = subprocess.run(papermill, capture_output=True, text=True, check=True).stdout
+    for line in PARAMETERS_CELL.splitlines():
+        name, meaning = line.split("=", 1)[0].strip(), line.split("#", 1)[1].strip()
+        assert name in shown and meaning[:40] in shown, f"papermill --help-notebook does not explain {name}:\n{shown}"
