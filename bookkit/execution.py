@@ -60,8 +60,9 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
         reason = claim_failures(Path(request["metrics"]))
         if reason:
             status, error = "failed", reason
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"status": status, "error": error, "wall_s": round(wall, 2), "peak_rss_mb": round(peak_kib / 1024, 1),
+    kernel = resource.getrusage(resource.RUSAGE_CHILDREN)  # the kernel is this process's (waited-for) child
+    return {"status": status, "error": error, "wall_s": round(wall, 2),
+            "cpu_s": round(kernel.ru_utime + kernel.ru_stime, 1), "peak_rss_mb": round(kernel.ru_maxrss / 1024, 1),
             "output_exists": output.exists()}
 
 

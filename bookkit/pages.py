@@ -92,10 +92,10 @@ def status_markdown(layout: Layout, page_dir: Path) -> str:
                    "code it runs and requirements.txt are unchanged since that run; *stale*: something changed, "
                    "rerun it with `python -m bookkit run`; *failed*: the last attempt failed and the page shows the "
                    "previous good run (the failed notebook is kept beside it).")
-    header = ("| notebook | state | scale | seed | device | wall time (s) | peak memory (MB) | finished (UTC) "
-              "| torch | bookkit |")
+    header = ("| notebook | state | scale | seed | device | wall time (s) | kernel CPU time (s) | peak memory (MB) "
+              "| finished (UTC) | torch | bookkit |")
     lines = ["# Run status", "", GENERATED_NOTE, "", explanation, "", header,
-             "|---|---|---|---:|---|---:|---:|---|---|---|"]
+             "|---|---|---|---:|---|---:|---:|---:|---|---|---|"]
     total_wall = 0.0
     for source in layout.all_sources():
         record = read_record(layout.output(source, "record"))
@@ -104,13 +104,13 @@ def status_markdown(layout: Layout, page_dir: Path) -> str:
         if failed is not None:
             state = f"failed ({_cell(failed.get('error') or '')[:120]})"
         if record is None:
-            lines.append(f"| {_cell(source.name)} | {state} | | | | | | | | |")
+            lines.append(f"| {_cell(source.name)} | {state} | | | | | | | | | |")
             continue
         total_wall += record.get("wall_s") or 0.0
         lines.append(
             f"| {_page_link(layout, source, page_dir, source.name)} | {state} | {record['scale']} | {record['seed']} | "
             f"{_cell(record.get('device_name') or record['device'])} | {record['wall_s']:.1f} | "
-            f"{record.get('peak_rss_mb') or ''} | {record['finished_at'].replace('+00:00', '')} | "
+            f"{record.get('cpu_s') or ''} | {record.get('peak_rss_mb') or ''} | {record['finished_at'].replace('+00:00', '')} | "
             f"{_cell(record['torch'])} | {record['bookkit']} |")
     lines += ["", f"Total notebook wall time: {total_wall:.0f} s."]
     return "\n".join(lines) + "\n"

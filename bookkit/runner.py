@@ -199,6 +199,7 @@ def execute_source(layout: Layout, source: NotebookSource, settings: RunSettings
     metrics = read_record(scratch / "metrics.json") or {}
     record = {"notebook": source.name, "title": source.title(), "stamp": stamp, "status": result["status"],
               **settings.stamp_fields(), "device_name": metrics.get("device_name"), "wall_s": round(wall, 1),
+              "cpu_s": result.get("cpu_s"),
               "peak_rss_mb": result.get("peak_rss_mb"), "error": result.get("error"),
               "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **versions(),
               "claims": len(metrics.get("claims", [])),

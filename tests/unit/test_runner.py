@@ -46,6 +46,7 @@ def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
     assert "[PASS] demo.size" in printed and "threads 1" in printed and "size = 3" in printed
     record = json.loads(tree.output(passed, "record").read_text())
     assert record["status"] == "ok" and record["scale"] == "ci" and record["peak_rss_mb"] > 10
+    assert 0 < record["cpu_s"] < 5 * record["wall_s"]
     metrics = json.loads(tree.output(passed, "metrics").read_text())
     assert metrics["finished"] and metrics["claims"][0]["measured"] == 3
 
