@@ -1,0 +1,120 @@
+"""The chapter's experiments assembled from the model pieces: networks in the brief's settings, relaxed
+fixed points, sweeps over beta, and the quantities the figures draw."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from bookkit.ebm_backprop.early_inference import (
+    backprop_errors,
+    cosine,
+    ep_weight_gradients,
+    first_arrival,
+    first_arrival_steps,
+    langevin_branch,
+    langevin_burn_in,
+    log_log_slope,
+    matrix_cosine,
+    nudged_minus_free,
+    polish_fixed_point,
+)
+from bookkit.ebm_backprop.energy import LayeredNetwork, States, init_network, initial_states, relax
+
+START_VALUE = {"smooth": 0.5, "box": 0.0, "naive_hard": 0.5}
+"""Where the free phase starts (section 3.3 of the brief)."""
+
+
+def brief_network(sizes: Sequence[int], nonlinearity: str, gain: float, generator: torch.Generator,
+                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> LayeredNetwork:
+    """Glorot weights with ``gain``; biases $U(0,0.5)$ for smooth $\\rho$ and zero for the hard sigmoid."""
+    bias_range = (0.0, 0.5) if nonlinearity == "smooth" else (0.0, 0.0)
+    return init_network(sizes, nonlinearity, gain=gain, bias_range=bias_range, generator=generator,
+                        dtype=dtype, device=device)
+
+
+def free_fixed_point(net: LayeredNetwork, x: Tensor, num_steps: int, eps: float, newton_steps: int = 0) -> States:
+    """Relax from the brief's start value for ``num_steps`` Euler steps, then (smooth $\\rho$ only) polish
+    with ``newton_steps`` Newton steps."""
+    states = relax(net, x, initial_states(net, x.shape[:-1], START_VALUE[net.nonlinearity]), num_steps, eps)
+    if net.nonlinearity == "smooth" and newton_steps:
+        states = polish_fixed_point(net, x, states, newton_steps)
+    return states
+
+
+def first_arrival_sweep(net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, betas: Sequence[float],
+                        eps: float) -> dict[str, Tensor]:
+    """:func:`first_arrival` at each beta, stacked as ``(num_betas, L, *batch)``, plus the slope of
+    $\\log$ ``relative_error`` against $\\log\\beta$ for every hidden layer and input (``(L - 1, *batch)``;
+    the output layer's first move is exact and has no error to fit)."""
+    reports = [first_arrival(net, x, s_star, target, beta, eps) for beta in betas]
+    sweep = {key: torch.stack([r[key] for r in reports]) for key in ("cos", "ratio", "relative_error",
+                                                                     "before_arrival")}
+    sweep["slope"] = log_log_slope(betas, sweep["relative_error"][:, :-1])
+    return sweep
+
+
+def fraction_inside_box(states: States) -> Tensor:
+    """The fraction of free units strictly inside $(0,1)$, per batch element."""
+    flat = torch.cat(states, dim=-1)
+    return ((flat > 0) & (flat < 1)).to(flat.dtype).mean(-1)
+
+
+def error_wave(net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, beta: float, eps: float,
+               num_steps: int) -> tuple[Tensor, Tensor]:
+    """Norms $\\lVert\\Delta s_l(t)\\rVert$ for $t<$ ``num_steps`` (shape ``(num_steps, L, *batch)``) and the
+    first-arrival prediction $\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert$ (shape ``(L, *batch)``)."""
+    differences = nudged_minus_free(net, x, s_star, target, beta, eps, num_steps)
+    norms = torch.stack([d.norm(dim=-1) for d in differences], dim=1)
+    deltas = backprop_errors(net, s_star, target)
+    predicted = torch.stack([beta * eps ** (k + 1) * d.norm(dim=-1)
+                             for d, k in zip(deltas, first_arrival_steps(net))])
+    return norms, predicted
+
+
+def langevin_first_arrival(net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, *, beta: float,
+                           eps: float, temperatures: Sequence[float], num_chains: int, burn_in_steps: int,
+                           chain_counts: Sequence[int], generator: torch.Generator) -> dict[str, Tensor]:
+    """First arrival in Langevin chains around the fixed point ``s_star`` of one input (batch of 1).
+
+    ``num_chains`` chains per temperature start at $s^*$, run ``burn_in_steps`` free Langevin steps, and
+    are each branched into a nudged and a free copy for $k+1$ steps, once with shared and once with
+    independent noise. Returns the cosine between $-\\delta_l$ (at the deterministic fixed point) and:
+    ``shared`` / ``independent``, the mean over the first $m$ chains of the nudged-minus-free first move,
+    shape ``(num_T, len(chain_counts), L)``; ``raw``, one nudged chain's own first move, ``(num_T, L)``.
+    """
+    dtype, device = s_star[0].dtype, s_star[0].device
+    temperature = torch.as_tensor(temperatures, dtype=dtype, device=device).reshape(-1, 1, 1)
+    chains = [s.reshape(1, 1, -1).expand(len(temperatures), num_chains, -1).clone() for s in s_star]
+    chains = langevin_burn_in(net, x, chains, burn_in_steps, eps, temperature, generator)
+    steps = first_arrival_steps(net)
+    deltas = backprop_errors(net, s_star, target)
+    result: dict[str, Tensor] = {}
+    for mode, shared in (("shared", True), ("independent", False)):
+        nudged, free = langevin_branch(net, x, chains, target, beta, eps, temperature, max(steps) + 1, generator,
+                                       shared_noise=shared)
+        result[mode] = torch.stack([
+            torch.stack([cosine((n[k] - f[k])[:, :m].mean(1), -delta.reshape(1, -1)) for m in chain_counts], dim=1)
+            for n, f, delta, k in zip(nudged, free, deltas, steps)], dim=-1)
+        if shared:
+            result["raw"] = torch.stack([cosine(n[k][:, 0], -delta.reshape(1, -1))
+                                         for n, delta, k in zip(nudged, deltas, steps)], dim=-1)
+    return result
+
+
+def nudged_phase_cosines(net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, beta: float, eps: float,
+                         checkpoints: Sequence[int], reference: States) -> Tensor:
+    """Cosine between ``reference`` (per-layer weight gradients, ``(*batch, n_l, n_{l-1})``) and the EP
+    estimate :func:`ep_weight_gradients` between $s^*$ and the nudged state $s^\\beta_K$, for each number of
+    nudged steps $K$ in ``checkpoints`` (increasing): shape ``(len(checkpoints), L, *batch)``. Small $K$
+    gives the first-arrival (feed-forward) estimate, large $K$ the gradient at the fixed point. Only
+    cosines are kept, so the per-input matrices of each checkpoint never pile up in memory."""
+    cosines, states, done = [], s_star, 0
+    for steps in checkpoints:
+        states = relax(net, x, states, steps - done, eps, beta=beta, target=target)
+        done = steps
+        estimate = ep_weight_gradients(net, x, s_star, states, beta)
+        cosines.append(torch.stack([matrix_cosine(e, r) for e, r in zip(estimate, reference)]))
+    return torch.stack(cosines)

@@ -1,0 +1,141 @@
+"""Scale presets of the ebm-backprop notebooks (smoke: seconds; ci: one CPU thread; full: one GPU).
+
+The ci sizes are the prototype's of the brief (section 3.3); every threshold is the team's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bookkit.scales import Presets
+
+
+@dataclass(frozen=True)
+class RelaxationConfig:
+    """01: the energy, its gradient and the relaxation under three conventions for rho."""
+
+    sizes: tuple[int, ...]
+    eps: float
+    gains: tuple[float, ...]
+    pitfall_gain: float
+    num_steps: int
+    num_digits: int
+
+
+RELAXATION = Presets(
+    smoke=RelaxationConfig(sizes=(64, 20, 20, 10), eps=0.2, gains=(1.0,), pitfall_gain=1.0, num_steps=300,
+                           num_digits=2),
+    ci=RelaxationConfig(sizes=(64, 100, 100, 10), eps=0.2, gains=(1.0,), pitfall_gain=1.0, num_steps=10000,
+                        num_digits=5),
+    full=RelaxationConfig(sizes=(64, 500, 500, 500, 10), eps=0.2, gains=(0.5, 1.0, 2.0), pitfall_gain=1.0,
+                          num_steps=20000, num_digits=20),
+)
+
+
+@dataclass(frozen=True)
+class FirstArrivalConfig:
+    """02: the error wave after the nudge, against the back-propagated error."""
+
+    sizes: tuple[int, ...]
+    eps: float
+    gains: tuple[float, ...]
+    betas: tuple[float, ...]
+    box_betas: tuple[float, ...]
+    free_steps: int
+    newton_steps: int
+    num_digits: int
+
+
+FIRST_ARRIVAL = Presets(
+    smoke=FirstArrivalConfig(sizes=(64, 20, 20, 10), eps=0.2, gains=(1.0,), betas=(1e-1, 1e-2, 1e-3),
+                             box_betas=(1e-1, 1e-3), free_steps=300, newton_steps=1, num_digits=2),
+    ci=FirstArrivalConfig(sizes=(64, 100, 100, 10), eps=0.2, gains=(0.5, 1.0), betas=(1e-1, 1e-2, 1e-3),
+                          box_betas=(1e-1, 1e-3), free_steps=4000, newton_steps=2, num_digits=5),
+    full=FirstArrivalConfig(sizes=(64, 256, 256, 256, 10), eps=0.2, gains=(0.5, 1.0),
+                            betas=(1e-1, 1e-2, 1e-3), box_betas=(1e-1, 1e-3), free_steps=12000,
+                            newton_steps=3, num_digits=200),
+)
+
+
+@dataclass(frozen=True)
+class LangevinConfig:
+    """03: first arrival in noisy (Langevin) chains, with shared and with independent noise."""
+
+    sizes: tuple[int, ...]
+    eps: float
+    gain: float
+    beta: float
+    num_chains: int
+    burn_in_steps: int
+    temperatures: tuple[float, ...]
+    free_steps: int
+
+
+LANGEVIN = Presets(
+    smoke=LangevinConfig(sizes=(64, 20, 20, 10), eps=0.2, gain=1.0, beta=0.05, num_chains=16,
+                         burn_in_steps=100, temperatures=(1e-4, 1e-2), free_steps=300),
+    ci=LangevinConfig(sizes=(64, 100, 100, 10), eps=0.2, gain=1.0, beta=0.05, num_chains=256,
+                      burn_in_steps=1500, temperatures=(1e-4, 1e-3, 1e-2), free_steps=4000),
+    full=LangevinConfig(sizes=(64, 256, 256, 256, 256, 10), eps=0.2, gain=1.0, beta=0.05, num_chains=4096,
+                        burn_in_steps=1500, temperatures=(1e-4, 1e-3, 1e-2, 1e-1), free_steps=12000),
+)
+
+
+@dataclass(frozen=True)
+class TrajectoryConfig:
+    """04: the whole nudged phase against BPTT, and the early signal against the fixed-point gradient."""
+
+    sizes: tuple[int, ...]
+    eps: float
+    gains: tuple[float, ...]
+    betas: tuple[float, ...]
+    num_nudged_steps: int
+    free_steps: int
+    newton_steps: int
+    ep_beta: float
+    ep_nudged_steps: int
+    num_digits: int
+
+
+TRAJECTORY = Presets(
+    smoke=TrajectoryConfig(sizes=(64, 20, 20, 10), eps=0.2, gains=(1.0,), betas=(1e-1, 1e-2, 1e-3),
+                           num_nudged_steps=12, free_steps=300, newton_steps=1, ep_beta=1e-4,
+                           ep_nudged_steps=300, num_digits=2),
+    ci=TrajectoryConfig(sizes=(64, 100, 100, 10), eps=0.2, gains=(0.25, 0.5, 1.0, 2.0, 3.0),
+                        betas=(1e-1, 1e-2, 1e-3), num_nudged_steps=12, free_steps=4000, newton_steps=2,
+                        ep_beta=1e-4, ep_nudged_steps=4000, num_digits=5),
+    full=TrajectoryConfig(sizes=(64, 512, 512, 512, 10), eps=0.2, gains=(0.5, 1.0, 2.0, 3.0),
+                          betas=(1e-1, 1e-2, 1e-3), num_nudged_steps=40, free_steps=12000, newton_steps=3,
+                          ep_beta=1e-4, ep_nudged_steps=12000, num_digits=100),
+)
+
+
+@dataclass(frozen=True)
+class DigitsConfig:
+    """05: Equilibrium Propagation on scikit-learn digits against a same-size back-prop baseline."""
+
+    sizes: tuple[int, ...]
+    num_train: int
+    num_test: int
+    epochs: int
+    batch_size: int
+    eps: float
+    free_steps: int
+    nudged_steps: int
+    beta: float
+    learning_rates: tuple[float, ...]
+    eval_steps: int
+    bp_learning_rates: tuple[float, ...]
+
+
+DIGITS = Presets(
+    smoke=DigitsConfig(sizes=(64, 100, 10), num_train=300, num_test=100, epochs=2, batch_size=20, eps=0.5,
+                       free_steps=20, nudged_steps=4, beta=0.5, learning_rates=(0.1, 0.05), eval_steps=100,
+                       bp_learning_rates=(0.1, 0.05)),
+    ci=DigitsConfig(sizes=(64, 100, 10), num_train=1297, num_test=500, epochs=10, batch_size=20, eps=0.5,
+                    free_steps=20, nudged_steps=4, beta=0.5, learning_rates=(0.1, 0.05), eval_steps=100,
+                    bp_learning_rates=(0.1, 0.05)),
+    full=DigitsConfig(sizes=(64, 500, 10), num_train=1297, num_test=500, epochs=50, batch_size=20, eps=0.5,
+                      free_steps=20, nudged_steps=4, beta=0.5, learning_rates=(0.1, 0.05), eval_steps=100,
+                      bp_learning_rates=(0.1, 0.05)),
+)

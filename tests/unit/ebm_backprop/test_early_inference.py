@@ -1,0 +1,178 @@
+"""First arrival, BPTT, implicit differentiation and EP against independent references (float64)."""
+
+import torch
+
+from bookkit.ebm_backprop.early_inference import (
+    backprop_errors,
+    bptt_gradients,
+    ep_weight_gradients,
+    first_arrival,
+    fixed_point_adjoint,
+    fixed_point_weight_gradients,
+    gdu_metrics,
+    langevin_branch,
+    log_log_slope,
+    nudged_minus_free,
+)
+from bookkit.ebm_backprop.energy import (
+    LayeredNetwork,
+    cost,
+    energy,
+    flatten_states,
+    init_network,
+    initial_states,
+    relax,
+    rho,
+    rho_prime,
+    unflatten_states,
+)
+
+EPS = 0.2
+
+
+def _relaxed(sizes=(5, 4, 4, 3), gain=1.0, seed=0, steps=1500):
+    generator = torch.Generator().manual_seed(seed)
+    net = init_network(sizes, "smooth", gain=gain, bias_range=(0.0, 0.5), generator=generator)
+    x = torch.rand(2, sizes[0], generator=generator, dtype=torch.float64)
+    target = torch.nn.functional.one_hot(torch.tensor([0, 2]), sizes[-1]).double()
+    s_star = relax(net, x, initial_states(net, (2,), 0.5), steps, EPS)
+    return net, x, target, s_star
+
+
+def _dense_hessian(net, x, s_star):
+    """Per-example Hessian of the energy in the flattened state, by double autograd."""
+    def single(flat, x_row):
+        return energy(net, x_row, unflatten_states(flat, net))
+    return torch.stack([torch.func.hessian(single)(flat, x_row)
+                        for flat, x_row in zip(flatten_states(s_star), x)])
+
+
+def test_delta_recursion_equals_autograd_through_the_linearised_layer_map():
+    net, _x, target, s_star = _relaxed(sizes=(5, 4, 6, 4, 3))
+    kind = net.nonlinearity
+    deltas = backprop_errors(net, s_star, target)
+    for l in range(net.num_layers):
+        start = s_star[l].clone().requires_grad_(True)
+        # linearised map: s_{m+1} = s*_{m+1} + rho'(s*_{m+1}) * W_{m+1} (rho(s_m) - rho(s*_m)), through s*
+        h = start
+        for m in range(l, net.num_layers - 1):
+            h = s_star[m + 1] + rho_prime(s_star[m + 1], kind) * (
+                (rho(h, kind) - rho(s_star[m], kind)) @ net.weights[m + 1].T)
+        (reference,) = torch.autograd.grad(cost(h, target).sum(), start)
+        torch.testing.assert_close(deltas[l], reference, rtol=1e-12, atol=1e-14)
+
+
+def test_layers_are_exactly_still_before_arrival_and_then_move_by_minus_beta_eps_k_plus_1_delta():
+    net, x, target, s_star = _relaxed()
+    report = first_arrival(net, x, s_star, target, beta=1e-6, eps=EPS)
+    assert float(report["before_arrival"].max()) == 0.0
+    assert float(report["relative_error"].max()) < 1e-4
+    coarse = first_arrival(net, x, s_star, target, beta=1e-2, eps=EPS)
+    assert float(coarse["relative_error"][:-1].min()) > 1e-4  # the O(beta) term is really there
+
+
+def test_log_log_slope_recovers_a_power_law():
+    betas = [1e-1, 1e-2, 1e-3]
+    values = torch.tensor([[3 * b ** 1.5, 0.5 * b] for b in betas], dtype=torch.float64)
+    torch.testing.assert_close(log_log_slope(betas, values), torch.tensor([1.5, 1.0], dtype=torch.float64))
+
+
+def test_bptt_gradients_equal_powers_of_the_euler_jacobian_from_the_dense_hessian():
+    net, x, target, s_star = _relaxed()
+    gradients = bptt_gradients(net, x, s_star, target, EPS, 6)
+    hessian = _dense_hessian(net, x, s_star)
+    jacobian = torch.eye(hessian.shape[-1], dtype=torch.float64) - EPS * hessian
+    vector = flatten_states([torch.zeros_like(s) for s in s_star[:-1]] + [s_star[-1] - target])
+    for t in range(6):
+        expected = torch.einsum("bij,bj->bi", torch.linalg.matrix_power(jacobian, t), vector)
+        torch.testing.assert_close(flatten_states([g[t] for g in gradients]), expected, rtol=1e-10, atol=1e-13)
+
+
+def test_nudged_trajectory_matches_bptt_to_first_order_in_beta():
+    net, x, target, s_star = _relaxed()
+    bptt = bptt_gradients(net, x, s_star, target, EPS, 8)
+    errors = []
+    for beta in (1e-2, 1e-3):
+        ep = [d / beta for d in nudged_minus_free(net, x, s_star, target, beta, EPS, 8)]
+        errors.append(gdu_metrics(ep, bptt, EPS)["e_gdu"])
+    assert errors[1] < 2e-3
+    assert 7 < errors[0] / errors[1] < 13
+    exact = gdu_metrics([-EPS * g for g in bptt], bptt, EPS)
+    assert exact["e_gdu"] == 0.0 and exact["sign_agreement"] == 1.0 and exact["rmse"] == 0.0
+
+
+def test_conjugate_gradient_adjoint_solves_the_dense_hessian_system():
+    net, x, target, s_star = _relaxed(gain=2.0)
+    adjoint = flatten_states(fixed_point_adjoint(net, x, s_star, target))
+    hessian = _dense_hessian(net, x, s_star)
+    rhs = flatten_states([torch.zeros_like(s) for s in s_star[:-1]] + [s_star[-1] - target])
+    torch.testing.assert_close(adjoint, torch.linalg.solve(hessian, rhs), rtol=1e-9, atol=1e-12)
+
+
+def test_ep_gradient_equals_autograd_of_the_energy_difference_with_states_held_fixed():
+    net, x, target, s_star = _relaxed()
+    beta = 0.05
+    nudged = relax(net, x, s_star, 50, EPS, beta=beta, target=target)
+    weights = [w.clone().requires_grad_(True) for w in net.weights]
+    probe = LayeredNetwork(weights, net.biases, net.nonlinearity)
+    difference = (energy(probe, x, nudged) - energy(probe, x, s_star)) / beta
+    for row in range(x.shape[0]):
+        reference = torch.autograd.grad(difference[row], weights, retain_graph=True)
+        for estimate, expected in zip(ep_weight_gradients(net, x, s_star, nudged, beta), reference):
+            torch.testing.assert_close(estimate[row], expected, rtol=1e-12, atol=1e-14)
+
+
+def _fixed_point_loss(weights, net, x, target, steps):
+    probe = LayeredNetwork(list(weights), net.biases, net.nonlinearity)
+    s_star = relax(probe, x, initial_states(probe, (x.shape[0],), 0.5), steps, 0.5)
+    return cost(s_star[-1], target).sum()
+
+
+def test_tiny_ep_update_and_implicit_gradient_match_finite_differences_of_the_fixed_point_loss():
+    sizes, steps = (3, 3, 2), 400
+    generator = torch.Generator().manual_seed(3)
+    net = init_network(sizes, "smooth", gain=1.0, bias_range=(0.0, 0.5), generator=generator)
+    x = torch.rand(1, sizes[0], generator=generator, dtype=torch.float64)
+    target = torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    s_star = relax(net, x, initial_states(net, (1,), 0.5), steps, 0.5)
+    # central finite differences of C(s*(W)) for every weight, all perturbed networks in one vmap
+    flat = torch.cat([w.flatten() for w in net.weights])
+    h = 1e-5
+    perturbations = torch.cat([torch.eye(len(flat)), -torch.eye(len(flat))]).double() * h
+
+    def loss_of(flat_weights):
+        weights, offset = [], 0
+        for w in net.weights:
+            weights.append(flat_weights[offset:offset + w.numel()].reshape(w.shape))
+            offset += w.numel()
+        return _fixed_point_loss(weights, net, x, target, steps)
+
+    losses = torch.func.vmap(loss_of)(flat + perturbations)
+    finite_differences = (losses[: len(flat)] - losses[len(flat):]) / (2 * h)
+    implicit = torch.cat([g[0].flatten() for g in
+                          fixed_point_weight_gradients(net, x, s_star, fixed_point_adjoint(net, x, s_star, target))])
+    torch.testing.assert_close(implicit, finite_differences, rtol=1e-6, atol=1e-9)
+    beta = 1e-5
+    nudged = relax(net, x, s_star, steps, 0.5, beta=beta, target=target)
+    ep = torch.cat([g[0].flatten() for g in ep_weight_gradients(net, x, s_star, nudged, beta)])
+    torch.testing.assert_close(ep, finite_differences, rtol=1e-3, atol=1e-6)
+
+
+def test_langevin_branch_with_shared_noise_and_no_nudge_has_identical_copies():
+    net, x, target, s_star = _relaxed()
+    generator = torch.Generator().manual_seed(1)
+    temperature = torch.tensor(0.01, dtype=torch.float64)
+    shared = langevin_branch(net, x, s_star, target, 0.0, EPS, temperature, 3, generator, shared_noise=True)
+    for a, b in zip(*shared):
+        assert torch.equal(a, b)
+    independent = langevin_branch(net, x, s_star, target, 0.0, EPS, temperature, 3, generator, shared_noise=False)
+    assert not torch.equal(independent[0][0], independent[1][0])
+
+
+def test_langevin_branch_at_zero_temperature_is_the_deterministic_nudged_difference():
+    net, x, target, s_star = _relaxed()
+    generator = torch.Generator().manual_seed(1)
+    nudged, free = langevin_branch(net, x, s_star, target, 0.01, EPS, torch.tensor(0.0, dtype=torch.float64), 3,
+                                   generator, shared_noise=False)
+    for n, f, d in zip(nudged, free, nudged_minus_free(net, x, s_star, target, 0.01, EPS, 3)):
+        torch.testing.assert_close(n - f, d, rtol=0, atol=1e-15)

@@ -1,0 +1,110 @@
+"""EP learning step, the pre x d(post) form, the back-prop baseline, data and experiment helpers."""
+
+import copy
+
+import torch
+
+from bookkit.ebm_backprop import experiments
+from bookkit.ebm_backprop.data import load_digits_split, one_hot, probe_inputs
+from bookkit.ebm_backprop.early_inference import ep_weight_gradients, polish_fixed_point
+from bookkit.ebm_backprop.energy import init_network, initial_states, relax, rho, stationarity_residual
+from bookkit.ebm_backprop.learning import (
+    equilibrium_propagation_step,
+    feedforward_output,
+    pre_post_rate_form,
+    train_backprop,
+)
+
+
+def _box_batch(seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    net = init_network((6, 5, 3), "box", gain=1.5, generator=generator)
+    x = torch.rand(4, 6, generator=generator, dtype=torch.float64)
+    target = one_hot(torch.tensor([0, 1, 2, 1]), torch.float64)[:, :3]
+    free = relax(net, x, initial_states(net, (4,)), 200, 0.5)
+    return net, x, target, free
+
+
+def test_ep_step_applies_minus_alpha_times_the_batch_mean_ep_gradient():
+    net, x, target, free = _box_batch()
+    before = copy.deepcopy(net)
+    beta, rates = 0.3, (0.1, 0.05)
+    equilibrium_propagation_step(net, x, free, target, beta, 0.5, 4, rates)
+    nudged = relax(before, x, free, 4, 0.5, beta=beta, target=target)
+    for w_new, w_old, gradient, alpha in zip(net.weights, before.weights,
+                                             ep_weight_gradients(before, x, free, nudged, beta), rates):
+        torch.testing.assert_close(w_new - w_old, -alpha * gradient.mean(0), rtol=1e-12, atol=1e-14)
+
+
+def test_pre_post_form_differs_from_ep_change_by_the_product_of_rate_changes():
+    generator = torch.Generator().manual_seed(1)
+    net = experiments.brief_network((6, 5, 3), "smooth", 1.0, generator)
+    x = torch.rand(4, 6, generator=generator, dtype=torch.float64)
+    target = one_hot(torch.tensor([0, 1, 2, 1]), torch.float64)[:, :3]
+    free = relax(net, x, initial_states(net, (4,), 0.5), 300, 0.2)
+    endpoint, accumulated = pre_post_rate_form(net, x, free, target, 0.2, 0.2, 4)
+    trajectory = [torch.stack(layer) for layer in zip(*[relax(net, x, free, t, 0.2, beta=0.2, target=target)
+                                                        for t in range(5)])]
+    rates = [rho(x, "smooth").expand(5, *x.shape)] + [rho(s, "smooth") for s in trajectory]
+    for l, (e, a) in enumerate(zip(endpoint, accumulated), start=1):
+        second_order = torch.einsum("tbi,tbj->ij", rates[l].diff(dim=0), rates[l - 1].diff(dim=0))
+        torch.testing.assert_close(e - a, second_order, rtol=1e-10, atol=1e-15)
+        assert float(e.abs().max()) > 1e-4
+        assert float(second_order.abs().max()) < 1e-2 * float(e.abs().max())
+
+
+def test_backprop_baseline_learns_digits_above_chance_in_one_epoch():
+    data = load_digits_split(300, 100, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(0)
+    net = experiments.brief_network((64, 30, 10), "box", 1.0, generator, dtype=torch.float32)
+    start = float((feedforward_output(net, data.x_test).argmax(-1) == data.labels_test).float().mean())
+    curves = train_backprop(net, data, epochs=6, batch_size=20, learning_rates=(0.1, 0.05), generator=generator)
+    assert curves.test_accuracy[-1] > max(0.6, start + 0.3)
+    assert not net.weights[0].requires_grad
+
+
+def test_digits_split_is_disjoint_and_scaled():
+    data = load_digits_split()
+    assert data.x_train.shape == (1297, 64) and data.x_test.shape == (500, 64)
+    assert 0.0 <= float(data.x_train.min()) and float(data.x_train.max()) <= 1.0
+    train_rows = {tuple(row.tolist()) + (int(label),) for row, label in zip(data.x_train, data.labels_train)}
+    assert len(train_rows) > 1200
+    x, d = probe_inputs(3, torch.Generator().manual_seed(0))
+    assert x.shape == (4, 64) and torch.equal(d.sum(-1), torch.ones(4, dtype=torch.float64))
+
+
+def test_newton_polish_brings_a_rough_state_to_a_fixed_point():
+    generator = torch.Generator().manual_seed(0)
+    net = experiments.brief_network((6, 8, 8, 3), "smooth", 1.0, generator)
+    x = torch.rand(2, 6, generator=generator, dtype=torch.float64)
+    rough = relax(net, x, initial_states(net, (2,), 0.5), 150, 0.2)
+    assert float(stationarity_residual(net, x, rough, 0.2).max()) > 1e-6
+    polished = polish_fixed_point(net, x, rough, iterations=4)
+    assert float(stationarity_residual(net, x, polished, 0.2).max()) < 1e-13
+
+
+def test_nudged_phase_cosines_follow_the_nudged_relaxation():
+    generator = torch.Generator().manual_seed(0)
+    net = experiments.brief_network((6, 8, 3), "smooth", 1.0, generator)
+    x = torch.rand(2, 6, generator=generator, dtype=torch.float64)
+    target = one_hot(torch.tensor([0, 1]), torch.float64)[:, :3]
+    s_star = experiments.free_fixed_point(net, x, 500, 0.2, newton_steps=2)
+    nudged = relax(net, x, s_star, 30, 0.2, beta=1e-3, target=target)
+    reference = ep_weight_gradients(net, x, s_star, nudged, 1e-3)
+    cosines = experiments.nudged_phase_cosines(net, x, target, s_star, 1e-3, 0.2, [2, 7, 30], reference)
+    assert cosines.shape == (3, 2, 2)
+    torch.testing.assert_close(cosines[-1], torch.ones(2, 2, dtype=torch.float64))
+    assert float(cosines[0].min()) < 0.999
+
+
+def test_langevin_first_arrival_at_tiny_temperature_recovers_the_deterministic_signal():
+    generator = torch.Generator().manual_seed(0)
+    net = experiments.brief_network((6, 8, 8, 3), "smooth", 1.0, generator)
+    x = torch.rand(1, 6, generator=generator, dtype=torch.float64)
+    target = one_hot(torch.tensor([2]), torch.float64)[:, :3]
+    s_star = experiments.free_fixed_point(net, x, 500, 0.2, newton_steps=2)
+    result = experiments.langevin_first_arrival(net, x, target, s_star, beta=0.05, eps=0.2, temperatures=(1e-12, 1.0),
+                                                num_chains=8, burn_in_steps=20, chain_counts=(1, 8), generator=generator)
+    assert result["shared"].shape == (2, 2, 3) and result["raw"].shape == (2, 3)
+    assert float(result["shared"][0].min()) > 0.9999
+    assert float(result["independent"][1, -1, 0]) < 0.9
