@@ -105,12 +105,20 @@ class Claim:
                 f"| paper {paper} | {rule}")
 
 
-def _to_jsonable(value: Any) -> Any:
+def _to_python(value: Any) -> Any:
+    """0-d tensors and numpy scalars become python numbers; sequences become lists."""
     if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
         value = value.item()
+    if isinstance(value, (list, tuple)):
+        return [_to_python(v) for v in value]
+    return value
+
+
+def _to_jsonable(value: Any) -> Any:
+    """NaN and infinities are written as strings (JSON has no literal for them)."""
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return str(value)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return [_to_jsonable(v) for v in value]
     return value
 
@@ -173,10 +181,10 @@ class ClaimBook:
             active = None if self.scale == "smoke" else threshold
         if op == "in" and active is not None and len(active) != 2:  # type: ignore[arg-type]
             raise ClaimError(f"operator 'in' needs a (low, high) threshold in claim {id!r}")
-        measured = _to_jsonable(measured)
+        measured = _to_python(measured)
         passed = None if active is None else compare(measured, op, active)
-        record = Claim(id=id, text=text, measured=measured, op=op, threshold=_to_jsonable(active),
-                       paper=_to_jsonable(paper), paper_tag=paper_tag if paper is not None else "none",
+        record = Claim(id=id, text=text, measured=measured, op=op, threshold=_to_python(active),
+                       paper=_to_python(paper), paper_tag=paper_tag if paper is not None else "none",
                        scale=self.scale, device=self.device, required=required, timing=timing, passed=passed)
         self.claims.append(record)
         print(record.line(), flush=True)
@@ -212,7 +220,7 @@ class ClaimBook:
     def to_dict(self) -> dict[str, Any]:
         return {"notebook": self.notebook, "scale": self.scale, "device": self.device,
                 **self.provenance, "finished": self.finished,
-                "claims": [dataclasses.asdict(c) for c in self.claims]}
+                "claims": [{k: _to_jsonable(v) for k, v in dataclasses.asdict(c).items()} for c in self.claims]}
 
     def _write(self) -> None:
         if self.metrics_path is not None:

@@ -89,3 +89,14 @@ def test_duplicate_claim_ids_are_rejected(tmp_path):
 def test_format_value_is_short_and_exact_for_integers():
     assert format_value(0.123456) == "0.1235" and format_value(12) == "12" and format_value(True) == "yes"
     assert format_value(3.2e-15) == "3.2e-15" and format_value([0.5, 2]) == "[0.5, 2]"
+
+
+def test_non_finite_values_are_compared_then_recorded_as_strings(tmp_path):
+    import torch
+
+    claims = book(tmp_path)
+    diverged = claims.claim("demo.diverged", torch.tensor(float("inf")), op=">", threshold=1.0, text="diverges")
+    broken = claims.claim("demo.nan", float("nan"), op="<", threshold=1.0, text="nan never passes")
+    assert diverged.passed is True and broken.passed is False
+    recorded = json.loads((tmp_path / "metrics.json").read_text())["claims"]
+    assert [c["measured"] for c in recorded] == ["inf", "nan"]
