@@ -66,7 +66,7 @@ unit: $(INSTALLED)
 
 ## notebook-tests: the reference notebooks are in sync with the chapters, and nbval re-executes them
 notebook-tests: $(INSTALLED)
-	BOOKKIT_HEADLESS=1 BOOKKIT_THREADS=1 $(PY) -m pytest tests/notebooks -q -n 2 --dist loadfile --nbval-lax --nbval-current-env
+	BOOKKIT_HEADLESS=1 BOOKKIT_THREADS=1 $(PY) -m pytest tests/notebooks -q -n 2 --dist loadfile --nbval-lax --nbval-current-env --nbval-sanitize-with tests/notebooks/sanitize.cfg
 
 ## references: regenerate the nbval reference notebooks from the chapters (smoke scale)
 references: $(INSTALLED)

@@ -1,0 +1,303 @@
+r"""Online gradient estimators behind one interface: exact RTRL, SnAp-1, UORO and truncated BPTT.
+
+Each estimator follows one stream (or a batch of ``B`` independent streams) step by step::
+
+    estimator.reset(initial_state)
+    for x, y in stream:
+        result = estimator.step(w_state, w_out, x, y)   # result.loss (B,), result.grad_state (B, P) or None
+    leftover = estimator.flush()                        # TBPTT's unfinished window, None for the others
+
+``grad_state`` and ``grad_out`` estimate $\partial\ell_{t+1}/\partial\theta$ for the parameters of the
+transition and of the read-out. RTRL, SnAp-1 and UORO return one every step; TBPTT-$K$ returns the
+gradient of its window's summed loss every $K$ steps (and ``None`` in between).
+Tangents are computed with :func:`torch.func.jvp`, vector-Jacobian products with :func:`torch.func.vjp`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import torch
+from torch.func import jvp, vjp, vmap
+
+from bookkit.uoro.model import RecurrentModel
+
+
+@dataclasses.dataclass
+class StepResult:
+    r"""The loss of this step and, when the estimator has one, its gradient estimate."""
+
+    loss: torch.Tensor
+    grad_state: torch.Tensor | None
+    grad_out: torch.Tensor | None
+
+
+def _transition_with_vjp(model: RecurrentModel, w_state: torch.Tensor, state: torch.Tensor,
+                         x: torch.Tensor) -> tuple[torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]:
+    r"""$s_{t+1}=F(x_{t+1},s_t,\theta)$ and the function $v\mapsto(v^\top\partial F/\partial s,\,
+    v^\top\partial F/\partial\theta)$."""
+    return vjp(lambda s, w: model.transition(w, s, x), state, w_state)
+
+
+def _loss_and_gradients(model: RecurrentModel, next_state: torch.Tensor, w_out: torch.Tensor,
+                        y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""$\ell_{t+1}$, $\partial\ell_{t+1}/\partial s_{t+1}$ and $\partial\ell_{t+1}/\partial\theta_{\mathrm{out}}$."""
+    loss, loss_vjp = vjp(lambda s, w: model.loss(w, s, y), next_state, w_out)
+    grad_next_state, grad_out = loss_vjp(torch.ones_like(loss))
+    return loss, grad_next_state, grad_out
+
+
+class OnlineEstimator:
+    r"""Base class: holds the model and the current state of every stream."""
+
+    name = "estimator"
+
+    def __init__(self, model: RecurrentModel) -> None:
+        self.model = model
+        self.state: torch.Tensor | None = None
+
+    def reset(self, state: torch.Tensor) -> None:
+        self.state = state.detach().contiguous()
+
+    def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
+        raise NotImplementedError
+
+    def flush(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        r"""The gradient of work not yet returned (TBPTT's partial window); ``None`` when there is none."""
+        return None
+
+
+class RTRL(OnlineEstimator):
+    r"""Exact real-time recurrent learning: carries the influence matrix $J_t=\partial s_t/\partial\theta$,
+
+    $$J_{t+1}=\frac{\partial F}{\partial s}J_t+\frac{\partial F}{\partial\theta},\qquad
+    \frac{\partial\ell_{t+1}}{\partial\theta}=\frac{\partial\ell_{t+1}}{\partial s_{t+1}}J_{t+1}.$$
+
+    Both Jacobians of one step are built from $n$ vector-Jacobian products (one per unit, vectorised with
+    ``vmap``); the product $\frac{\partial F}{\partial s}J_t$ costs $O(n^2\dim\theta)=O(n^4)$ per step.
+    """
+
+    name = "RTRL"
+
+    def reset(self, state: torch.Tensor) -> None:
+        super().reset(state)
+        batch, n = state.shape
+        self.influence = torch.zeros(batch, n, self.model.num_state_params, dtype=state.dtype, device=state.device)
+
+    def project(self, influence: torch.Tensor) -> torch.Tensor:
+        r"""Hook for approximations that keep only part of $J$ (identity for exact RTRL)."""
+        return influence
+
+    def step_jacobians(self, w_state: torch.Tensor, x: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]:
+        r"""$s_{t+1}$, $\partial F/\partial s$ ``(B, n, n)`` and $\partial F/\partial\theta$ ``(B, n, P)``."""
+        assert self.state is not None, "call reset() first"
+        next_state, pullback = _transition_with_vjp(self.model, w_state, self.state, x)
+        batch, n = next_state.shape
+        basis = torch.eye(n, dtype=next_state.dtype, device=next_state.device).unsqueeze(1).expand(n, batch, n)
+        rows_state, rows_params = vmap(pullback)(basis)  # row i of each Jacobian: e_i^T dF
+        return next_state, rows_state.transpose(0, 1), rows_params.transpose(0, 1)
+
+    def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
+        next_state, jac_state, jac_params = self.step_jacobians(w_state, x)
+        # J_{t+1} = dF/ds J_t + dF/dtheta
+        self.influence = self.project(torch.matmul(jac_state, self.influence) + jac_params)
+        loss, grad_next_state, grad_out = _loss_and_gradients(self.model, next_state, w_out, y)
+        # dl/dtheta = dl/ds_{t+1} J_{t+1}
+        grad_state = torch.matmul(grad_next_state.unsqueeze(1), self.influence).squeeze(1)
+        self.state = next_state.detach()
+        return StepResult(loss.detach(), grad_state, grad_out)
+
+
+def immediate_influence_pattern(model: RecurrentModel, generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""Boolean ``(n, P)`` mask of the parameters that move unit $i$ within one step, i.e. the nonzero
+    pattern of $\partial F_i/\partial\theta$ at a random state, dense input and random parameters."""
+    generator = generator if generator is not None else torch.Generator().manual_seed(1234)
+    w_state, _ = model.init_params(1, generator, dtype=torch.float64)
+    w_state = w_state + 0.1 * torch.randn(w_state.shape, generator=generator, dtype=torch.float64)
+    state = torch.randn(1, model.state_size, generator=generator, dtype=torch.float64)
+    x = torch.rand(1, getattr(model, "input_size", 1), generator=generator, dtype=torch.float64) + 0.5
+    probe = RTRL(model)
+    probe.reset(state)
+    _, _, jac_params = probe.step_jacobians(w_state, x)
+    return jac_params[0] != 0
+
+
+class SnAp1(RTRL):
+    r"""SnAp-1 (Menick et al. 2021): RTRL that keeps only the entries of $J$ in the sparsity pattern $M$ of
+    the immediate Jacobian $\partial F/\partial\theta$,
+
+    $$\hat J_{t+1}=\Big(\frac{\partial F}{\partial s}\hat J_t+\frac{\partial F}{\partial\theta}\Big)\odot M.$$
+
+    Biased, deterministic, low variance. This implementation computes the dense product and masks it, so it
+    gives SnAp-1's estimates at RTRL's cost (a sparse implementation costs about one backward step).
+    """
+
+    name = "SnAp-1"
+
+    def __init__(self, model: RecurrentModel) -> None:
+        super().__init__(model)
+        self.pattern = immediate_influence_pattern(model)
+
+    def project(self, influence: torch.Tensor) -> torch.Tensor:
+        return influence * self.pattern.to(device=influence.device, dtype=influence.dtype)
+
+
+class UORO(OnlineEstimator):
+    r"""Unbiased Online Recurrent Optimization (Tallec & Ollivier 2017, Algorithm 1).
+
+    Keeps a rank-one pair with $\mathbb E[\tilde s_t\tilde\theta_t^\top]=J_t$, from $\tilde s_0=0$, $\tilde\theta_0=0$:
+
+    $$\hat g_t=\Big(\frac{\partial\ell_{t+1}}{\partial s_t}\tilde s_t\Big)\tilde\theta_t^{\top}
+    +\frac{\partial\ell_{t+1}}{\partial\theta}\Big|_{s_t\ \mathrm{fixed}},\qquad
+    a_t=\frac{\partial F}{\partial s}\tilde s_t\ (\text{JVP}),\qquad
+    b_t^{\top}=\nu^{\top}\frac{\partial F}{\partial\theta}\ (\text{VJP}),$$
+
+    $$\rho_0=\sqrt{\frac{\lVert\tilde\theta_t\rVert+\varepsilon}{\lVert a_t\rVert+\varepsilon}},\quad
+    \rho_1=\sqrt{\frac{\lVert b_t\rVert+\varepsilon}{\lVert\nu\rVert+\varepsilon}},\quad
+    \tilde s_{t+1}=\rho_0a_t+\rho_1\nu,\quad \tilde\theta_{t+1}=\tilde\theta_t/\rho_0+b_t/\rho_1.$$
+
+    ``noise="rademacher"`` draws $\nu$ uniformly in $\{-1,+1\}^n$ (the paper), ``"gaussian"`` from
+    $\mathcal N(0,I)$; ``normalise=False`` sets $\rho_0=\rho_1=1$ (the ablation). ``tangent_mode`` picks how
+    the exact tangent $a_t$ is computed (see :meth:`tangent`); both agree to rounding.
+    """
+
+    name = "UORO"
+
+    def __init__(self, model: RecurrentModel, generator: torch.Generator, epsilon: float = 1e-7,
+                 noise: str = "rademacher", normalise: bool = True, tangent_mode: str = "double_vjp") -> None:
+        super().__init__(model)
+        if noise not in ("rademacher", "gaussian"):
+            raise ValueError(f"noise must be 'rademacher' or 'gaussian', got {noise!r}")
+        if tangent_mode not in ("jvp", "double_vjp"):
+            raise ValueError(f"tangent_mode must be 'jvp' or 'double_vjp', got {tangent_mode!r}")
+        self.generator, self.epsilon, self.noise, self.normalise = generator, epsilon, noise, normalise
+        self.tangent_mode = tangent_mode
+
+    def reset(self, state: torch.Tensor) -> None:
+        super().reset(state)
+        batch = state.shape[0]
+        self.s_tilde = torch.zeros(state.shape, dtype=state.dtype, device=state.device)
+        self.theta_tilde = torch.zeros(batch, self.model.num_state_params, dtype=state.dtype, device=state.device)
+
+    def draw_noise(self, like: torch.Tensor) -> torch.Tensor:
+        r"""$\nu$, drawn on the generator's device and moved to the state's."""
+        device = self.generator.device
+        if self.noise == "rademacher":
+            signs = torch.randint(0, 2, like.shape, generator=self.generator, device=device)
+            return (2 * signs - 1).to(like)
+        return torch.randn(like.shape, generator=self.generator, device=device, dtype=like.dtype).to(like.device)
+
+    def tangent(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor, next_state: torch.Tensor,
+                state_leaf: torch.Tensor) -> torch.Tensor:
+        r"""$a_t=\frac{\partial F}{\partial s}\tilde s_t$, exactly: with ``tangent_mode="jvp"`` by
+        :func:`torch.func.jvp`; with ``"double_vjp"`` as $a=\nabla_v\big[(v^\top\frac{\partial F}{\partial s})
+        \tilde s\big]$, differentiating the (linear in $v$) vector-Jacobian product once more, which reuses
+        the step's graph and is cheaper in eager PyTorch."""
+        if self.tangent_mode == "jvp":
+            return jvp(lambda s: self.model.transition(w_state, s, x), (state,), (self.s_tilde,))[1]
+        probe = torch.zeros_like(next_state, requires_grad=True)
+        (pullback,) = torch.autograd.grad(next_state, state_leaf, grad_outputs=probe, create_graph=True)
+        (tangent,) = torch.autograd.grad(pullback, probe, grad_outputs=self.s_tilde, retain_graph=True)
+        return tangent
+
+    def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
+        assert self.state is not None, "call reset() first"
+        state = self.state
+        with torch.enable_grad():
+            leaves = (state.detach().requires_grad_(), w_state.detach().requires_grad_(),
+                      w_out.detach().requires_grad_())
+            next_state = self.model.transition(leaves[1], leaves[0], x)
+            loss = self.model.loss(leaves[2], next_state, y)
+            grad_prev_state, grad_direct, grad_out = torch.autograd.grad(loss.sum(), leaves, retain_graph=True,
+                                                                         allow_unused=True)
+            tangent = self.tangent(w_state, state, x, next_state, leaves[0])
+            noise = self.draw_noise(next_state)
+            (noise_pullback,) = torch.autograd.grad(next_state, leaves[1], grad_outputs=noise)  # b = nu^T dF/dtheta
+        grad_out = torch.zeros_like(w_out) if grad_out is None else grad_out
+        # g = (dl/ds_t . s~_t) theta~_t + dl/dtheta |_{s_t fixed}
+        grad_state = (grad_prev_state * self.s_tilde).sum(-1, keepdim=True) * self.theta_tilde + grad_direct
+        if self.normalise:
+            eps = self.epsilon
+            rho_0 = torch.sqrt((self.theta_tilde.norm(dim=-1, keepdim=True) + eps)
+                               / (tangent.norm(dim=-1, keepdim=True) + eps))
+            rho_1 = torch.sqrt((noise_pullback.norm(dim=-1, keepdim=True) + eps)
+                               / (noise.norm(dim=-1, keepdim=True) + eps))
+        else:
+            rho_0 = rho_1 = torch.ones_like(next_state[:, :1])
+        self.s_tilde = rho_0 * tangent + rho_1 * noise
+        self.theta_tilde = self.theta_tilde / rho_0 + noise_pullback / rho_1
+        self.state = next_state.detach()
+        return StepResult(loss.detach(), grad_state.detach(), grad_out.detach())
+
+
+class TruncatedBPTT(OnlineEstimator):
+    r"""TBPTT-$K$: the stream is cut into windows of $K$ steps; at a window's end the summed loss of the
+    window is backpropagated to its first state, which is treated as a constant (dropping $J_{t-K}$):
+
+    $$\hat g=\sum_{t=t_0+1}^{t_0+K}\frac{\partial\ell_t}{\partial\theta}\Big|_{s_{t_0}\ \mathrm{fixed}}.$$
+
+    With ``loss_at="end"`` only the window's last loss is backpropagated (the variant of the influence-balancing
+    experiments, $\hat g=\partial\ell_{t_0+K}/\partial\theta|_{s_{t_0}}$). With $K$ at least the sequence
+    length and ``loss_at="all"`` this is full BPTT. Parameters are expected to stay fixed within a window
+    (the trainer only updates when a gradient is returned).
+    """
+
+    def __init__(self, model: RecurrentModel, truncation: int, loss_at: str = "all") -> None:
+        super().__init__(model)
+        if truncation < 1:
+            raise ValueError(f"truncation must be >= 1, got {truncation}")
+        if loss_at not in ("all", "end"):
+            raise ValueError(f"loss_at must be 'all' or 'end', got {loss_at!r}")
+        self.truncation, self.loss_at = truncation, loss_at
+        self.name = f"TBPTT-{truncation}"
+
+    def reset(self, state: torch.Tensor) -> None:
+        super().reset(state)
+        self.count = 0
+
+    def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
+        assert self.state is not None, "call reset() first"
+        if self.count == 0:
+            self.leaves = (w_state.detach().requires_grad_(), w_out.detach().requires_grad_())
+            self.window_loss = torch.zeros((), dtype=w_state.dtype, device=w_state.device)
+        with torch.enable_grad():
+            self.state = self.model.transition(self.leaves[0], self.state, x)
+            loss = self.model.loss(self.leaves[1], self.state, y)
+            self.count += 1
+            if self.loss_at == "all" or self.count == self.truncation:
+                self.window_loss = self.window_loss + loss.sum()
+        if self.count == self.truncation:
+            grad_state, grad_out = self.flush()  # type: ignore[misc]
+            return StepResult(loss.detach(), grad_state, grad_out)
+        return StepResult(loss.detach(), None, None)
+
+    def flush(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.count == 0:
+            return None
+        if self.window_loss.requires_grad:
+            grads = torch.autograd.grad(self.window_loss, self.leaves, allow_unused=True)
+        else:  # an unfinished window of an end-of-window variant carries no loss yet
+            grads = (None, None)
+        grads = tuple(torch.zeros_like(leaf) if g is None else g for g, leaf in zip(grads, self.leaves))
+        self.state = self.state.detach() if self.state is not None else None
+        self.count = 0
+        return grads[0], grads[1]
+
+
+def accumulate_gradient(estimator: OnlineEstimator, w_state: torch.Tensor, w_out: torch.Tensor,
+                        initial_state: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""$\sum_t\hat g_t$ over a sequence at fixed $\theta$ (``inputs`` ``(T, B, m)``, ``targets`` ``(T, B)``):
+    for RTRL and full-window TBPTT this is the gradient of the total loss, the quantity BPTT computes."""
+    estimator.reset(initial_state)
+    total_state, total_out = torch.zeros_like(w_state), torch.zeros_like(w_out)
+    for x, y in zip(inputs, targets):
+        result = estimator.step(w_state, w_out, x, y)
+        if result.grad_state is not None and result.grad_out is not None:
+            total_state, total_out = total_state + result.grad_state, total_out + result.grad_out
+    leftover = estimator.flush()
+    if leftover is not None:
+        total_state, total_out = total_state + leftover[0], total_out + leftover[1]
+    return total_state, total_out

@@ -1,0 +1,178 @@
+r"""Recurrent models written for online gradient estimators.
+
+Every model follows the paper's setting (Tallec & Ollivier 2017, Section 2)
+
+$$s_{t+1}=F_{\mathrm{state}}(x_{t+1},s_t,\theta),\qquad \ell_{t+1}=L\big(F_{\mathrm{out}}(s_{t+1},\theta),y_{t+1}\big)$$
+
+with the parameters split in two flat vectors: ``w_state`` (the parameters of $F_{\mathrm{state}}$, the only
+ones whose influence on the state must be carried forward) and ``w_out`` (the read-out). Both carry a
+leading batch dimension ``B`` of independent streams, so one call advances ``B`` learners (or ``B`` noise
+streams of one learner) at once, and every Jacobian-vector product stays block-diagonal over the batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch.nn import functional
+
+Shapes = Sequence[tuple[int, ...]]
+
+
+def unflatten(flat: torch.Tensor, shapes: Shapes) -> list[torch.Tensor]:
+    r"""Views of a ``(B, P)`` parameter batch as ``(B, *shape)`` tensors, in the order of ``shapes``."""
+    sizes = [math.prod(shape) for shape in shapes]
+    pieces = torch.split(flat, sizes, dim=-1)
+    return [piece.reshape(flat.shape[0], *shape) for piece, shape in zip(pieces, shapes)]
+
+
+def batched_matvec(matrix: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
+    r"""$(Mv)_b = M_b v_b$ for ``matrix`` ``(B, n, m)`` and ``vector`` ``(B, m)``."""
+    return torch.matmul(matrix, vector.unsqueeze(-1)).squeeze(-1)
+
+
+class RecurrentModel:
+    r"""Interface shared by every model of the chapter (subclasses fill in the four methods)."""
+
+    state_size: int
+    state_shapes: Shapes = ()
+    out_shapes: Shapes = ()
+
+    @property
+    def num_state_params(self) -> int:
+        return sum(math.prod(shape) for shape in self.state_shapes)
+
+    @property
+    def num_out_params(self) -> int:
+        return sum(math.prod(shape) for shape in self.out_shapes)
+
+    def init_params(self, batch: int, generator: torch.Generator, dtype: torch.dtype = torch.float32,
+                    device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+        r"""``(w_state, w_out)``, each ``(batch, P)``: matrices $\mathcal N(0, 1/\text{fan-in})$, biases 0."""
+        def draw(shapes: Shapes) -> torch.Tensor:
+            pieces = []
+            for shape in shapes:
+                values = torch.randn(batch, *shape, generator=generator, dtype=torch.float64)
+                scale = 1.0 / math.sqrt(shape[-1]) if len(shape) == 2 else 0.0
+                pieces.append((values * scale).reshape(batch, -1))
+            if not pieces:
+                return torch.zeros(batch, 0, dtype=torch.float64)
+            return torch.cat(pieces, dim=-1)
+        return (draw(self.state_shapes).to(device=device, dtype=dtype),
+                draw(self.out_shapes).to(device=device, dtype=dtype))
+
+    def initial_state(self, batch: int, dtype: torch.dtype = torch.float32,
+                      device: torch.device | str = "cpu") -> torch.Tensor:
+        return torch.zeros(batch, self.state_size, dtype=dtype, device=device)
+
+    def transition(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def output(self, w_out: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def loss(self, w_out: torch.Tensor, state: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        r"""Per-stream loss ``(B,)`` of the read-out of ``state`` against the target ``y``."""
+        raise NotImplementedError
+
+
+class CharacterModel(RecurrentModel):
+    r"""Shared read-out of the character models: logits $o=Vs+c$, cross-entropy in nats."""
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int) -> None:
+        self.input_size, self.state_size, self.output_size = input_size, hidden_size, output_size
+        self.out_shapes = ((output_size, hidden_size), (output_size,))
+
+    def output(self, w_out: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        r"""$o = V s + c$."""
+        readout, bias = unflatten(w_out, self.out_shapes)
+        return batched_matvec(readout, state) + bias
+
+    def loss(self, w_out: torch.Tensor, state: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        r"""$\ell = -\log \mathrm{softmax}(o)_y$ (nats)."""
+        return functional.cross_entropy(self.output(w_out, state), y, reduction="none")
+
+
+class TanhRNN(CharacterModel):
+    r"""Fully connected tanh RNN: $s_{t+1}=\tanh(W s_t + U x_{t+1} + b)$; $\dim\theta_{\mathrm{state}}=n^2+nm+n$."""
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int) -> None:
+        super().__init__(input_size, hidden_size, output_size)
+        n, m = hidden_size, input_size
+        self.state_shapes = ((n, n), (n, m), (n,))
+
+    def transition(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        r"""$s_{t+1}=\tanh(W s_t + U x_{t+1} + b)$."""
+        recurrent, inputs, bias = unflatten(w_state, self.state_shapes)
+        return torch.tanh(batched_matvec(recurrent, state) + batched_matvec(inputs, x) + bias)
+
+
+class GRU(CharacterModel):
+    r"""GRU as in the authors' code (ctallec/uoro), the reset gate applied before the recurrent matrix:
+
+    $$r=\sigma(E_r x+W_r h+b_r),\quad z=\sigma(E_z x+W_z h+b_z),\quad
+    \tilde h=\tanh\big(E_h x+W_h(r\odot h)+b_h\big),\quad h'=z\odot\tilde h+(1-z)\odot h.$$
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int) -> None:
+        super().__init__(input_size, hidden_size, output_size)
+        n, m = hidden_size, input_size
+        self.state_shapes = ((n, m), (n, n), (n,)) * 3
+
+    def transition(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        e_r, w_r, b_r, e_z, w_z, b_z, e_h, w_h, b_h = unflatten(w_state, self.state_shapes)
+        reset = torch.sigmoid(batched_matvec(e_r, x) + batched_matvec(w_r, state) + b_r)
+        update = torch.sigmoid(batched_matvec(e_z, x) + batched_matvec(w_z, state) + b_z)
+        candidate = torch.tanh(batched_matvec(e_h, x) + batched_matvec(w_h, reset * state) + b_h)
+        # h' = z * h~ + (1 - z) * h
+        return update * candidate + (1 - update) * state
+
+
+class InfluenceBalancing(RecurrentModel):
+    r"""The influence-balancing system (the paper's synthetic task; $n$, $p$, $A$, $s_0$ as in our
+    reconstruction, taken from the google-research ``persistent_es`` port):
+
+    $$s_{t+1}=As_t+\theta\,\sigma,\quad A=\tfrac12 I+\tfrac12 N\ (N_{i,i+1}=1),\quad
+    \sigma=(\underbrace{+1,\dots,+1}_{p},-1,\dots,-1),\quad \ell_t=\tfrac12(s^1_t-1)^2.$$
+
+    One scalar parameter $\theta$, no read-out parameters, no input (``x`` is ignored).
+    """
+
+    def __init__(self, n: int = 23, p: int = 10) -> None:
+        if not 0 < p < n:
+            raise ValueError(f"need 0 < p < n, got n={n}, p={p}")
+        self.state_size, self.p = n, p
+        self.state_shapes = ((1,),)
+        self.out_shapes = ()
+
+    def matrix(self, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> torch.Tensor:
+        r"""$A=\tfrac12 I+\tfrac12 N$: unit $i$ keeps half of itself and half of unit $i+1$."""
+        n = self.state_size
+        return 0.5 * torch.eye(n, dtype=dtype, device=device) + 0.5 * torch.diag(
+            torch.ones(n - 1, dtype=dtype, device=device), 1)
+
+    def signs(self, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> torch.Tensor:
+        r"""$\sigma$: $+1$ on the first $p$ units, $-1$ on the others."""
+        sigma = -torch.ones(self.state_size, dtype=dtype, device=device)
+        sigma[: self.p] = 1.0
+        return sigma
+
+    def initial_state(self, batch: int, dtype: torch.dtype = torch.float64,
+                      device: torch.device | str = "cpu") -> torch.Tensor:
+        r"""$s_0=(1,\dots,1)$."""
+        return torch.ones(batch, self.state_size, dtype=dtype, device=device)
+
+    def transition(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        r"""$s_{t+1}=As_t+\theta\sigma$."""
+        # (A s)_i = (s_i + s_{i+1}) / 2, with s_{n+1} = 0
+        shifted = torch.cat([state[:, 1:], torch.zeros_like(state[:, :1])], dim=-1)
+        return 0.5 * (state + shifted) + w_state[:, :1] * self.signs(state.dtype, state.device)
+
+    def output(self, w_out: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        return state[:, 0]
+
+    def loss(self, w_out: torch.Tensor, state: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        r"""$\ell=\tfrac12(s^1-1)^2$ (``y`` is ignored: the target is always 1)."""
+        return 0.5 * (state[:, 0] - 1.0) ** 2

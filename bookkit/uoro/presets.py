@@ -1,0 +1,121 @@
+"""Scale presets of the UORO chapter, one frozen dataclass per notebook (smoke / ci / full)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bookkit.scales import Presets
+
+
+@dataclass(frozen=True)
+class InfluenceConfig:
+    """03-influence-balancing: the reconstruction's system, TBPTT windows, RTRL and UORO seeds."""
+
+    n: int
+    p: int
+    truncations: tuple[int, ...]
+    tbptt_lr: float
+    tbptt_updates: int
+    rtrl_lr: float
+    online_steps: int
+    uoro_lrs: tuple[float, ...]
+    num_seeds: int
+    max_truncation: int
+
+
+INFLUENCE = Presets(
+    smoke=InfluenceConfig(23, 10, (1, 10, 41, 100), 1e-4, 200, 1e-4, 1000, (1e-5,), 2, 120),
+    ci=InfluenceConfig(23, 10, (1, 10, 20, 40, 41, 45, 60, 100), 1e-4, 3000, 1e-4, 30000, (1e-5, 1e-4), 3, 120),
+    full=InfluenceConfig(23, 10, (1, 10, 20, 40, 41, 45, 60, 100), 1e-4, 3000, 1e-4, 30000,
+                         (3e-6, 1e-5, 3e-5, 1e-4), 20, 200),
+)
+
+
+@dataclass(frozen=True)
+class ExactnessConfig:
+    """01-rtrl-bptt-truncation: exactness check, truncation error, cost per step."""
+
+    hidden_size: int
+    vocabulary: int
+    seq_len: int
+    truncations: tuple[int, ...]
+    recurrent_gain: float
+    cost_sizes: tuple[int, ...]
+    rtrl_max_size: int
+    cost_steps: int
+    rtrl_steps: int
+
+
+EXACTNESS = Presets(
+    smoke=ExactnessConfig(8, 5, 30, (1, 4, 30), 1.5, (8, 16, 32), 32, 5, 2),
+    ci=ExactnessConfig(16, 8, 100, (1, 2, 4, 8, 16, 32, 64, 100), 1.5, (8, 16, 32, 64, 128, 256), 256, 30, 3),
+    full=ExactnessConfig(16, 8, 100, (1, 2, 4, 8, 16, 32, 64, 100), 1.5,
+                         (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096), 1024, 200, 5),
+)
+
+
+@dataclass(frozen=True)
+class StatisticsConfig:
+    """02-estimator-statistics: UORO samples at fixed parameters on influence balancing and a tanh RNN."""
+
+    theta: float
+    steps: int
+    num_samples: int
+    group_sizes: tuple[int, ...]
+    sweep_steps: tuple[int, ...]
+    sweep_samples: int
+    rnn_hidden_size: int
+    rnn_vocabulary: int
+    rnn_steps: int
+    rnn_samples: int
+
+
+STATISTICS = Presets(
+    smoke=StatisticsConfig(0.5, 50, 2048, (1, 4, 16, 64, 256), (10, 30), 256, 8, 4, 10, 256),
+    ci=StatisticsConfig(0.5, 200, 32768, (1, 4, 16, 64, 256, 1024, 4096), (10, 30, 100, 300, 1000), 4096,
+                        16, 8, 50, 4096),
+    full=StatisticsConfig(0.5, 200, 524288, (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536),
+                          (10, 30, 100, 300, 1000, 3000, 10000), 16384, 64, 16, 200, 16384),
+)
+
+
+@dataclass(frozen=True)
+class StreamsConfig:
+    """04-anbn-and-brackets: one GRU per estimator, ``num_streams`` streams sharing its parameters."""
+
+    hidden_size: int
+    num_streams: int
+    steps: int
+    lr: float
+    alpha: float
+    truncations: tuple[int, ...]
+    anbn_range: tuple[int, ...]
+    brackets: tuple[int, ...]
+
+
+STREAMS = Presets(
+    smoke=StreamsConfig(8, 4, 300, 3e-3, 0.03, (4,), (1, 32), (1, 5, 5, 10)),
+    ci=StreamsConfig(16, 16, 4500, 3e-3, 0.03, (1, 4), (1, 32), (1, 5, 5, 10)),
+    full=StreamsConfig(64, 16, 100000, 1e-3, 0.03, (1, 4, 16), (1, 32), (1, 5, 5, 10)),
+)
+
+
+@dataclass(frozen=True)
+class CharLMConfig:
+    """05-charlm-and-snap: a GRU on Python standard-library source, UORO monitored against exact RTRL."""
+
+    hidden_size: int
+    vocabulary: int
+    num_streams: int
+    steps: int
+    lr: float
+    alpha: float
+    truncations: tuple[int, ...]
+    monitor_every: int
+
+
+CHARLM = Presets(
+    smoke=CharLMConfig(8, 16, 2, 200, 3e-3, 0.03, (16,), 10),
+    ci=CharLMConfig(16, 32, 4, 2500, 3e-3, 0.03, (1, 16), 10),
+    full=CharLMConfig(64, 64, 8, 100000, 1e-3, 0.03, (1, 16, 64), 100),
+)

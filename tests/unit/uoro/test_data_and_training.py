@@ -1,0 +1,96 @@
+"""Generators, entropy lines and the optimiser against independent references."""
+
+import math
+import random
+
+import torch
+
+from bookkit.uoro import data
+from bookkit.uoro.train import ScheduledAdam, recent_average
+
+
+def test_anbn_lines_have_equal_runs_in_range():
+    text = data.anbn_text(5000, random.Random(0), 2, 9)
+    lines = text.split("\n")[:-1]
+    for a_run, b_run in zip(lines[::2], lines[1::2]):
+        assert set(a_run) == {"a"} and set(b_run) == {"b"} and len(a_run) == len(b_run)
+        assert 2 <= len(a_run) <= 9
+
+
+def test_brackets_repeat_the_saved_symbols_after_the_filler():
+    text = data.brackets_text(5000, random.Random(1), save=3, min_filler=2, max_filler=7, alphabet=6)
+    for line in text.split("\n")[:-1]:
+        assert line[0] == "[" and line[4] == "]" and line[-5] == "[" and line[-1] == "]"
+        assert line[1:4] == line[-4:-1]
+        assert 2 <= len(line) - 10 <= 7
+        assert set(line) - set("[]") <= {chr(33 + i) for i in range(6)}
+
+
+def test_entropy_lines_match_an_exact_count_and_the_empirical_unigram():
+    lines = data.brackets_entropy_lines(1, 5, 5, 10)
+    assert abs(lines.optimal - 6 * math.log2(10) / 12) < 1e-12
+    assert abs(lines.no_memory - 7 * math.log2(10) / 12) < 1e-12
+    assert abs(data.anbn_entropy_lines(1, 32).optimal - 5 / 35) < 1e-12
+    text = data.anbn_text(200000, random.Random(0))
+    assert abs(len(text) / text.count("\n") * 2 - 35) < 0.5
+    assert abs(data.unigram_entropy(text) - 1.259) < 0.01
+
+
+def test_vocabulary_folds_rare_characters_into_other():
+    vocabulary = data.Vocabulary.from_text("aaabbc", max_size=2)
+    assert len(vocabulary) == 2
+    assert vocabulary.encode("abc").tolist() == [0, 1, 1]
+    assert data.stdlib_text(1000).startswith('"""') or len(data.stdlib_text(1000)) == 1000
+
+
+def test_scheduled_adam_with_alpha_zero_matches_torch_adam():
+    generator = torch.Generator().manual_seed(0)
+    param = torch.randn(3, 5, generator=generator, dtype=torch.float64)
+    reference = param.clone().requires_grad_()
+    torch_adam = torch.optim.Adam([reference], lr=0.01)
+    ours = ScheduledAdam(0.01, alpha=0.0)
+    for step in range(1, 6):
+        grad = torch.randn(3, 5, generator=generator, dtype=torch.float64)
+        reference.grad = grad.clone()
+        torch_adam.step()
+        (param,) = ours.update([param], [grad], step)
+    torch.testing.assert_close(param, reference.detach())
+    assert abs(ScheduledAdam(1e-3, alpha=0.03).rate(10000) - 1e-3 / 4) < 1e-15
+
+
+def test_recent_average_follows_its_recursion():
+    losses = torch.tensor([[4.0], [2.0], [1.0]])
+    recent = recent_average(losses)
+    first = 4.0
+    second = (1 - 1 / math.sqrt(2)) * first + 2.0 / math.sqrt(2)
+    third = (1 - 1 / math.sqrt(3)) * second + 1.0 / math.sqrt(3)
+    torch.testing.assert_close(recent[:, 0], torch.tensor([first, second, third], dtype=torch.float64))
+
+
+def test_dependency_masks_mark_the_positions_that_need_memory():
+    text = "aa\nbb\na\nb\n"
+    assert [i for i, v in enumerate(data.anbn_dependency_mask(text).tolist()) if v] == [5, 9]
+    line = "[xy]abc[xy]\n"
+    marked = [(line * 2)[i] for i, v in enumerate(data.brackets_dependency_mask(line * 2, save=2).tolist()) if v]
+    assert marked == ["x", "y", "x", "y"]
+
+
+def test_gradient_agreement_scores_rtrl_as_exact_and_snap_as_close():
+    from bookkit.uoro.estimators import RTRL, SnAp1
+    from bookkit.uoro.model import TanhRNN
+    from bookkit.uoro.train import SGD, GradientAgreement, make_stream_task, train_online
+
+    model = TanhRNN(4, 5, 4)
+    symbols = torch.randint(0, 4, (200,), generator=torch.Generator().manual_seed(0))
+    task = make_stream_task(symbols, torch.zeros(200, dtype=torch.bool), 4, num_streams=2, steps=40)
+    w_state, w_out = model.init_params(1, torch.Generator().manual_seed(1), dtype=torch.float64)
+    task.inputs = task.inputs.double()
+    monitor = GradientAgreement(task, RTRL(model), {"SnAp-1": SnAp1(model)}, "RTRL trainer",
+                                model.initial_state(2, torch.float64), every=5)
+    run = train_online(model, RTRL(model), w_state, w_out, task.inputs, task.targets, SGD(0.05), shared=True,
+                       monitor=monitor)
+    assert len(run.monitored) == 8
+    for record in run.monitored:
+        assert record["RTRL trainer relative error"] < 1e-10
+        assert 0.5 < record["SnAp-1 cosine"] <= 1 + 1e-12
+    assert any(record["SnAp-1 relative error"] > 1e-6 for record in run.monitored[1:])
