@@ -1,0 +1,77 @@
+"""CRBM and RTRBM: the free-energy surrogate gives the CD-1 update; batched and stepwise histories agree."""
+
+import torch
+
+from bookkit.spiking_boltzmann.followups import (
+    ConditionalRBM,
+    RecurrentTemporalRBM,
+    free_energy,
+    predict_one_step,
+    rollout,
+)
+
+
+def random_frames(batch=3, steps=6, pixels=5, seed=0):
+    return (torch.rand(batch, steps, pixels, generator=torch.Generator().manual_seed(seed)) < 0.4).double()
+
+
+def test_free_energy_difference_gradient_is_the_cd1_update():
+    g = torch.Generator().manual_seed(1)
+    W = torch.randn(5, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    visible_bias = torch.randn(4, 5, generator=g, dtype=torch.float64, requires_grad=True)
+    hidden_bias = torch.randn(4, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    v0, v1 = random_frames(4, 1, 5, 2)[:, 0], random_frames(4, 1, 5, 3)[:, 0]
+    (free_energy(v0, W, visible_bias, hidden_bias) - free_energy(v1, W, visible_bias, hidden_bias)).sum().backward()
+    p0, p1 = torch.sigmoid(hidden_bias + v0 @ W), torch.sigmoid(hidden_bias + v1 @ W)
+    with torch.no_grad():
+        assert torch.allclose(-W.grad, v0.T @ p0 - v1.T @ p1, atol=1e-12)
+        assert torch.allclose(-hidden_bias.grad, p0 - p1, atol=1e-12)
+        assert torch.allclose(-visible_bias.grad, v0 - v1, atol=1e-12)
+
+
+def test_crbm_batched_history_matches_stepping_through_time():
+    model = ConditionalRBM(5, 3, 2, torch.Generator().manual_seed(0)).double()
+    with torch.no_grad():
+        for parameter in (model.A, model.B, model.b, model.c):
+            parameter.normal_(generator=torch.Generator().manual_seed(4))
+    frames = random_frames()
+    visible_bias, hidden_bias = model.sequence_biases(frames)
+    state = model.initial_state(3, 5, frames)
+    for t in range(frames.shape[1]):
+        step_visible, step_hidden = model.slice_biases(state)
+        assert torch.allclose(step_visible, visible_bias[:, t]) and torch.allclose(step_hidden, hidden_bias[:, t])
+        state = model.advance(state, frames[:, t])
+
+
+def test_rtrbm_recursion_matches_stepping_and_finite_difference_gradient():
+    model = RecurrentTemporalRBM(5, 3, torch.Generator().manual_seed(0)).double()
+    with torch.no_grad():
+        model.U.normal_(generator=torch.Generator().manual_seed(5))
+        model.W.mul_(100)
+    frames = random_frames()
+    _, hidden_bias = model.sequence_biases(frames)
+    state = model.initial_state(3, 5, frames)
+    for t in range(frames.shape[1]):
+        assert torch.allclose(model.slice_biases(state)[1], hidden_bias[:, t])
+        state = model.advance(state, frames[:, t])
+    hidden_bias.sum().backward()
+    index, epsilon = (1, 2), 1e-6
+    with torch.no_grad():
+        values = []
+        for sign in (1, -1):
+            model.U[index] += sign * epsilon
+            values.append(float(model.sequence_biases(frames)[1].sum()))
+            model.U[index] -= sign * epsilon
+    finite_difference = (values[0] - values[1]) / (2 * epsilon)
+    assert abs(finite_difference - float(model.U.grad[index])) < 1e-6
+    assert abs(float(model.U.grad[index])) > 1e-3
+
+
+def test_prediction_and_rollout_are_probabilities():
+    frames = random_frames().float()
+    for model in (ConditionalRBM(5, 3, 2, torch.Generator().manual_seed(0)),
+                  RecurrentTemporalRBM(5, 3, torch.Generator().manual_seed(0))):
+        prediction = predict_one_step(model, frames, torch.Generator().manual_seed(1), gibbs_steps=3, average_last=2)
+        generated = rollout(model, frames[:, :3], 4, torch.Generator().manual_seed(1), gibbs_steps=3)
+        assert prediction.shape == frames.shape and generated.shape == (3, 4, 5)
+        assert ((prediction >= 0) & (prediction <= 1)).all() and ((generated >= 0) & (generated <= 1)).all()
