@@ -1,0 +1,145 @@
+"""Scale presets of the learning-to-learn notebooks (``smoke`` seconds, ``ci`` one CPU thread, ``full`` one GPU)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bookkit.scales import Presets
+
+RATE_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+@dataclass(frozen=True)
+class QuadraticsConfig:
+    """Meta-training on random 10-d quadratics and the test against tuned baselines (Fig. 4 left)."""
+
+    num_epochs: int
+    functions_per_epoch: int
+    meta_lr: float
+    validate_every: int
+    num_validation: int
+    num_test: int
+    long_steps: int
+    bootstrap_resamples: int
+    num_steps: int = 100
+    unroll: int = 20
+    dim: int = 10
+    distribution: str = "gaussian"
+    rates: tuple[float, ...] = RATE_GRID
+
+
+QUADRATICS = Presets(
+    smoke=QuadraticsConfig(num_epochs=4, functions_per_epoch=8, meta_lr=1e-2, validate_every=2, num_validation=16,
+                           num_test=16, long_steps=200, bootstrap_resamples=500),
+    ci=QuadraticsConfig(num_epochs=400, functions_per_epoch=32, meta_lr=1e-2, validate_every=25,
+                        num_validation=128, num_test=128, long_steps=200, bootstrap_resamples=10_000),
+    full=QuadraticsConfig(num_epochs=2000, functions_per_epoch=128, meta_lr=3e-3, validate_every=100,
+                          num_validation=256, num_test=1024, long_steps=1000, bootstrap_resamples=10_000),
+)
+
+
+@dataclass(frozen=True)
+class DigitsConfig:
+    """The MNIST experiments on scikit-learn's digits (Figs. 4 centre/right and 5).
+
+    ``dataset="mnist-if-present"`` uses a local MNIST file (see ``problems.find_local_mnist``) when there is one.
+    """
+
+    num_epochs: int
+    meta_lr: float
+    validate_every: int
+    validation_runs: int
+    test_runs: int
+    transfer_runs: int
+    num_steps: int = 100
+    long_steps: int = 200
+    unroll: int = 20
+    hidden_size: int = 20
+    batch_size: int = 128
+    output_scale: float = 0.1
+    split_seed: int = 0
+    dataset: str = "digits"
+    sweep_widths: tuple[int, ...] = ()
+    sweep_depths: tuple[int, ...] = (1, 2)
+    adam_rates: tuple[float, ...] = (0.01, 0.03, 0.1)
+    nag_rates: tuple[float, ...] = (0.3, 1.0, 3.0)
+    rmsprop_rates: tuple[float, ...] = (0.003, 0.01, 0.03)
+    sgd_rates: tuple[float, ...] = (0.3, 1.0, 3.0)
+
+
+DIGITS = Presets(
+    smoke=DigitsConfig(num_epochs=3, meta_lr=1e-3, validate_every=3, validation_runs=2, test_runs=2,
+                       transfer_runs=2, num_steps=20, long_steps=40, batch_size=32, sweep_widths=(5, 20),
+                       sweep_depths=(1,)),
+    ci=DigitsConfig(num_epochs=100, meta_lr=1e-3, validate_every=20, validation_runs=5, test_runs=10,
+                    transfer_runs=5),
+    full=DigitsConfig(num_epochs=1500, meta_lr=1e-3, validate_every=50, validation_runs=20, test_runs=50,
+                      transfer_runs=20, dataset="mnist-if-present", sweep_widths=(5, 10, 20, 40, 80), adam_rates=RATE_GRID, nag_rates=(0.03, 0.1, 0.3, 1.0, 3.0),
+                      rmsprop_rates=RATE_GRID, sgd_rates=(0.1, 0.3, 1.0, 3.0, 10.0)),
+)
+
+
+@dataclass(frozen=True)
+class ConvNetConfig:
+    """Our analog of the CIFAR experiments (Fig. 7): a small convnet on label subsets of the 8x8 digits."""
+
+    num_epochs: int
+    meta_lr: float
+    validate_every: int
+    validation_runs: int
+    test_runs: int
+    label_sets: tuple[str, ...]
+    train_sub: bool
+    num_steps: int = 100
+    unroll: int = 20
+    channels: int = 8
+    hidden_size: int = 32
+    batch_size: int = 128
+    output_scale: float = 0.01
+    init_std: float = 0.1
+    split_seed: int = 0
+    adam_rates: tuple[float, ...] = (0.01, 0.03, 0.1)
+    nag_rates: tuple[float, ...] = (0.3, 1.0, 3.0)
+    rmsprop_rates: tuple[float, ...] = (0.001, 0.003, 0.01)
+    sgd_rates: tuple[float, ...] = (1.0, 3.0, 10.0)
+
+
+LABEL_SETS = {"digits-10": tuple(range(10)), "digits-5": (0, 1, 2, 3, 4), "digits-2": (0, 1)}
+"""Our label subsets, analogs of CIFAR-10, CIFAR-5 and CIFAR-2."""
+
+SUB_LABEL_SETS = {"digits-5": (5, 6, 7, 8, 9), "digits-2": (5, 6)}
+"""Disjoint digits of the same count on which LSTM-sub meta-trains (none exists for all ten digits)."""
+
+CONVNET = Presets(
+    smoke=ConvNetConfig(num_epochs=2, meta_lr=3e-3, validate_every=2, validation_runs=2, test_runs=2,
+                        label_sets=("digits-5",), train_sub=True, num_steps=20, batch_size=32),
+    ci=ConvNetConfig(num_epochs=40, meta_lr=3e-3, validate_every=10, validation_runs=3, test_runs=5,
+                     label_sets=("digits-5",), train_sub=False),
+    full=ConvNetConfig(num_epochs=1000, meta_lr=1e-3, validate_every=50, validation_runs=10, test_runs=20,
+                       label_sets=("digits-10", "digits-5", "digits-2"), train_sub=True),
+)
+
+
+@dataclass(frozen=True)
+class FailureModesConfig:
+    """Beyond the paper: horizons, unroll length, preprocessing, meta learning rate, and cost."""
+
+    horizon_steps: int
+    gradient_batches: int
+    ablation_epochs: int
+    collapse_epochs: int
+    collapse_seeds: int
+    throughput_functions: tuple[int, ...]
+    unroll_lengths: tuple[int, ...] = (5, 10, 20, 50, 100)
+    gradient_functions: int = 32
+    collapse_meta_lrs: tuple[float, ...] = (1e-3, 3e-3)
+
+
+FAILURE_MODES = Presets(
+    smoke=FailureModesConfig(horizon_steps=200, gradient_batches=1, ablation_epochs=2, collapse_epochs=2,
+                             collapse_seeds=1, throughput_functions=(1, 10), unroll_lengths=(5, 20, 100)),
+    ci=FailureModesConfig(horizon_steps=1000, gradient_batches=3, ablation_epochs=25, collapse_epochs=0,
+                          collapse_seeds=0, throughput_functions=(1, 10, 100)),
+    full=FailureModesConfig(horizon_steps=1000, gradient_batches=10, ablation_epochs=300, collapse_epochs=250,
+                            collapse_seeds=5, throughput_functions=(1, 10, 100, 1000, 10_000)),
+)
