@@ -163,10 +163,11 @@ class Outcome:
     kept: Path | None = None
 
 
-def _worker_environment(settings: RunSettings, metrics: Path) -> dict[str, str]:
+def _worker_environment(layout: Layout, settings: RunSettings, metrics: Path) -> dict[str, str]:
     environment = dict(os.environ)
     threads = str(settings.threads)
     environment.update({"BOOKKIT_HEADLESS": "1", "BOOKKIT_THREADS": threads, "OMP_NUM_THREADS": threads,
+                        "BOOKKIT_GENERATED": str(layout.generated),
                         "MKL_NUM_THREADS": threads, "BOOKKIT_METRICS_PATH": str(metrics),
                         "PYDEVD_DISABLE_FILE_VALIDATION": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"})
     return environment
@@ -188,7 +189,7 @@ def execute_source(layout: Layout, source: NotebookSource, settings: RunSettings
     try:
         with open(scratch / "worker.log", "w") as log:
             completed = subprocess.run([sys.executable, "-m", "bookkit.execution", str(scratch / "request.json")],
-                                       env=_worker_environment(settings, scratch / "metrics.json"),
+                                       env=_worker_environment(layout, settings, scratch / "metrics.json"),
                                        stdout=log, stderr=subprocess.STDOUT, timeout=overall_timeout, check=False)
         result = read_record(scratch / "result.json") or {
             "status": "failed", "error": f"worker exited with code {completed.returncode} and no result "

@@ -6,8 +6,10 @@ Checkpoints are written atomically (temporary file, then rename) and read with
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import random
 import sys
 import tempfile
 import time
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 
 from bookkit.device import is_headless
@@ -99,12 +102,33 @@ def artifact_path(chapter: str, name: str, scale: str, seed: int, suffix: str = 
     return generated_dir() / "artifacts" / chapter / f"{name}-{scale}-seed{seed}-{bookkit_source_hash(chapter)[:10]}{suffix}"
 
 
+@contextlib.contextmanager
+def preserved_global_rng() -> Iterator[None]:
+    """Restore python's, numpy's and torch's global generator states on exit."""
+    python_state, numpy_state, torch_state = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    cuda_states = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    try:
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+        torch.set_rng_state(torch_state)
+        if cuda_states is not None:
+            torch.cuda.set_rng_state_all(cuda_states)
+
+
 def load_or_train(path: str | Path, train: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Return the state saved at ``path``, or call ``train()``, save its state atomically and return it."""
+    """Return the state saved at ``path``, or call ``train()``, save its state atomically and return it.
+
+    Training runs with the global generators' states preserved, so everything the notebook draws afterwards
+    is the same whether the model was trained here or loaded (a notebook's output does not depend on
+    which of its chapter's notebooks ran first).
+    """
     path = Path(path)
     if path.exists():
         return load_checkpoint(path)
-    state = train()
+    with preserved_global_rng():
+        state = train()
     save_checkpoint(path, state)
     return state
 

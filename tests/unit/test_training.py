@@ -70,6 +70,19 @@ def test_load_or_train_trains_once(tmp_path):
     assert len(calls) == 1 and torch.equal(first["w"], second["w"])
 
 
+def test_load_or_train_leaves_the_global_generators_as_a_load_would(tmp_path):
+    def train():
+        return {"w": torch.randn(5)}  # consumes the global generator
+
+    torch.manual_seed(3)
+    load_or_train(tmp_path / "m.pt", train)
+    after_training = torch.rand(3)
+    torch.manual_seed(3)
+    load_or_train(tmp_path / "m.pt", train)
+    after_loading = torch.rand(3)
+    assert torch.equal(after_training, after_loading)
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), torch.tensor([1.0, float("nan")])])
 def test_non_finite_values_stop_the_run_naming_the_step(value):
     with pytest.raises(NonFiniteError, match="meta-loss.*step 42"):
