@@ -1,0 +1,179 @@
+"""Training and inference for PredNet and the control: a seeded loop with a step (or time) budget,
+load-or-train checkpoints keyed by the training configuration, and batched inference helpers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from bookkit.prednet.data import (
+    HELD_OUT_STYLE,
+    TRAIN_STYLE,
+    Video,
+    bouncing_balls,
+    car_camera,
+    rotating_heads,
+)
+from bookkit.prednet.model import build_model, layer_weights, prednet_loss
+from bookkit.training import check_finite, load_or_train, progress
+
+WORLDS = ("heads", "balls", "car", "car_held_out")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSpec:
+    """Everything that defines a trained model; its :meth:`key` names the shared checkpoint.
+
+    ``weighting`` is ``L_0`` or ``L_all``; the learning rate drops tenfold after ``lr_drop_fraction`` of the
+    steps (the official KITTI schedule drops at half); ``max_seconds`` > 0 also stops on wall time (then
+    the run is no longer bit-reproducible, so the presets use steps).
+    """
+
+    world: str
+    kind: str
+    stacks: tuple[int, ...]
+    height: int
+    width: int
+    num_frames: int
+    num_sequences: int
+    num_steps: int
+    batch_size: int
+    lr: float
+    weighting: str = "L_0"
+    lr_drop_fraction: float = 0.5
+    max_seconds: float = 0.0
+
+    def key(self) -> str:
+        digest = hashlib.sha256(repr(self).encode()).hexdigest()[:10]
+        return f"{self.world}-{self.kind}-{self.weighting}-{digest}"
+
+
+def make_world(world: str, num_sequences: int, num_frames: int, height: int, width: int,
+               generator: torch.Generator, device: torch.device | str = "cpu") -> Video:
+    """Generate ``num_sequences`` clips of one of :data:`WORLDS` (heads and balls are square: ``height``)."""
+    if world == "heads":
+        return rotating_heads(num_sequences, num_frames, height, generator, device=device)
+    if world == "balls":
+        return bouncing_balls(num_sequences, num_frames, height, generator, num_balls=2, device=device)
+    if world in ("car", "car_held_out"):
+        style = TRAIN_STYLE if world == "car" else HELD_OUT_STYLE
+        return car_camera(num_sequences, num_frames, height, width, generator, style=style, device=device)
+    raise ValueError(f"unknown world {world!r}; valid worlds are: {', '.join(WORLDS)}")
+
+
+def data_generator(seed: int, split: str) -> torch.Generator:
+    """Independent, seeded generators for the ``train``, ``test`` and ``readout`` splits of one run."""
+    offsets = {"train": 1, "test": 2, "readout": 3, "identity": 4}
+    return torch.Generator().manual_seed(10_000 * seed + offsets[split])
+
+
+def frame_loss(predictions: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
+    """The official fine-tuning loss, :math:`0.5\\,\\mathrm{mean}|x_t-\\hat x_t|` over :math:`t\\ge1`."""
+    return 0.5 * (predictions[:, 1:] - frames[:, 1:]).abs().mean()
+
+
+def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int, batch_size: int, lr: float,
+                      generator: torch.Generator, device: torch.device, weighting: str = "L_0",
+                      lr_drop_fraction: float = 0.5, extrap_start: int | None = None, max_seconds: float = 0.0,
+                      desc: str = "training") -> list[float]:
+    """Adam on random minibatches of ``frames`` (N, T, C, H, W); returns the loss of every step.
+
+    Without ``extrap_start`` the loss is :func:`~bookkit.prednet.model.prednet_loss` with the layer weights
+    of ``weighting`` (the control uses its pixel error); with it, the model runs in extrapolation mode and
+    the loss is :func:`frame_loss`, as in the official fine-tuning.
+    """
+    model.to(device).train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    drop_at = int(lr_drop_fraction * num_steps)
+    losses: list[float] = []
+    start = time.perf_counter()
+    for step in progress(range(num_steps), desc=desc):
+        if step == drop_at:
+            for group in optimiser.param_groups:
+                group["lr"] = lr / 10
+        index = torch.randint(len(frames), (batch_size,), generator=generator)
+        batch = frames[index].to(device)
+        output = model(batch, extrap_start=extrap_start)
+        if extrap_start is not None:
+            loss = frame_loss(output.predictions, batch)
+        else:
+            loss = prednet_loss(output.layer_errors, layer_weights(weighting, output.layer_errors.shape[-1]))
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        check_finite(loss.detach(), step=step)
+        losses.append(loss.item())
+        if max_seconds and time.perf_counter() - start > max_seconds:
+            break
+    model.eval()
+    return losses
+
+
+def train_from_spec(spec: TrainSpec, seed: int, device: torch.device) -> dict:
+    """Generate the training clips of ``spec`` (on ``device``), build and train the model; return a checkpoint
+    dict (tensors on the CPU)."""
+    data = make_world(spec.world, spec.num_sequences, spec.num_frames, spec.height, spec.width,
+                      data_generator(seed, "train"), device=device)
+    model = build_model(spec.kind, spec.stacks, seed=seed)
+    start = time.perf_counter()
+    losses = train_video_model(model, data.frames, num_steps=spec.num_steps, batch_size=spec.batch_size,
+                               lr=spec.lr, generator=torch.Generator().manual_seed(seed), device=device,
+                               weighting=spec.weighting, lr_drop_fraction=spec.lr_drop_fraction,
+                               max_seconds=spec.max_seconds, desc=f"training {spec.kind} {spec.weighting}")
+    seconds = time.perf_counter() - start
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return {"model": state, "losses": losses, "seconds": seconds, "steps": len(losses)}
+
+
+def load_or_train_model(path: str | Path, spec: TrainSpec, seed: int, device: torch.device,
+                        train: Callable[[TrainSpec, int, torch.device], dict] = train_from_spec
+                        ) -> tuple[nn.Module, dict]:
+    """The model of ``spec`` from its checkpoint at ``path`` if it exists, else trained now and saved.
+
+    Returns ``(model in eval mode on device, checkpoint dict)``; the dict tells whether it was loaded
+    (``loaded``), the training losses and the training wall time.
+    """
+    trained_now = not Path(path).exists()
+    state = load_or_train(path, lambda: train(spec, seed, device))
+    model = build_model(spec.kind, spec.stacks)
+    model.load_state_dict(state["model"])
+    return model.to(device).eval(), {**state, "loaded": not trained_now}
+
+
+@torch.no_grad()
+def predict_frames(model: nn.Module, frames: torch.Tensor, device: torch.device, batch_size: int = 64,
+                   extrap_start: int | None = None) -> torch.Tensor:
+    """Predictions :math:`\\hat x_t` for every step of ``frames``, computed in batches, on the CPU."""
+    model.eval()
+    parts = [model(frames[i:i + batch_size].to(device), extrap_start=extrap_start).predictions.cpu()
+             for i in range(0, len(frames), batch_size)]
+    return torch.cat(parts)
+
+
+@torch.no_grad()
+def representations_at(model: nn.Module, frames: torch.Tensor, step: int, device: torch.device,
+                       batch_size: int = 64, pooled_size: int | None = None) -> list[torch.Tensor]:
+    """:math:`R_l^{t}` at time index ``step`` (it has seen frames ``0..step-1``), one (N, features) per layer.
+
+    With ``pooled_size``, each :math:`R_l` is average-pooled to at most pooled_size x pooled_size first.
+    """
+    model.eval()
+    per_layer: list[list[torch.Tensor]] = []
+    for i in range(0, len(frames), batch_size):
+        output = model(frames[i:i + batch_size, :step + 1].to(device), keep_states=True)
+        states = output.representations[step]
+        if pooled_size is not None:
+            states = tuple(torch.nn.functional.adaptive_avg_pool2d(
+                s, (min(pooled_size, s.shape[-2]), min(pooled_size, s.shape[-1]))) for s in states)
+        if not per_layer:
+            per_layer = [[] for _ in states]
+        for layer, s in enumerate(states):
+            per_layer[layer].append(s.flatten(1).cpu())
+    return [torch.cat(parts) for parts in per_layer]

@@ -1,0 +1,82 @@
+"""Training loop, checkpoints shared by configuration, readout helpers, FLOP counts."""
+
+import torch
+
+from bookkit.prednet.model import FACES_STACKS, KITTI_STACKS, PredNet, prednet_macs_per_frame
+from bookkit.prednet.train import (
+    TrainSpec,
+    load_or_train_model,
+    predict_frames,
+    representations_at,
+    train_video_model,
+)
+
+
+def test_macs_per_frame_match_the_brief_estimates():
+    assert round(prednet_macs_per_frame(KITTI_STACKS, 128, 160) / 1e9, 2) == 6.87
+    assert round(prednet_macs_per_frame(FACES_STACKS, 64, 64) / 1e9, 2) == 0.84
+
+
+def _tiny_run(seed):
+    frames = torch.rand(6, 4, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    model = PredNet((1, 2, 4), seed=seed)
+    losses = train_video_model(model, frames, num_steps=4, batch_size=2, lr=1e-2,
+                               generator=torch.Generator().manual_seed(seed), device=torch.device("cpu"))
+    return model, losses
+
+
+def test_training_is_deterministic_for_a_seed():
+    first, losses = _tiny_run(0)
+    second, again = _tiny_run(0)
+    assert losses == again
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
+    _, other = _tiny_run(1)
+    assert other != losses
+
+
+def test_extrapolation_fine_tuning_changes_the_extrapolated_frames():
+    frames = torch.rand(4, 6, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    model = PredNet((1, 2, 4), seed=0)
+    with torch.no_grad():
+        model.predict[0].bias.fill_(0.3)
+    before = predict_frames(model, frames, torch.device("cpu"), extrap_start=3)
+    train_video_model(model, frames, num_steps=2, batch_size=2, lr=1e-2, generator=torch.Generator().manual_seed(0),
+                      device=torch.device("cpu"), extrap_start=3)
+    after = predict_frames(model, frames, torch.device("cpu"), extrap_start=3)
+    assert not torch.equal(before[:, 3:], after[:, 3:])
+
+
+def test_load_or_train_model_trains_once_and_reloads_the_same_model(tmp_path):
+    spec = TrainSpec(world="balls", kind="prednet", stacks=(1, 2, 4), height=8, width=8, num_frames=4,
+                     num_sequences=6, num_steps=2, batch_size=2, lr=1e-2)
+    calls = []
+
+    def counting_train(*args):
+        from bookkit.prednet.train import train_from_spec
+        calls.append(1)
+        return train_from_spec(*args)
+
+    path = tmp_path / f"{spec.key()}.pt"
+    model, info = load_or_train_model(path, spec, 0, torch.device("cpu"), train=counting_train)
+    again, info_again = load_or_train_model(path, spec, 0, torch.device("cpu"), train=counting_train)
+    assert len(calls) == 1 and not info["loaded"] and info_again["loaded"]
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    other = TrainSpec(**{**spec.__dict__, "weighting": "L_all"})
+    assert other.key() != spec.key()
+
+
+def test_representations_are_taken_after_the_requested_number_of_frames():
+    model = PredNet((1, 2, 4), seed=0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1)
+    frames = torch.rand(3, 5, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    states = representations_at(model, frames, 2, torch.device("cpu"))
+    assert [s.shape for s in states] == [(3, 64), (3, 32), (3, 16)]
+    changed = frames.clone()
+    changed[:, 2:] = 0  # frames 2.. must not matter for the state at step 2
+    assert all(torch.equal(a, b) for a, b in zip(states, representations_at(model, changed, 2, torch.device("cpu"))))
+    changed[:, 1] = 0
+    assert not torch.equal(states[0], representations_at(model, changed, 2, torch.device("cpu"))[0])
+    pooled = representations_at(model, frames, 2, torch.device("cpu"), pooled_size=2)
+    assert [s.shape[1] for s in pooled] == [4, 8, 16]
