@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib
+import os
 import sys
 
 from bookkit.benchmarking import Comparison
@@ -43,6 +44,7 @@ def run_benchmarks(chapters: list[str], quick: bool = True, device: str = "auto"
     if unknown:
         print(f"error: no benchmarks for {unknown}; chapters with benchmarks: {', '.join(available)}", file=sys.stderr)
         return 2
+    os.environ.setdefault("BOOKKIT_HEADLESS", "1")  # progress bars of the timed loops stay quiet
     torch_device = resolve_device(device)
     configure_threads(1 if torch_device.type == "cpu" else None)
     rows: list[Comparison] = []
