@@ -92,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Execute chapter notebooks headlessly with papermill into book/_generated, "
                                           "then regenerate book/scorecard.md and book/status.md.",
                               epilog=PARAMETERS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("targets", nargs="*", help="chapters (uoro) or notebooks (uoro/01-exactness or the .md path); "
-                                                "default: all")
+    run.add_argument("targets", nargs="*", help="chapters (uoro) or notebooks (uoro/01-rtrl-bptt-truncation, "
+                                                "or the .md path); default: all")
     run.add_argument("--scale", default="ci", choices=SCALES, help="preset size (default: ci)")
     run.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     run.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")

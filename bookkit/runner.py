@@ -104,7 +104,8 @@ class Layout:
 
 
 def discover(layout: Layout, targets: Iterable[str] = ()) -> list[NotebookSource]:
-    """Resolve targets (``uoro``, ``uoro/01-exactness``, ``chapters/uoro/01-exactness.md``) to sources."""
+    """Resolve targets to sources: a chapter (``uoro``), a notebook (``uoro/01-rtrl-bptt-truncation``) or its
+    path (``chapters/uoro/01-rtrl-bptt-truncation.md``)."""
     everything = layout.all_sources()
     targets = list(targets)
     if not targets:
