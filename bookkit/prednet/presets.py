@@ -41,6 +41,8 @@ class WorldsConfig:
 
 @dataclass(frozen=True)
 class HeadsTrainingFields:
+    """The training fields of the heads model, shared by notebooks 03 and 04."""
+
     stacks: tuple[int, ...]
     size: int
     num_train: int
@@ -50,30 +52,18 @@ class HeadsTrainingFields:
 
 
 @dataclass(frozen=True)
-class NextFrameConfig:
+class NextFrameConfig(HeadsTrainingFields):
     """03: Table 1 analog on rotating heads."""
 
-    stacks: tuple[int, ...]
-    size: int
-    num_train: int
-    num_steps: int
-    batch_size: int
-    lr: float
     num_test: int
     train_control: bool
     train_lall: bool
 
 
 @dataclass(frozen=True)
-class DecodingConfig:
+class DecodingConfig(HeadsTrainingFields):
     """04: Fig. 3 analog, linear readouts of latent parameters and identity."""
 
-    stacks: tuple[int, ...]
-    size: int
-    num_train: int
-    num_steps: int
-    batch_size: int
-    lr: float
     num_readout_train: int
     num_readout_test: int
     identity_faces: int
@@ -116,19 +106,23 @@ def _heads(scale: str) -> dict:
     return {name: getattr(fields, name) for name in fields.__dataclass_fields__}
 
 
-def heads_spec(config: NextFrameConfig | DecodingConfig, kind: str = "prednet", weighting: str = "L_0") -> TrainSpec:
-    """The :class:`TrainSpec` of a heads model under ``config`` (the full-scale lr drop is at half)."""
-    return TrainSpec(world="heads", kind=kind, stacks=config.stacks, height=config.size, width=config.size,
-                     num_frames=10, num_sequences=config.num_train, num_steps=config.num_steps,
-                     batch_size=config.batch_size, lr=config.lr, weighting=weighting,
-                     lr_drop_fraction=0.5 if config.lr <= 1e-3 else 0.75)
+def _train_spec(world: str, config: HeadsTrainingFields | CarConfig, height: int, width: int, kind: str,
+                weighting: str) -> TrainSpec:
+    """A 10-frame training run of ``config``; the learning rate drops at half the run at the full-scale rate
+    (1e-3) and at three quarters at the faster ci rates."""
+    return TrainSpec(world=world, kind=kind, stacks=config.stacks, height=height, width=width, num_frames=10,
+                     num_sequences=config.num_train, num_steps=config.num_steps, batch_size=config.batch_size,
+                     lr=config.lr, weighting=weighting, lr_drop_fraction=0.5 if config.lr <= 1e-3 else 0.75)
+
+
+def heads_spec(config: HeadsTrainingFields, kind: str = "prednet", weighting: str = "L_0") -> TrainSpec:
+    """The :class:`TrainSpec` of a heads model under ``config``."""
+    return _train_spec("heads", config, config.size, config.size, kind, weighting)
 
 
 def car_spec(config: CarConfig) -> TrainSpec:
-    return TrainSpec(world="car", kind="prednet", stacks=config.stacks, height=config.height, width=config.width,
-                     num_frames=10, num_sequences=config.num_train, num_steps=config.num_steps,
-                     batch_size=config.batch_size, lr=config.lr, weighting="L_0",
-                     lr_drop_fraction=0.5 if config.lr <= 1e-3 else 0.75)
+    """The :class:`TrainSpec` of the car-camera PredNet under ``config``."""
+    return _train_spec("car", config, config.height, config.width, "prednet", "L_0")
 
 
 ARCHITECTURE = Presets(
