@@ -1,9 +1,10 @@
-"""Command line: ``python -m bookkit run|pages|list|references|bench``."""
+"""Command line: ``python -m bookkit run|pages|toc|list|references|bench|collect``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bookkit.scales import SCALES, ScaleError, parse_overrides
 
@@ -84,6 +85,17 @@ def _bench(arguments: argparse.Namespace) -> int:
     return run_benchmarks(arguments.chapters, quick=not arguments.full, device=arguments.device)
 
 
+def _collect(arguments: argparse.Namespace) -> int:
+    from bookkit.records import collect_runs, write_record
+    from bookkit.runner import Layout
+
+    record = collect_runs(Layout(), arguments.scale, arguments.budget, arguments.note)
+    path = write_record(arguments.out, record)
+    states = [entry["state"] for entry in record["notebooks"]]
+    print(f"wrote {path}: " + ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states))))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bookkit", description="Run and check the book's chapters.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +137,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--full", action="store_true", help="larger sizes and more repeats")
     bench.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     bench.set_defaults(handler=_bench)
+
+    collect = commands.add_parser(
+        "collect", help="summarise the runs at one scale (finished, failed, stopped at a budget) into one JSON record",
+        description="Summarise every notebook's run at --scale in book/_generated into a JSON record for "
+                    "book/records/ (see bookkit.records): claims of finished runs and of runs stopped early.")
+    collect.add_argument("--scale", default="full", choices=SCALES, help="scale of the runs (default: full)")
+    collect.add_argument("--budget", type=float, default=None, help="the wall-clock budget the runs had, seconds")
+    collect.add_argument("--note", default="", help="one line on how the runs were made")
+    collect.add_argument("--out", type=Path, required=True, help="the record to write")
+    collect.set_defaults(handler=_collect)
     return parser
 
 

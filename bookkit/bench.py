@@ -48,12 +48,18 @@ def run_benchmarks(chapters: list[str], quick: bool = True, device: str = "auto"
     torch_device = resolve_device(device)
     configure_threads(1 if torch_device.type == "cpu" else None)
     rows: list[Comparison] = []
+    errors: dict[str, str] = {}
     for chapter in [c for c in PAPERS if c in (chapters or available)]:
         print(f"benchmarking {chapter} ...", flush=True)
-        rows += chapter_benchmarks(chapter, quick, str(torch_device))
+        try:
+            rows += chapter_benchmarks(chapter, quick, str(torch_device))
+        except Exception as error:  # noqa: BLE001 - one chapter's failure must not lose the others' rows
+            errors[chapter] = f"{type(error).__name__}: {error}"[:500]
+            print(f"error: {chapter} benchmarks failed: {errors[chapter]}", file=sys.stderr)
+        payload = {"date": dt.date.today().isoformat(), "device": describe_device(torch_device), **versions(),
+                   "quick": quick, "rows": [dataclasses.asdict(r) for r in rows], "errors": errors}
+        write_json_atomically(layout.generated / "benchmarks.json", payload)  # after each chapter: a stopped
+        # run keeps what it measured
     print(format_table(rows))
-    payload = {"date": dt.date.today().isoformat(), "device": describe_device(torch_device), **versions(),
-               "quick": quick, "rows": [dataclasses.asdict(r) for r in rows]}
-    write_json_atomically(layout.generated / "benchmarks.json", payload)
     write_pages(layout)
-    return 0
+    return 1 if errors else 0
