@@ -1,6 +1,7 @@
 """``python -m bookkit bench``: every chapter's hot-kernel benchmarks, one table of ratios.
 
-Each chapter's ``bookkit/<package>/benchmarks.py`` defines ``benchmarks(quick: bool) -> list[Comparison]``.
+Each chapter's ``bookkit/<package>/benchmarks.py`` defines ``benchmarks(quick: bool) -> Iterable[Comparison]``
+(a generator where rows are slow, so that each is saved as soon as it is measured).
 The rows are printed, saved to ``book/_generated/benchmarks.json`` with the device named, and rendered on
 the book's benchmark page.
 """
@@ -12,6 +13,7 @@ import datetime as dt
 import importlib
 import os
 import sys
+from collections.abc import Iterable
 
 from bookkit.benchmarking import Comparison
 from bookkit.claims import write_json_atomically
@@ -21,7 +23,7 @@ from bookkit.provenance import chapter_package, describe_device, versions
 from bookkit.runner import Layout
 
 
-def chapter_benchmarks(chapter: str, quick: bool, device: str) -> list[Comparison]:
+def chapter_benchmarks(chapter: str, quick: bool, device: str) -> Iterable[Comparison]:
     module = importlib.import_module(f"bookkit.{chapter_package(chapter)}.benchmarks")
     try:
         return module.benchmarks(quick=quick, device=device)
@@ -49,17 +51,22 @@ def run_benchmarks(chapters: list[str], quick: bool = True, device: str = "auto"
     configure_threads(1 if torch_device.type == "cpu" else None)
     rows: list[Comparison] = []
     errors: dict[str, str] = {}
+
+    def save(rows: list[Comparison], errors: dict[str, str]) -> None:
+        payload = {"date": dt.date.today().isoformat(), "device": describe_device(torch_device), **versions(),
+                   "quick": quick, "rows": [dataclasses.asdict(r) for r in rows], "errors": errors}
+        write_json_atomically(layout.generated / "benchmarks.json", payload)
+
     for chapter in [c for c in PAPERS if c in (chapters or available)]:
         print(f"benchmarking {chapter} ...", flush=True)
         try:
-            rows += chapter_benchmarks(chapter, quick, str(torch_device))
+            for row in chapter_benchmarks(chapter, quick, str(torch_device)):
+                rows.append(row)
+                save(rows, errors)  # after each row: a run stopped at a time limit keeps what it measured
         except Exception as error:  # noqa: BLE001 - one chapter's failure must not lose the others' rows
             errors[chapter] = f"{type(error).__name__}: {error}"[:500]
             print(f"error: {chapter} benchmarks failed: {errors[chapter]}", file=sys.stderr)
-        payload = {"date": dt.date.today().isoformat(), "device": describe_device(torch_device), **versions(),
-                   "quick": quick, "rows": [dataclasses.asdict(r) for r in rows], "errors": errors}
-        write_json_atomically(layout.generated / "benchmarks.json", payload)  # after each chapter: a stopped
-        # run keeps what it measured
+            save(rows, errors)
     print(format_table(rows))
     write_pages(layout)
     return 1 if errors else 0

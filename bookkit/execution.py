@@ -31,6 +31,16 @@ def claim_failures(metrics_path: Path) -> str | None:
     return None
 
 
+KERNEL_START_ATTEMPTS = 3
+"""Kernels started at the same moment can race for a port and die before answering; nothing ran yet, so the
+notebook is simply started again."""
+
+
+def kernel_never_started(exception: Exception) -> bool:
+    """True for jupyter_client's failure to start a kernel (before any cell ran)."""
+    return isinstance(exception, RuntimeError) and "Kernel died before replying to kernel_info" in str(exception)
+
+
 def execute(request: dict[str, Any]) -> dict[str, Any]:
     import jupytext
     import nbformat
@@ -44,17 +54,22 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
     nbformat.write(notebook, executable)
     start = time.perf_counter()
     status, error = "ok", None
-    try:
-        papermill.execute_notebook(
-            str(executable), str(output), parameters=request["parameters"], cwd=str(source.parent),
-            kernel_name="python3", execution_timeout=request.get("cell_timeout"), progress_bar=False,
-            log_output=False, report_mode=False,
-        )
-    except Exception as exception:  # noqa: BLE001 - any failure (cell error, timeout, kernel death) is reported
-        status = "failed"
-        name = getattr(exception, "ename", type(exception).__name__)
-        value = getattr(exception, "evalue", str(exception))
-        error = f"{name}: {value}".strip()[:2000]
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(
+                str(executable), str(output), parameters=request["parameters"], cwd=str(source.parent),
+                kernel_name="python3", execution_timeout=request.get("cell_timeout"), progress_bar=False,
+                log_output=False, report_mode=False,
+            )
+        except Exception as exception:  # noqa: BLE001 - any failure (cell error, timeout, kernel death) is reported
+            if kernel_never_started(exception) and attempt < KERNEL_START_ATTEMPTS:
+                print(f"the kernel did not start ({exception}); attempt {attempt + 1}", file=sys.stderr, flush=True)
+                continue
+            status = "failed"
+            name = getattr(exception, "ename", type(exception).__name__)
+            value = getattr(exception, "evalue", str(exception))
+            error = f"{name}: {value}".strip()[:2000]
+        break
     wall = time.perf_counter() - start
     if status == "ok":
         reason = claim_failures(Path(request["metrics"]))

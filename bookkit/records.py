@@ -46,7 +46,7 @@ def notebook_entry(layout: Layout, source: NotebookSource, scale: str) -> dict[s
     failed = read_record(layout.output(source, "failed_record"))
     for state, run in (("finished", record), ("failed", failed)):
         if run is not None and run.get("scale") == scale:
-            metrics = read_record(layout.output(source, "metrics")) if state == "finished" else None
+            metrics = read_record(layout.output(source, "metrics" if state == "finished" else "failed_metrics"))
             return {"notebook": name, "state": state, "wall_s": run.get("wall_s"), "error": run.get("error"),
                     "device_name": run.get("device_name"), "claims": _claims(metrics or {})}
     partial = _stopped_run(layout, source, scale)

@@ -88,9 +88,10 @@ class Layout:
         return self.repo_root / "chapters"
 
     def output(self, source: NotebookSource, kind: str) -> Path:
-        """``kind``: notebook, metrics, record, failed_notebook, failed_record, log."""
+        """``kind``: notebook, metrics, record, failed_notebook, failed_record, failed_metrics, log."""
         suffix = {"notebook": ".ipynb", "metrics": ".metrics.json", "record": ".run.json",
-                  "failed_notebook": ".failed.ipynb", "failed_record": ".failed.json", "log": ".log"}[kind]
+                  "failed_notebook": ".failed.ipynb", "failed_record": ".failed.json",
+                  "failed_metrics": ".failed.metrics.json", "log": ".log"}[kind]
         return self.generated / source.chapter / f"{source.stem}{suffix}"
 
     def chapters(self) -> list[str]:
@@ -214,7 +215,10 @@ def execute_source(layout: Layout, source: NotebookSource, settings: RunSettings
         write_json_atomically(layout.output(source, "record"), record)
         layout.output(source, "failed_notebook").unlink(missing_ok=True)
         layout.output(source, "failed_record").unlink(missing_ok=True)
+        layout.output(source, "failed_metrics").unlink(missing_ok=True)
     else:
+        if (scratch / "metrics.json").exists():  # the claims it did compute, for the record of what failed
+            os.replace(scratch / "metrics.json", layout.output(source, "failed_metrics"))
         if (scratch / "output.ipynb").exists():
             os.replace(scratch / "output.ipynb", layout.output(source, "failed_notebook"))
             outcome.kept = layout.output(source, "failed_notebook")

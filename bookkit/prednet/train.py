@@ -150,8 +150,9 @@ def load_or_train_model(path: str | Path, spec: TrainSpec, seed: int, device: to
 @torch.no_grad()
 def predict_frames(model: nn.Module, frames: torch.Tensor, device: torch.device, batch_size: int = 64,
                    extrap_start: int | None = None) -> torch.Tensor:
-    """Predictions :math:`\\hat x_t` for every step of ``frames``, computed in batches, on the CPU."""
-    model.eval()
+    """Predictions :math:`\\hat x_t` for every step of ``frames``, computed in batches on ``device`` (the model is
+    moved there), returned on the CPU."""
+    model.to(device).eval()
     parts = [model(frames[i:i + batch_size].to(device), extrap_start=extrap_start).predictions.cpu()
              for i in range(0, len(frames), batch_size)]
     return torch.cat(parts)
@@ -162,9 +163,10 @@ def representations_at(model: nn.Module, frames: torch.Tensor, step: int, device
                        batch_size: int = 64, pooled_size: int | None = None) -> list[torch.Tensor]:
     """:math:`R_l^{t}` at time index ``step`` (it has seen frames ``0..step-1``), one (N, features) per layer.
 
-    With ``pooled_size``, each :math:`R_l` is average-pooled to at most pooled_size x pooled_size first.
+    With ``pooled_size``, each :math:`R_l` is average-pooled to at most pooled_size x pooled_size first. The model
+    is moved to ``device``.
     """
-    model.eval()
+    model.to(device).eval()
     per_layer: list[list[torch.Tensor]] = []
     for i in range(0, len(frames), batch_size):
         output = model(frames[i:i + batch_size, :step + 1].to(device), keep_states=True)

@@ -83,11 +83,12 @@ def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
     assert tree.output(passed, "failed_notebook").exists()
 
     pages = write_pages(tree)
-    scorecard, status, benchmarks = (p.read_text() for p in pages)
+    scorecard, status, benchmarks, full_scale = (p.read_text() for p in pages)
     assert "the preset size (`demo.size`)" in scorecard and "| PASS (stale) |" in scorecard  # source edited since
     assert "demo.impossible" not in scorecard  # a failed run leaves no metrics in place of good ones
     assert "failed (ValueError: broken" in status and "demo/02-raises | missing" not in status
     assert "No benchmark has been run" in benchmarks
+    assert "No full-scale run has been recorded yet." in full_scale
 
 
 def test_unknown_scale_fails_before_running_anything(tree):
@@ -118,3 +119,57 @@ def test_committed_toc_lists_every_chapter_notebook():
     layout = Layout()
     committed = (layout.repo_root / "_toc.yml").read_text()
     assert committed == toc_yaml(layout), "_toc.yml is out of date with chapters/: run `python -m bookkit toc`"
+
+
+def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
+    from bookkit.pages import full_scale_markdown
+    from bookkit.records import collect_runs, write_record
+
+    sources = discover(tree, [])
+    run_notebooks(tree, sources[:1] + sources[2:], RunSettings(scale="ci"), log=lambda _: None)
+    # a run stopped at the budget leaves its scratch folder: the request and the claims computed so far
+    scratch = tree.generated / "demo" / ".run-02-raises-abc123"
+    scratch.mkdir(parents=True)
+    (scratch / "request.json").write_text(json.dumps({"parameters": {"SCALE": "ci"}}))
+    (scratch / "metrics.json").write_text(json.dumps({"scale": "ci", "device_name": "cpu (test)", "claims": [
+        {"id": "demo.partial", "text": "computed before the stop", "measured": 0.5, "op": "<", "threshold": 1.0,
+         "paper": None, "paper_tag": "none", "required": True, "passed": True}]}))
+    record = collect_runs(tree, "ci", budget_s=60.0, note="a test")
+    states = {e["notebook"]: e for e in record["notebooks"]}
+    assert [states[s.name]["state"] for s in sources] == ["finished", "stopped", "failed"]
+    assert [c["id"] for c in states["demo/01-passes"]["claims"]] == ["demo.size"]
+    assert [c["id"] for c in states["demo/02-raises"]["claims"]] == ["demo.partial"]
+    failed_claims = {c["id"]: c["passed"] for c in states["demo/03-claim-fails"]["claims"]}
+    assert failed_claims["demo.impossible"] is False and failed_claims["demo.after"] is True
+    assert "impossible" in states["demo/03-claim-fails"]["error"]
+    # another scale sees none of these runs
+    assert {e["state"] for e in collect_runs(tree, "full", None)["notebooks"]} == {"not run"}
+
+    write_record(tree.repo_root / "book" / "records" / "runs-test.json", record)
+    page = full_scale_markdown(tree)
+    assert "1 finished, 1 failed, 1 stopped" in page and "**FAIL**" in page and "`demo.partial`" in page
+
+
+def test_a_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch):
+    import papermill
+
+    from bookkit import execution
+
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        raise ValueError("a cell failed")
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    source = FIXTURES / "chapters" / "demo" / "01-passes.md"
+    request = {"source": str(source), "input_notebook": str(tmp_path / "in.ipynb"),
+               "output_notebook": str(tmp_path / "out.ipynb"), "metrics": str(tmp_path / "metrics.json"),
+               "parameters": {}, "cell_timeout": 10}
+    result = execution.execute(request)
+    assert len(calls) == 2 and result["status"] == "failed" and "a cell failed" in result["error"]
+    calls.clear()
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(ValueError("no")))
+    assert "no" in execution.execute(request)["error"]
