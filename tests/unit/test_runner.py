@@ -122,7 +122,7 @@ def test_committed_toc_lists_every_chapter_notebook():
 
 
 def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
-    from bookkit.pages import full_scale_markdown
+    from bookkit.pages import benchmarks_markdown, full_scale_markdown
     from bookkit.records import collect_runs, write_record
 
     sources = discover(tree, [])
@@ -146,6 +146,14 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
     assert {e["state"] for e in collect_runs(tree, "full", None)["notebooks"]} == {"not run"}
 
     write_record(tree.repo_root / "book" / "records" / "runs-test.json", record)
+    bench = {"date": "2026-01-01", "device": "cuda:0 (Test GPU)", "torch": "2", "quick": False, "note": "recorded",
+             "errors": {"demo": "stopped at the budget"},
+             "rows": [{"chapter": "demo", "name": "kernel", "subject": "fast", "baseline": "slow", "subject_s": 0.001,
+                       "baseline_s": 0.004, "device": "cuda:0", "note": ""}]}
+    write_record(tree.repo_root / "book" / "records" / "bench-test.json", bench)
+    benchmarks = benchmarks_markdown(tree)
+    assert "## Recorded on cuda:0 (Test GPU)" in benchmarks and "| 0.25 |" in benchmarks
+    assert "*did not finish*" in benchmarks and "stopped at the budget" in benchmarks
     page = full_scale_markdown(tree)
     assert "1 finished, 1 failed, 1 stopped" in page and "**FAIL**" in page and "`demo.partial`" in page
 
