@@ -7,6 +7,7 @@ Checkpoints are written atomically (temporary file, then rename) and read with
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import math
 import os
 import random
@@ -122,15 +123,32 @@ def load_or_train(path: str | Path, train: Callable[[], dict[str, Any]]) -> dict
 
     Training runs with the global generators' states preserved, so everything the notebook draws afterwards
     is the same whether the model was trained here or loaded (a notebook's output does not depend on
-    which of its chapter's notebooks ran first).
+    which of its chapter's notebooks ran first). Notebooks running in parallel that ask for the same ``path``
+    train it once: the first holds a lock while training, the others wait for it and load.
     """
     path = Path(path)
     if path.exists():
         return load_checkpoint(path)
-    with preserved_global_rng():
-        state = train()
-    save_checkpoint(path, state)
+    with exclusive_lock(path.with_name(f".{path.name}.lock")):
+        if path.exists():  # another notebook trained it while this one waited
+            return load_checkpoint(path)
+        with preserved_global_rng():
+            state = train()
+        save_checkpoint(path, state)
     return state
+
+
+@contextlib.contextmanager
+def exclusive_lock(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_path`` (created if missing): notebooks that share a trained model
+    and run in parallel train it once, the others wait and then load it. The lock goes with the process."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Checkpointer:

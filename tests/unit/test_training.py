@@ -99,3 +99,24 @@ def test_headless_progress_prints_a_few_lines(monkeypatch, capsys):
     assert list(progress(range(100), desc="training")) == list(range(100))
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 5 and lines[-1].startswith("training: 100/100")
+
+
+def _train_slowly_and_count(path, counter):
+    import time as clock
+
+    def train():
+        with open(counter, "a") as handle:
+            handle.write("trained\n")
+        clock.sleep(1.0)
+        return {"weights": torch.ones(3)}
+    return load_or_train(path, train)["weights"].sum().item()
+
+
+def test_parallel_notebooks_train_a_shared_model_once(tmp_path):
+    import multiprocessing
+
+    counter = tmp_path / "count.txt"
+    with multiprocessing.get_context("fork").Pool(3) as pool:
+        totals = pool.starmap(_train_slowly_and_count, [(tmp_path / "shared.pt", counter)] * 3)
+    assert totals == [3.0, 3.0, 3.0]
+    assert counter.read_text().count("trained") == 1
