@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -227,13 +228,23 @@ def execute_source(layout: Layout, source: NotebookSource, settings: RunSettings
     return outcome
 
 
+def longest_first(layout: Layout, sources: list[NotebookSource]) -> list[NotebookSource]:
+    """``sources`` ordered by their last recorded wall time, longest first, never-run ones before all (the
+    longest-processing-time rule: with several jobs, a long notebook started last would finish alone)."""
+    def last_wall(source: NotebookSource) -> float:
+        runs = [read_record(layout.output(source, kind)) for kind in ("record", "failed_record")]
+        walls = [run["wall_s"] for run in runs if run and run.get("wall_s")]
+        return max(walls) if walls else math.inf
+    return sorted(sources, key=last_wall, reverse=True)  # stable: ties keep the book's order
+
+
 def run_notebooks(layout: Layout, sources: list[NotebookSource], settings: RunSettings, *, jobs: int = 1,
                   force: bool = False, log: Callable[[str], None] = print) -> list[Outcome]:
     """Execute ``sources`` (``jobs`` at a time), skipping fresh ones unless ``force``; returns outcomes."""
     check_scale(settings.scale)
     if jobs < 1:
         raise RunnerError(f"--jobs must be >= 1, got {jobs}")
-    pending = [s for s in sources if force or freshness(layout, s, settings) != "fresh"]
+    pending = longest_first(layout, [s for s in sources if force or freshness(layout, s, settings) != "fresh"])
     outcomes = {s.name: Outcome(s, "skipped") for s in sources if s not in pending}
     for name in outcomes:
         log(f"fresh, skipped: {name}")

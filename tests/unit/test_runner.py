@@ -181,3 +181,15 @@ def test_a_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch):
     calls.clear()
     monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(ValueError("no")))
     assert "no" in execution.execute(request)["error"]
+
+
+def test_longest_notebooks_start_first(tree):
+    from bookkit.claims import write_json_atomically
+    from bookkit.runner import longest_first
+
+    first, second, third = discover(tree, [])
+    for source, kind, wall in ((first, "record", 5.0), (second, "failed_record", 50.0)):
+        tree.output(source, kind).parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(tree.output(source, kind), {"wall_s": wall})
+    # never run: first (its time is unknown); then the longest recorded
+    assert [s.name for s in longest_first(tree, [first, second, third])] == [third.name, second.name, first.name]
