@@ -5,8 +5,10 @@ Both are written from the runner's outputs in ``book/_generated`` and are never 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +48,26 @@ def _page_link(layout: Layout, source: NotebookSource, from_dir: Path, label: st
     return f"[{_cell(label)}]({Path(target).as_posix()})"
 
 
+def executed_metrics(layout: Layout) -> Iterator[tuple[NotebookSource, dict[str, Any]]]:
+    """Each executed notebook with the metrics of its last good run, in the book's order."""
+    for source in layout.all_sources():
+        metrics_path = layout.output(source, "metrics")
+        if metrics_path.exists():
+            yield source, json.loads(metrics_path.read_text())
+
+
+def _status(claim: dict[str, Any]) -> str:
+    return "INFO" if claim["passed"] is None else ("PASS" if claim["passed"] else "FAIL")
+
+
 def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
     """The scorecard: per chapter, a table of every claim with the paper's value, ours and the verdict."""
-    sources = layout.all_sources()
     rows_by_chapter: dict[str, list[str]] = {}
     counts = {"PASS": 0, "FAIL": 0, "INFO": 0}
-    for source in sources:
-        metrics_path = layout.output(source, "metrics")
-        if not metrics_path.exists():
-            continue
-        metrics = json.loads(metrics_path.read_text())
+    for source, metrics in executed_metrics(layout):
         state = freshness(layout, source)
         for claim in metrics.get("claims", []):
-            status = "INFO" if claim["passed"] is None else ("PASS" if claim["passed"] else "FAIL")
+            status = _status(claim)
             counts[status] += 1
             paper = "—" if claim["paper"] is None else f"{format_value(claim['paper'])} ({claim['paper_tag']})"
             threshold = "not asserted" if claim["threshold"] is None else describe_threshold(claim["op"], claim["threshold"])
@@ -201,15 +210,81 @@ def full_scale_markdown(layout: Layout) -> str:
     return "\n".join(lines) + "\n"
 
 
+FRONT_FIGURE_TAG = "front-figure"
+"""The tag of the one cell per chapter whose figure the front page shows."""
+
+
+def front_figure(layout: Layout, chapter: str) -> tuple[NotebookSource, Path] | None:
+    """Write the first PNG of the chapter's cell tagged ``front-figure`` (in its executed notebooks) to
+    ``book/_generated/front/<chapter>.png``; returns the notebook and the image, or None if there is none."""
+    for source in [s for s in layout.all_sources() if s.chapter == chapter]:
+        executed = layout.output(source, "notebook")
+        if not executed.exists():
+            continue
+        for cell in json.loads(executed.read_text())["cells"]:
+            if FRONT_FIGURE_TAG not in cell.get("metadata", {}).get("tags", []):
+                continue
+            for output in cell.get("outputs", []):
+                png = output.get("data", {}).get("image/png")
+                if png:
+                    image = layout.generated / "front" / f"{chapter}.png"
+                    image.parent.mkdir(parents=True, exist_ok=True)
+                    image.write_bytes(base64.b64decode(png))
+                    return source, image
+    return None
+
+
+def front_summary_markdown(layout: Layout, page_dir: Path) -> str:
+    """``book/summary.md``, included by the front page: how many claims pass at the scale the book ran at,
+    how far the recorded full-scale runs got, and one figure per paper linking to its chapter."""
+    counts = {"PASS": 0, "FAIL": 0, "INFO": 0}
+    notebooks = 0
+    scales_seen: set[str] = set()
+    for _, metrics in executed_metrics(layout):
+        notebooks += 1
+        scales_seen.add(metrics.get("scale", "?"))
+        for claim in metrics.get("claims", []):
+            counts[_status(claim)] += 1
+    scales = ", ".join(f"`{s}`" for s in sorted(scales_seen)) or "no"
+    lines = [GENERATED_NOTE, ""]
+    if notebooks:
+        lines.append(f"**Where the book stands:** in the {notebooks} notebook{'s' if notebooks != 1 else ''} shown here "
+                     f"(scale {scales}), "
+                     f"**{counts['PASS']} claims pass and {counts['FAIL']} fail**; {counts['INFO']} more are "
+                     "reported without a threshold at that scale. The {doc}`scorecard` lists them all.")
+    else:
+        lines.append("No chapter has been run yet: `make book` runs them.")
+    records = load_records(layout, "runs")
+    if records:
+        latest = records[-1]
+        states = [e["state"] for e in latest["notebooks"]]
+        verdicts = [_status(c) for e in latest["notebooks"] for c in e["claims"]]
+        lines[-1] += (f" At the paper's scale, the last recorded GPU run ({', '.join(latest['devices'])}, a "
+                      f"{latest['budget_s']:.0f} s budget) finished {states.count('finished')} of {len(states)} "
+                      f"notebooks and computed {verdicts.count('PASS')} passing and {verdicts.count('FAIL')} "
+                      "failing claims: see {doc}`full-scale`.")
+    lines.append("")
+    for chapter, paper in PAPERS.items():
+        found = front_figure(layout, chapter)
+        if found is None:
+            continue
+        source, image = found
+        target = os.path.relpath(layout.output(source, "notebook").with_suffix(""), page_dir)
+        lines += [f"```{{figure}} {Path(os.path.relpath(image, page_dir)).as_posix()}", ":width: 100%", "",
+                  f"{paper}: from {{doc}}`{source.title()} <{Path(target).as_posix()}>`.", "```", ""]
+    return "\n".join(lines) + "\n"
+
+
 def write_pages(layout: Layout, book_dir: Path | None = None) -> list[Path]:
-    """Write ``book/scorecard.md``, ``book/status.md``, ``book/benchmarks.md`` and ``book/full-scale.md``;
-    returns their paths."""
+    """Write ``book/scorecard.md``, ``book/status.md``, ``book/benchmarks.md``, ``book/full-scale.md`` and
+    ``book/summary.md`` (the front page's summary); returns their paths."""
     book_dir = book_dir or layout.repo_root / "book"
     book_dir.mkdir(parents=True, exist_ok=True)
     pages = {book_dir / "scorecard.md": scorecard_markdown(layout, book_dir),
              book_dir / "status.md": status_markdown(layout, book_dir),
              book_dir / "benchmarks.md": benchmarks_markdown(layout),
-             book_dir / "full-scale.md": full_scale_markdown(layout)}
+             book_dir / "full-scale.md": full_scale_markdown(layout),
+             book_dir / "summary.md": front_summary_markdown(layout, book_dir)}
     for path, text in pages.items():
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.write_text(text)

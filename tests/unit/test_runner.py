@@ -83,12 +83,13 @@ def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
     assert tree.output(passed, "failed_notebook").exists()
 
     pages = write_pages(tree)
-    scorecard, status, benchmarks, full_scale = (p.read_text() for p in pages)
+    scorecard, status, benchmarks, full_scale, summary = (p.read_text() for p in pages)
     assert "the preset size (`demo.size`)" in scorecard and "| PASS (stale) |" in scorecard  # source edited since
     assert "demo.impossible" not in scorecard  # a failed run leaves no metrics in place of good ones
     assert "failed (ValueError: broken" in status and "demo/02-raises | missing" not in status
     assert "No benchmark has been run" in benchmarks
     assert "No full-scale run has been recorded yet." in full_scale
+    assert "**1 claims pass and 0 fail**" in summary and "{figure} _generated/front/demo.png" not in summary
 
 
 def test_unknown_scale_fails_before_running_anything(tree):
@@ -122,7 +123,7 @@ def test_committed_toc_lists_every_chapter_notebook():
 
 
 def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
-    from bookkit.pages import benchmarks_markdown, full_scale_markdown
+    from bookkit.pages import benchmarks_markdown, front_figure, front_summary_markdown, full_scale_markdown
     from bookkit.records import collect_runs, write_record
 
     sources = discover(tree, [])
@@ -145,6 +146,11 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
     # another scale sees none of these runs
     assert {e["state"] for e in collect_runs(tree, "full", None)["notebooks"]} == {"not run"}
 
+    source, image = front_figure(tree, "demo")
+    assert source.name == "demo/01-passes" and image.read_bytes().startswith(b"\x89PNG")
+    summary = front_summary_markdown(tree, tree.repo_root / "book")
+    assert "in the 1 notebook shown here (scale `ci`), **1 claims pass and 0 fail**" in summary
+
     write_record(tree.repo_root / "book" / "records" / "runs-test.json", record)
     bench = {"date": "2026-01-01", "device": "cuda:0 (Test GPU)", "torch": "2", "quick": False, "note": "recorded",
              "errors": {"demo": "stopped at the budget"},
@@ -156,6 +162,7 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
     assert "*did not finish*" in benchmarks and "stopped at the budget" in benchmarks
     page = full_scale_markdown(tree)
     assert "1 finished, 1 failed, 1 stopped" in page and "**FAIL**" in page and "`demo.partial`" in page
+    assert "the last recorded GPU run (cpu (test)" in front_summary_markdown(tree, tree.repo_root / "book")
 
 
 def test_a_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch):
