@@ -2,7 +2,7 @@
 # Record the GPU benchmark table and the full-scale runs on a lent GPU machine within a fixed time budget.
 #
 # Meant for a machine that has python3 with torch (CUDA) but no network: the Jupyter packages travel as
-# wheels in .whl/ (see README, "Recording on a lent GPU"). Every stage is independent, so one failure does
+# wheels in .whl/ (see README, "Recording full-scale runs and GPU benchmarks"). Every stage is independent, so one failure does
 # not lose the others' results. Results go to $OUT:
 #   bench-cuda-<chapters>.json  benchmark tables (`python -m bookkit bench --full --device cuda`)
 #   runs-full.json              every notebook at full scale: finished, failed, or stopped at the budget with
