@@ -96,7 +96,7 @@ def test_chapter_pages_show_figures_claims_and_controls(browser, book_url, chapt
 
 
 @pytest.mark.parametrize("name,page_path", [("front", "book/intro"), ("scorecard", "book/scorecard"),
-                                            ("status", "book/status")])
+                                            ("full-scale", "book/full-scale"), ("status", "book/status")])
 def test_front_matter_renders_with_tables(browser, book_url, name, page_path):
     page, _ = visit(browser, book_url, page_path, screenshot=name)
     if name != "front":
@@ -104,4 +104,8 @@ def test_front_matter_renders_with_tables(browser, book_url, name, page_path):
         assert page.locator("main table tbody tr").count() >= 1
     else:
         assert "How neural systems learn" in page.title()
+        assert page.get_by_text("Where the book stands").count() == 1, "the front page lost its generated summary"
+        figures = page.locator("main figure img")
+        assert figures.count() >= 1, "the front page shows no chapter figure"
+        assert all(figures.nth(i).evaluate("img => img.naturalWidth") > 0 for i in range(figures.count()))
     page.close()
