@@ -2,7 +2,9 @@ r"""Cost per online step: forward only, TBPTT-1, UORO and exact RTRL on a tanh R
 
 A forward step is $O(n^2)$; UORO adds one JVP, two VJPs and a few $O(\dim\theta)$ vector operations, so it
 should stay a small constant times a forward step; RTRL's $\frac{\partial F}{\partial s}J$ is
-$O(n^2\dim\theta)=O(n^4)$. At small $n$ all of them measure Python and dispatch overhead.
+$O(n^2\dim\theta)=O(n^4)$. At small $n$ all of them measure Python and dispatch overhead. Every method runs
+the same :class:`~bookkit.uoro.model.TanhRNN` on the same batch-1 stream; UORO uses the model's closed-form
+products, TBPTT-1 and RTRL autograd.
 """
 
 from __future__ import annotations

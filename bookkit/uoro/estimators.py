@@ -10,18 +10,20 @@ Each estimator follows one stream (or a batch of ``B`` independent streams) step
 ``grad_state`` and ``grad_out`` estimate $\partial\ell_{t+1}/\partial\theta$ for the parameters of the
 transition and of the read-out. RTRL, SnAp-1 and UORO return one every step; TBPTT-$K$ returns the
 gradient of its window's summed loss every $K$ steps (and ``None`` in between).
-Tangents are computed with :func:`torch.func.jvp`, vector-Jacobian products with :func:`torch.func.vjp`.
+Tangents and vector-Jacobian products come from :mod:`torch.func` and autograd, except in UORO's step on a
+tanh RNN, which uses the model's closed forms (tested against the autograd path).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 
 import torch
 from torch.func import jvp, vjp, vmap
 
-from bookkit.uoro.model import RecurrentModel
+from bookkit.uoro.model import RecurrentModel, TanhRNN
 
 
 @dataclasses.dataclass
@@ -159,14 +161,20 @@ class UORO(OnlineEstimator):
     \tilde s_{t+1}=\rho_0a_t+\rho_1\nu,\quad \tilde\theta_{t+1}=\tilde\theta_t/\rho_0+b_t/\rho_1.$$
 
     ``noise="rademacher"`` draws $\nu$ uniformly in $\{-1,+1\}^n$ (the paper), ``"gaussian"`` from
-    $\mathcal N(0,I)$; ``normalise=False`` sets $\rho_0=\rho_1=1$ (the ablation). ``tangent_mode`` picks how
-    the exact tangent $a_t$ is computed (see :meth:`tangent`); both agree to rounding.
+    $\mathcal N(0,I)$; ``normalise=False`` sets $\rho_0=\rho_1=1$ (the ablation).
+
+    For a :class:`~bookkit.uoro.model.TanhRNN` the step uses the model's closed-form products
+    (:meth:`closed_form_step`): no autograd graph, and $b_t$ is never formed (its norm is closed-form and it
+    enters $\tilde\theta$ as rank-one updates). Other models, or ``closed_form=False``, take the autograd
+    path (:meth:`autograd_step`), where ``tangent_mode`` picks how $a_t$ is computed (see :meth:`tangent`).
+    All paths agree to rounding.
     """
 
     name = "UORO"
 
     def __init__(self, model: RecurrentModel, generator: torch.Generator, epsilon: float = 1e-7,
-                 noise: str = "rademacher", normalise: bool = True, tangent_mode: str = "double_vjp") -> None:
+                 noise: str = "rademacher", normalise: bool = True, tangent_mode: str = "double_vjp",
+                 closed_form: bool = True) -> None:
         super().__init__(model)
         if noise not in ("rademacher", "gaussian"):
             raise ValueError(f"noise must be 'rademacher' or 'gaussian', got {noise!r}")
@@ -174,6 +182,7 @@ class UORO(OnlineEstimator):
             raise ValueError(f"tangent_mode must be 'jvp' or 'double_vjp', got {tangent_mode!r}")
         self.generator, self.epsilon, self.noise, self.normalise = generator, epsilon, noise, normalise
         self.tangent_mode = tangent_mode
+        self.closed_form = closed_form and isinstance(model, TanhRNN)
 
     def reset(self, state: torch.Tensor) -> None:
         super().reset(state)
@@ -202,8 +211,55 @@ class UORO(OnlineEstimator):
         (tangent,) = torch.autograd.grad(pullback, probe, grad_outputs=self.s_tilde, retain_graph=True)
         return tangent
 
+    def rescaling(self, tangent: torch.Tensor, noise_pullback_norm: torch.Tensor, noise: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""$(\rho_0^2,\rho_1^2)$ per stream ``(B, 1)``, from $\lVert\tilde\theta_t\rVert$, $a_t$, $\lVert b_t\rVert$ and
+        $\nu$ (both 1 with ``normalise=False``); a Rademacher $\nu$ has $\lVert\nu\rVert=\sqrt n$."""
+        if not self.normalise:
+            ones = torch.ones_like(tangent[:, :1])
+            return ones, ones
+        eps = self.epsilon
+        rho_0_squared = ((torch.linalg.vector_norm(self.theta_tilde, dim=-1, keepdim=True) + eps)
+                         / (torch.linalg.vector_norm(tangent, dim=-1, keepdim=True) + eps))
+        if self.noise == "rademacher":
+            rho_1_squared = (noise_pullback_norm + eps) / (math.sqrt(noise.shape[-1]) + eps)
+        else:
+            rho_1_squared = (noise_pullback_norm + eps) / (torch.linalg.vector_norm(noise, dim=-1, keepdim=True) + eps)
+        return rho_0_squared, rho_1_squared
+
     def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
         assert self.state is not None, "call reset() first"
+        if self.closed_form:
+            return self.closed_form_step(w_state, w_out, x, y)
+        return self.autograd_step(w_state, w_out, x, y)
+
+    @torch.no_grad()
+    def closed_form_step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor,
+                         y: torch.Tensor) -> StepResult:
+        r"""One step with the tanh RNN's closed-form JVP and VJPs ($D=1-s_{t+1}^2$, $z=(s_t,x_{t+1},1)$):
+        $a_t=D\odot W\tilde s_t$, $b_t=(D\odot\nu)\otimes z$ blockwise, $\lVert b_t\rVert=
+        \lVert D\odot\nu\rVert\lVert z\rVert$; $b_t$ is never formed, it enters $\tilde\theta$ as rank-one updates
+        in place."""
+        model: TanhRNN = self.model  # type: ignore[assignment]
+        state = self.state
+        next_state, slope, tangent = model.transition_jvp(w_state, state, x, self.s_tilde)
+        loss, grad_next_state, grad_out = model.loss_and_gradients(w_out, next_state, y)
+        noise = self.draw_noise(next_state)
+        noise_delta = slope * noise
+        rho_0_squared, rho_1_squared = self.rescaling(tangent, model.param_vjp_norm(state, x, noise_delta), noise)
+        # g = (dl/ds_t . s~_t) theta~_t + dl/dtheta|_{s_t fixed}, where dl/ds_t . s~_t = dl/ds_{t+1} . a_t
+        grad_state = model.add_param_vjp_(self.theta_tilde * (grad_next_state * tangent).sum(-1, keepdim=True),
+                                          state, x, slope * grad_next_state)
+        # s~ <- rho_0 a + rho_1 nu;  theta~ <- theta~ / rho_0 + b / rho_1 in place, b / rho_1 being the VJP of nu / rho_1
+        self.s_tilde = torch.addcmul(rho_0_squared.sqrt() * tangent, rho_1_squared.sqrt(), noise)
+        model.add_param_vjp_(self.theta_tilde.mul_(rho_0_squared.rsqrt()), state, x,
+                             noise_delta.mul_(rho_1_squared.rsqrt()))
+        self.state = next_state
+        return StepResult(loss, grad_state, grad_out)
+
+    def autograd_step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor,
+                      y: torch.Tensor) -> StepResult:
+        r"""One step for any model: $\partial\ell/\partial(s_t,\theta)$, $a_t$ and $b_t$ by autograd on one graph."""
         state = self.state
         with torch.enable_grad():
             leaves = (state.detach().requires_grad_(), w_state.detach().requires_grad_(),
@@ -218,14 +274,8 @@ class UORO(OnlineEstimator):
         grad_out = torch.zeros_like(w_out) if grad_out is None else grad_out
         # g = (dl/ds_t . s~_t) theta~_t + dl/dtheta |_{s_t fixed}
         grad_state = (grad_prev_state * self.s_tilde).sum(-1, keepdim=True) * self.theta_tilde + grad_direct
-        if self.normalise:
-            eps = self.epsilon
-            rho_0 = torch.sqrt((self.theta_tilde.norm(dim=-1, keepdim=True) + eps)
-                               / (tangent.norm(dim=-1, keepdim=True) + eps))
-            rho_1 = torch.sqrt((noise_pullback.norm(dim=-1, keepdim=True) + eps)
-                               / (noise.norm(dim=-1, keepdim=True) + eps))
-        else:
-            rho_0 = rho_1 = torch.ones_like(next_state[:, :1])
+        rho_0, rho_1 = (rho.sqrt() for rho in self.rescaling(
+            tangent, torch.linalg.vector_norm(noise_pullback, dim=-1, keepdim=True), noise))
         self.s_tilde = rho_0 * tangent + rho_1 * noise
         self.theta_tilde = self.theta_tilde / rho_0 + noise_pullback / rho_1
         self.state = next_state.detach()

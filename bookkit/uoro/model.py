@@ -94,6 +94,24 @@ class CharacterModel(RecurrentModel):
         r"""$\ell = -\log \mathrm{softmax}(o)_y$ (nats)."""
         return functional.cross_entropy(self.output(w_out, state), y, reduction="none")
 
+    def loss_and_gradients(self, w_out: torch.Tensor, state: torch.Tensor, y: torch.Tensor
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        r"""$\ell$, $\partial\ell/\partial s$ ``(B, n)`` and $\partial\ell/\partial\theta_{\mathrm{out}}$ ``(B, P_out)``
+        in closed form: with $p=\mathrm{softmax}(o)$ and $e=p-\mathbf 1_y$,
+
+        $$\frac{\partial\ell}{\partial s}=V^\top e,\qquad \frac{\partial\ell}{\partial V}=e\,s^\top,\qquad
+        \frac{\partial\ell}{\partial c}=e.$$
+        """
+        readout, bias = unflatten(w_out, self.out_shapes)
+        log_probs = torch.log_softmax(batched_matvec(readout, state) + bias, dim=-1)
+        target = y.unsqueeze(-1)
+        picked = log_probs.gather(-1, target)
+        # e = p - 1_y, with p_y - 1 = expm1(log p_y)
+        error = log_probs.exp().scatter_(-1, target, torch.expm1(picked))
+        grad_readout = (error.unsqueeze(-1) * state.unsqueeze(-2)).flatten(1)
+        grad_state = torch.matmul(error.unsqueeze(-2), readout).squeeze(-2)
+        return picked.squeeze(-1).neg(), grad_state, torch.cat((grad_readout, error), dim=-1)
+
 
 class TanhRNN(CharacterModel):
     r"""Fully connected tanh RNN: $s_{t+1}=\tanh(W s_t + U x_{t+1} + b)$; $\dim\theta_{\mathrm{state}}=n^2+nm+n$."""
@@ -107,6 +125,41 @@ class TanhRNN(CharacterModel):
         r"""$s_{t+1}=\tanh(W s_t + U x_{t+1} + b)$."""
         recurrent, inputs, bias = unflatten(w_state, self.state_shapes)
         return torch.tanh(batched_matvec(recurrent, state) + batched_matvec(inputs, x) + bias)
+
+    # Closed-form derivatives. With D = 1 - s_{t+1}^2 = tanh'(W s_t + U x_{t+1} + b), a cotangent v of
+    # s_{t+1} enters the methods below as the pre-activation cotangent delta = D * v.
+
+    def transition_jvp(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor,
+                       state_tangent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        r"""$s_{t+1}$, $D=1-s_{t+1}^2$ and the tangent along $\dot s$ (forward mode),
+
+        $$\frac{\partial F}{\partial s}\dot s=D\odot W\dot s,$$
+
+        with one product $[s_t,\dot s]^\top W^\top$, so $W$ is read once for both."""
+        recurrent, inputs, bias = unflatten(w_state, self.state_shapes)
+        rows = torch.matmul(torch.stack((state, state_tangent), dim=-2), recurrent.mT)  # [W s, W ds]
+        next_state = torch.tanh(rows[..., 0, :] + batched_matvec(inputs, x) + bias)
+        slope = 1 - next_state.square()
+        return next_state, slope, slope * rows[..., 1, :]
+
+    def add_param_vjp_(self, target: torch.Tensor, state: torch.Tensor, x: torch.Tensor,
+                       delta: torch.Tensor) -> torch.Tensor:
+        r"""Adds $v^\top\frac{\partial F}{\partial\theta}$ to ``target`` ``(B, P)`` in place, for ``delta``
+        $=D\odot v$ ``(B, n)``: one rank-one update per block, with no ``(B, P)`` temporary,
+
+        $$v^\top\frac{\partial F}{\partial(W,U,b)}=\big(\delta s_t^\top,\ \delta x_{t+1}^\top,\ \delta\big).$$"""
+        recurrent, inputs, bias = unflatten(target, self.state_shapes)
+        column = delta.unsqueeze(-1)
+        recurrent.addcmul_(column, state.unsqueeze(-2))
+        inputs.addcmul_(column, x.unsqueeze(-2))
+        bias.add_(delta)
+        return target
+
+    def param_vjp_norm(self, state: torch.Tensor, x: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+        r"""$\big\lVert v^\top\frac{\partial F}{\partial\theta}\big\rVert=\lVert\delta\rVert
+        \sqrt{\lVert s_t\rVert^2+\lVert x_{t+1}\rVert^2+1}$ per stream ``(B, 1)``, without forming the product."""
+        inputs_norm = torch.linalg.vector_norm(torch.cat((state, x), dim=-1), dim=-1, keepdim=True)
+        return torch.linalg.vector_norm(delta, dim=-1, keepdim=True) * inputs_norm.square_().add_(1).sqrt_()
 
 
 class GRU(CharacterModel):
