@@ -64,6 +64,8 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
     """The scorecard: per chapter, a table of every claim with the paper's value, ours and the verdict."""
     rows_by_chapter: dict[str, list[str]] = {}
     counts = {"PASS": 0, "FAIL": 0, "INFO": 0}
+    records = load_records(layout, "runs")
+    recorded = {c["id"]: c for e in records[-1]["notebooks"] for c in e["claims"]} if records else None
     for source, metrics in executed_metrics(layout):
         state = freshness(layout, source)
         for claim in metrics.get("claims", []):
@@ -79,7 +81,8 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
             rows_by_chapter.setdefault(source.chapter, []).append(
                 f"| {_page_link(layout, source, page_dir, source.stem)} | {_cell(claim['text'])} (`{claim['id']}`) | {_cell(paper)} | "
                 f"{_cell(format_value(claim['measured']))} | {_cell(threshold)} | {claim['scale']} | "
-                f"{_cell(metrics.get('device_name', claim['device']))} | {verdict} |")
+                f"{_cell(metrics.get('device_name', claim['device']))} | {verdict} |"
+                + ("" if recorded is None else f" {_recorded_cell(recorded.get(claim['id']))} |"))
     explanation = ("Every claim every chapter makes, as computed in the executed notebooks that this book shows: "
                    "the paper's value (and where it comes from), ours, the threshold it must meet at the scale it "
                    "ran at, and the verdict. INFO rows are reported without a threshold at that scale; *stale* "
@@ -88,12 +91,25 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
              f"**{counts['PASS']} pass, {counts['FAIL']} fail, {counts['INFO']} reported without a threshold.**", ""]
     header = ["| notebook | claim | paper | ours | threshold | scale | device | verdict |",
               "|---|---|---|---:|---|---|---|---|"]
+    if recorded is not None:
+        header = [header[0] + " at full scale (recorded) |", header[1] + "---|"]
+        explanation += (f" The last column is the same claim in the latest recorded full-scale run "
+                        f"(`{records[-1]['file']}`, see the {{doc}}`full-scale` page); — where that run did not "
+                        "reach it.")
     chapters = [c for c in PAPERS if c in rows_by_chapter] + sorted(set(rows_by_chapter) - set(PAPERS))
     if not chapters:
         lines.append("No chapter has been run yet: `make book` runs them.")
     for chapter in chapters:
         lines += [f"## {PAPERS.get(chapter, chapter)}", "", *header, *rows_by_chapter[chapter], ""]
     return "\n".join(lines) + "\n"
+
+
+def _recorded_cell(claim: dict[str, Any] | None) -> str:
+    """A claim of a recorded run in one cell: value, threshold and verdict."""
+    if claim is None:
+        return "—"
+    threshold = "" if claim["threshold"] is None else f" ({describe_threshold(claim['op'], claim['threshold'])})"
+    return f"{_cell(format_value(claim['measured']))}{_cell(threshold)} {_claim_verdict(claim)}"
 
 
 def status_markdown(layout: Layout, page_dir: Path) -> str:

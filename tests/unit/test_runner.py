@@ -123,7 +123,13 @@ def test_committed_toc_lists_every_chapter_notebook():
 
 
 def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
-    from bookkit.pages import benchmarks_markdown, front_figure, front_summary_markdown, full_scale_markdown
+    from bookkit.pages import (
+        benchmarks_markdown,
+        front_figure,
+        front_summary_markdown,
+        full_scale_markdown,
+        scorecard_markdown,
+    )
     from bookkit.records import collect_runs, write_record
 
     sources = discover(tree, [])
@@ -163,6 +169,8 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
     page = full_scale_markdown(tree)
     assert "1 finished, 1 failed, 1 stopped" in page and "**FAIL**" in page and "`demo.partial`" in page
     assert "the last recorded GPU run (cpu (test)" in front_summary_markdown(tree, tree.repo_root / "book")
+    scorecard = scorecard_markdown(tree, tree.repo_root / "book")
+    assert "at full scale (recorded) |" in scorecard and "| 3 (>= 3) PASS |" in scorecard
 
 
 def test_a_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch):
