@@ -21,6 +21,9 @@ class InfluenceConfig:
     uoro_lrs: tuple[float, ...]
     num_seeds: int
     max_truncation: int
+    claim_lr: float = 1e-5
+    """UORO's rate in the convergence claim: the public reference code's (google-research, persistent_es),
+    ten times below RTRL's; it must be one of ``uoro_lrs``."""
 
 
 INFLUENCE = Presets(
