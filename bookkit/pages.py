@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bookkit.claims import describe_threshold, format_value
-from bookkit.records import RECORDS_DIR, load_records
+from bookkit.records import RECORDS_DIR, latest_entries, load_records
 from bookkit.runner import Layout, NotebookSource, freshness, read_record
 
 PAPERS: dict[str, str] = {
@@ -65,7 +65,7 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
     rows_by_chapter: dict[str, list[str]] = {}
     counts = {"PASS": 0, "FAIL": 0, "INFO": 0}
     records = load_records(layout, "runs")
-    recorded = {c["id"]: c for e in records[-1]["notebooks"] for c in e["claims"]} if records else None
+    recorded = ({c["id"]: c for e in latest_entries(records).values() for c in e["claims"]} if records else None)
     for source, metrics in executed_metrics(layout):
         state = freshness(layout, source)
         for claim in metrics.get("claims", []):
@@ -93,9 +93,8 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
               "|---|---|---|---:|---|---|---|---|"]
     if recorded is not None:
         header = [header[0] + " at full scale (recorded) |", header[1] + "---|"]
-        explanation += (f" The last column is the same claim in the latest recorded full-scale run "
-                        f"(`{records[-1]['file']}`, see the {{doc}}`full-scale` page); — where that run did not "
-                        "reach it.")
+        explanation += (" The last column is the same claim in the newest recorded full-scale run of its notebook "
+                        "(the {doc}`full-scale` page names the device); — where no recorded run reached it.")
     chapters = [c for c in PAPERS if c in rows_by_chapter] + sorted(set(rows_by_chapter) - set(PAPERS))
     if not chapters:
         lines.append("No chapter has been run yet: `make book` runs them.")
@@ -202,7 +201,9 @@ def full_scale_markdown(layout: Layout) -> str:
         verdicts = [_claim_verdict(c).split(" ")[0].strip("*") for c in claims]
         lines += [f"## {record['file'].removesuffix('.json')}", "",
                   f"Scale `{record['scale']}` on {', '.join(record['devices']) or 'no device'} with torch "
-                  f"{record['torch']}; time budget {record['budget_s']:.0f} s. {record.get('note', '')}".strip(), "",
+                  f"{record['torch']}, recorded {record.get('date', 'on an unknown date')}; "
+                  + (f"time budget {record['budget_s']:.0f} s. " if record.get("budget_s") else "no time budget. ")
+                  + record.get("note", ""), "",
                   "**Notebooks:** " + ", ".join(f"{states.count(s)} {s}" for s in
                                                 ("finished", "failed", "stopped", "not run") if s in states)
                   + f". **Claims computed:** {verdicts.count('PASS')} pass, {verdicts.count('FAIL')} fail, "
@@ -270,15 +271,15 @@ def front_summary_markdown(layout: Layout, page_dir: Path) -> str:
                      "reported without a threshold at that scale. The {doc}`scorecard` lists them all.")
     else:
         lines.append("No chapter has been run yet: `make book` runs them.")
-    records = load_records(layout, "runs")
-    if records:
-        latest = records[-1]
-        states = [e["state"] for e in latest["notebooks"]]
-        verdicts = [_status(c) for e in latest["notebooks"] for c in e["claims"]]
-        lines[-1] += (f" At the paper's scale, the last recorded GPU run ({', '.join(latest['devices'])}, a "
-                      f"{latest['budget_s']:.0f} s budget) finished {states.count('finished')} of {len(states)} "
-                      f"notebooks and computed {verdicts.count('PASS')} passing and {verdicts.count('FAIL')} "
-                      "failing claims: see {doc}`full-scale`.")
+    latest = latest_entries(load_records(layout, "runs"))
+    if latest:
+        devices = sorted({device for entry in latest.values() for device in entry["devices"]})
+        finished = sum(entry["state"] == "finished" for entry in latest.values())
+        verdicts = [_status(c) for entry in latest.values() for c in entry["claims"]]
+        lines[-1] += (f" At the paper's scale, the recorded runs ({', '.join(devices)}) "
+                      f"finished {finished} of {len(layout.all_sources())} notebooks and computed "
+                      f"{verdicts.count('PASS')} passing and {verdicts.count('FAIL')} failing claims: see "
+                      "{doc}`full-scale`.")
     lines.append("")
     for chapter, paper in PAPERS.items():
         found = front_figure(layout, chapter)

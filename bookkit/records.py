@@ -10,6 +10,7 @@ machine are kept beside them. The generated pages render both with the device na
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,8 @@ def collect_runs(layout: Layout, scale: str, budget_s: float | None, note: str =
 
     entries = [notebook_entry(layout, s, scale) for s in layout.all_sources()]
     devices = sorted({e["device_name"] for e in entries if e["device_name"]})
-    return {"scale": scale, "budget_s": budget_s, "note": note, "devices": devices, **versions(),
-            "notebooks": entries}
+    return {"scale": scale, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "budget_s": budget_s, "note": note, "devices": devices, **versions(), "notebooks": entries}
 
 
 def write_record(path: Path, payload: dict[str, Any]) -> Path:
@@ -73,7 +74,7 @@ def write_record(path: Path, payload: dict[str, Any]) -> Path:
 
 
 def load_records(layout: Layout, prefix: str) -> list[dict[str, Any]]:
-    """The committed records named ``<prefix>-*.json``, oldest first (by file name, which starts with a date)."""
+    """The committed records named ``<prefix>-*.json``, oldest first (by their ``date``, then file name)."""
     folder = layout.repo_root / RECORDS_DIR
     records = []
     for path in sorted(folder.glob(f"{prefix}-*.json")):
@@ -82,4 +83,15 @@ def load_records(layout: Layout, prefix: str) -> list[dict[str, Any]]:
         except json.JSONDecodeError as error:
             raise ValueError(f"record {path} is not valid JSON ({error}); restore it from git") from error
         records.append({**payload, "file": path.name})
-    return records
+    return sorted(records, key=lambda record: (record.get("date", ""), record["file"]))
+
+
+def latest_entries(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per notebook, its entry in the newest record that ran it (``records`` oldest first), with that
+    record's devices and file added; notebooks no record ran are left out."""
+    latest: dict[str, dict[str, Any]] = {}
+    for record in records:
+        for entry in record["notebooks"]:
+            if entry["state"] != "not run":
+                latest[entry["notebook"]] = {**entry, "devices": record["devices"], "file": record["file"]}
+    return latest

@@ -168,7 +168,8 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
     assert "*did not finish*" in benchmarks and "stopped at the budget" in benchmarks
     page = full_scale_markdown(tree)
     assert "1 finished, 1 failed, 1 stopped" in page and "**FAIL**" in page and "`demo.partial`" in page
-    assert "the last recorded GPU run (cpu (test)" in front_summary_markdown(tree, tree.repo_root / "book")
+    summary = front_summary_markdown(tree, tree.repo_root / "book")
+    assert "finished 1 of 3 notebooks and computed 3 passing and 1 failing claims" in summary
     scorecard = scorecard_markdown(tree, tree.repo_root / "book")
     assert "at full scale (recorded) |" in scorecard and "| 3 (>= 3) PASS |" in scorecard
 
@@ -208,3 +209,14 @@ def test_longest_notebooks_start_first(tree):
         write_json_atomically(tree.output(source, kind), {"wall_s": wall})
     # never run: first (its time is unknown); then the longest recorded
     assert [s.name for s in longest_first(tree, [first, second, third])] == [third.name, second.name, first.name]
+
+
+def test_the_newest_record_that_ran_a_notebook_speaks_for_it():
+    from bookkit.records import latest_entries
+
+    def record(date, state, value):
+        claim = {"id": "demo.x", "measured": value}
+        return {"date": date, "devices": [date], "file": f"runs-{date}.json",
+                "notebooks": [{"notebook": "demo/01", "state": state, "claims": [claim] if state != "not run" else []}]}
+    latest = latest_entries([record("1", "failed", 1.0), record("2", "finished", 2.0), record("3", "not run", 3.0)])
+    assert latest["demo/01"]["claims"][0]["measured"] == 2.0 and latest["demo/01"]["devices"] == ["2"]
