@@ -17,6 +17,7 @@ from bookkit.ebm_backprop.energy import (
     LayeredNetwork,
     States,
     energy_gradient,
+    energy_hessian,
     euler_step,
     flatten_states,
     rho,
@@ -260,6 +261,39 @@ def langevin_burn_in(net: LayeredNetwork, x: Tensor, states: States, num_steps: 
         noise = [torch.randn(s.shape, generator=generator, dtype=s.dtype, device=s.device) for s in states]
         states = euler_step(net, x, states, eps, noise=noise, temperature=temperature)
     return states
+
+
+def langevin_gaussian_covariance(net: LayeredNetwork, x: Tensor, s_star: States, temperature: float,
+                                 eps: float = 0.0) -> Tensor:
+    """The covariance of the Gaussian that Langevin chains sample around a fixed point $s^*$ at low temperature
+    (second-order expansion of $E$ in $p(s)\\propto e^{-E(s)/T}$), flattened, shape ``(*batch, N, N)``.
+
+    With ``eps`` $=0$ it is the continuous-time $TH^{-1}$; with the Euler step $\\varepsilon$ it is the exact
+    stationary covariance of the discrete chain $s_{t+1}=s_t-\\varepsilon H(s_t-s^*)+\\sqrt{2\\varepsilon T}\\xi_t$,
+    which solves $\\Sigma=(I-\\varepsilon H)\\Sigma(I-\\varepsilon H)+2\\varepsilon TI$:
+
+    $$\\Sigma_\\varepsilon=T\\,\\big(H-\\tfrac{\\varepsilon}{2}H^2\\big)^{-1}.$$
+    """
+    hessian = energy_hessian(net, x, s_star)
+    # Sigma = T (H - eps H^2 / 2)^{-1}
+    return temperature * torch.linalg.inv(hessian - 0.5 * eps * hessian @ hessian)
+
+
+def predicted_first_move_snr(delta_norm: Tensor, *, beta: float, eps: float, arrival_step: int,
+                             temperature: Tensor | float, num_units: int, num_chains: Tensor | float) -> Tensor:
+    """Signal-to-noise ratio of the mean over $M$ chains of a layer's nudged-minus-free first move (team
+    derivation, brief section 5, notebook 03):
+
+    $$\\mathrm{SNR}_l\\approx\\frac{\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert\\sqrt M}{\\sqrt{2\\varepsilon T n_l}},$$
+    the first-arrival signal $\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert$ over the norm of $n_l$ units of
+    Langevin noise $\\sqrt{2\\varepsilon T}$, averaged over $M$ chains. ``temperature`` and ``num_chains``
+    broadcast against ``delta_norm``.
+    """
+    signal = beta * eps ** (arrival_step + 1) * delta_norm
+    temperature, num_chains = (torch.as_tensor(v, dtype=delta_norm.dtype, device=delta_norm.device)
+                               for v in (temperature, num_chains))
+    # SNR = beta eps^{k+1} ||delta_l|| sqrt(M) / sqrt(2 eps T n_l)
+    return signal * num_chains.sqrt() / (2 * eps * temperature * num_units).sqrt()
 
 
 def langevin_branch(net: LayeredNetwork, x: Tensor, states: States, target: Tensor, beta: float, eps: float,

@@ -194,6 +194,23 @@ def relax_with_history(net: LayeredNetwork, x: Tensor, states: States, num_steps
     return states, torch.stack(energies), torch.stack(residuals)
 
 
+def energy_hessian(net: LayeredNetwork, x: Tensor, states: States) -> Tensor:
+    """$H=\\nabla^2_sE(s)=\\partial(\\partial E/\\partial s)/\\partial s$ in the flattened state (layers concatenated),
+    one matrix per batch element, shape ``(*batch, N, N)`` with $N=\\sum_l n_l$: the forward-mode Jacobian of
+    the closed-form :func:`energy_gradient` (``torch.func.jacfwd``), vmapped over the batch. At a fixed point
+    $s^*$ of the smooth network it is the precision of the Gaussian that Langevin chains sample at low
+    temperature, $\\mathcal N(s^*, TH^{-1})$."""
+    flat = flatten_states(states)
+    batch_shape, size = flat.shape[:-1], flat.shape[-1]
+    inputs = x.expand(*batch_shape, x.shape[-1]).reshape(-1, x.shape[-1])
+
+    def gradient(flat_row: Tensor, x_row: Tensor) -> Tensor:
+        return flatten_states(energy_gradient(net, x_row, unflatten_states(flat_row, net)))
+
+    hessians = torch.func.vmap(torch.func.jacfwd(gradient))(flat.reshape(-1, size), inputs)
+    return hessians.reshape(*batch_shape, size, size)
+
+
 def flatten_states(states: States) -> Tensor:
     """Concatenate the layers along the last dimension."""
     return torch.cat(states, dim=-1)

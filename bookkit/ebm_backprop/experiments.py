@@ -84,6 +84,11 @@ def langevin_first_arrival(net: LayeredNetwork, x: Tensor, target: Tensor, s_sta
     independent noise. Returns the cosine between $-\\delta_l$ (at the deterministic fixed point) and:
     ``shared`` / ``independent``, the mean over the first $m$ chains of the nudged-minus-free first move,
     shape ``(num_T, len(chain_counts), L)``; ``raw``, one nudged chain's own first move, ``(num_T, L)``.
+    Also ``independent_snr``, the measured signal-to-noise ratio of the independent-noise mean
+    $\\bar\\Delta_l$, with the first-arrival prediction as the signal, ``(num_T, len(chain_counts), L)``:
+
+    $$\\widehat{\\mathrm{SNR}}_l=\\frac{\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert}
+    {\\lVert\\bar\\Delta_l+\\beta\\varepsilon^{k+1}\\delta_l\\rVert}.$$
     """
     dtype, device = s_star[0].dtype, s_star[0].device
     temperature = torch.as_tensor(temperatures, dtype=dtype, device=device).reshape(-1, 1, 1)
@@ -95,12 +100,16 @@ def langevin_first_arrival(net: LayeredNetwork, x: Tensor, target: Tensor, s_sta
     for mode, shared in (("shared", True), ("independent", False)):
         nudged, free = langevin_branch(net, x, chains, target, beta, eps, temperature, max(steps) + 1, generator,
                                        shared_noise=shared)
-        result[mode] = torch.stack([
-            torch.stack([cosine((n[k] - f[k])[:, :m].mean(1), -delta.reshape(1, -1)) for m in chain_counts], dim=1)
-            for n, f, delta, k in zip(nudged, free, deltas, steps)], dim=-1)
+        means = [torch.stack([(n[k] - f[k])[:, :m].mean(1) for m in chain_counts], dim=1)
+                 for n, f, k in zip(nudged, free, steps)]
+        result[mode] = torch.stack([cosine(mean, -delta.reshape(1, -1)) for mean, delta in zip(means, deltas)], dim=-1)
         if shared:
             result["raw"] = torch.stack([cosine(n[k][:, 0], -delta.reshape(1, -1))
                                          for n, delta, k in zip(nudged, deltas, steps)], dim=-1)
+        else:
+            signals = [beta * eps ** (k + 1) * delta.reshape(1, -1) for delta, k in zip(deltas, steps)]
+            result["independent_snr"] = torch.stack([signal.norm() / (mean + signal).norm(dim=-1)
+                                                     for mean, signal in zip(means, signals)], dim=-1)
     return result
 
 

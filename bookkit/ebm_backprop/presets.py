@@ -20,15 +20,24 @@ class RelaxationConfig:
     pitfall_gain: float
     num_steps: int
     num_digits: int
+    temperatures: tuple[float, ...]
+    num_chains: int
+    burn_in_steps: int
+    num_snapshots: int
+    snapshot_every: int
 
+
+LANGEVIN_SAMPLING = {"temperatures": (1e-4, 1e-3, 1e-2), "num_chains": 256, "burn_in_steps": 300,
+                     "num_snapshots": 8, "snapshot_every": 50}
+"""Langevin chains around the smooth fixed point (brief, notebook 01): M chains, snapshots after burn-in."""
 
 RELAXATION = Presets(
     smoke=RelaxationConfig(sizes=(64, 20, 20, 10), eps=0.2, gains=(1.0,), pitfall_gain=1.0, num_steps=300,
-                           num_digits=2),
+                           num_digits=2, **{**LANGEVIN_SAMPLING, "num_chains": 32, "num_snapshots": 2}),
     ci=RelaxationConfig(sizes=(64, 100, 100, 10), eps=0.2, gains=(1.0,), pitfall_gain=1.0, num_steps=10000,
-                        num_digits=5),
+                        num_digits=5, **LANGEVIN_SAMPLING),
     full=RelaxationConfig(sizes=(64, 500, 500, 500, 10), eps=0.2, gains=(0.5, 1.0, 2.0), pitfall_gain=1.0,
-                          num_steps=20000, num_digits=20),
+                          num_steps=20000, num_digits=20, **LANGEVIN_SAMPLING),
 )
 
 

@@ -11,21 +11,25 @@ from bookkit.ebm_backprop.early_inference import (
     fixed_point_weight_gradients,
     gdu_metrics,
     langevin_branch,
+    langevin_burn_in,
+    langevin_gaussian_covariance,
     log_log_slope,
     nudged_minus_free,
+    predicted_first_move_snr,
 )
 from bookkit.ebm_backprop.energy import (
     LayeredNetwork,
     cost,
     energy,
+    energy_hessian,
     flatten_states,
     init_network,
     initial_states,
     relax,
     rho,
     rho_prime,
-    unflatten_states,
 )
+from bookkit.ebm_backprop.experiments import langevin_first_arrival
 
 EPS = 0.2
 
@@ -37,14 +41,6 @@ def _relaxed(sizes=(5, 4, 4, 3), gain=1.0, seed=0, steps=1500):
     target = torch.nn.functional.one_hot(torch.tensor([0, 2]), sizes[-1]).double()
     s_star = relax(net, x, initial_states(net, (2,), 0.5), steps, EPS)
     return net, x, target, s_star
-
-
-def _dense_hessian(net, x, s_star):
-    """Per-example Hessian of the energy in the flattened state, by double autograd."""
-    def single(flat, x_row):
-        return energy(net, x_row, unflatten_states(flat, net))
-    return torch.stack([torch.func.hessian(single)(flat, x_row)
-                        for flat, x_row in zip(flatten_states(s_star), x)])
 
 
 def test_delta_recursion_equals_autograd_through_the_linearised_layer_map():
@@ -80,7 +76,7 @@ def test_log_log_slope_recovers_a_power_law():
 def test_bptt_gradients_equal_powers_of_the_euler_jacobian_from_the_dense_hessian():
     net, x, target, s_star = _relaxed()
     gradients = bptt_gradients(net, x, s_star, target, EPS, 6)
-    hessian = _dense_hessian(net, x, s_star)
+    hessian = energy_hessian(net, x, s_star)
     jacobian = torch.eye(hessian.shape[-1], dtype=torch.float64) - EPS * hessian
     vector = flatten_states([torch.zeros_like(s) for s in s_star[:-1]] + [s_star[-1] - target])
     for t in range(6):
@@ -104,7 +100,7 @@ def test_nudged_trajectory_matches_bptt_to_first_order_in_beta():
 def test_conjugate_gradient_adjoint_solves_the_dense_hessian_system():
     net, x, target, s_star = _relaxed(gain=2.0)
     adjoint = flatten_states(fixed_point_adjoint(net, x, s_star, target))
-    hessian = _dense_hessian(net, x, s_star)
+    hessian = energy_hessian(net, x, s_star)
     rhs = flatten_states([torch.zeros_like(s) for s in s_star[:-1]] + [s_star[-1] - target])
     torch.testing.assert_close(adjoint, torch.linalg.solve(hessian, rhs), rtol=1e-9, atol=1e-12)
 
@@ -176,3 +172,60 @@ def test_langevin_branch_at_zero_temperature_is_the_deterministic_nudged_differe
                                    generator, shared_noise=False)
     for n, f, d in zip(nudged, free, nudged_minus_free(net, x, s_star, target, 0.01, EPS, 3)):
         torch.testing.assert_close(n - f, d, rtol=0, atol=1e-15)
+
+
+def test_langevin_chains_sample_the_euler_gaussian_around_the_fixed_point():
+    net, x, _target, s_star = _relaxed(steps=3000)
+    x, s_star = x[:1], [s[:1] for s in s_star]
+    temperature = 1e-4
+    generator = torch.Generator().manual_seed(1)
+    chains = langevin_burn_in(net, x, [s.expand(20000, -1).clone() for s in s_star], 400, EPS,
+                              torch.tensor(temperature, dtype=torch.float64), generator)
+    sampled = flatten_states(chains).T.cov()
+    predicted = langevin_gaussian_covariance(net, x, s_star, temperature, eps=EPS)[0]
+    assert ((sampled - predicted).norm() / predicted.norm()) < 0.05
+    continuous = langevin_gaussian_covariance(net, x, s_star, temperature)[0]
+    hessian = energy_hessian(net, x, s_star)[0]
+    assert torch.allclose(continuous @ hessian, temperature * torch.eye(len(hessian), dtype=torch.float64))
+
+
+def test_predicted_snr_scales_as_the_square_root_of_chains_over_temperature():
+    delta_norm = torch.tensor(0.7, dtype=torch.float64)
+    def snr(chains, temperature):
+        return predicted_first_move_snr(delta_norm, beta=0.05, eps=EPS, arrival_step=2, temperature=temperature,
+                                        num_units=100, num_chains=chains)
+    assert torch.allclose(snr(64, 1e-3) / snr(1, 1e-3), torch.tensor(8.0, dtype=torch.float64), rtol=1e-14)
+    assert torch.allclose(snr(16, 1e-4) / snr(16, 1e-2), torch.tensor(10.0, dtype=torch.float64), rtol=1e-14)
+    expected = 0.05 * EPS ** 3 * 0.7 * 4 / (2 * EPS * 1e-3 * 100) ** 0.5
+    assert torch.allclose(snr(16, 1e-3), torch.tensor(expected, dtype=torch.float64), rtol=1e-14)
+
+
+def test_team_snr_counts_one_copy_of_noise_so_independent_copies_measure_it_sqrt2_lower():
+    net, x, target, s_star = _relaxed(sizes=(5, 8, 8, 30), steps=3000)
+    x, target, s_star = x[:1], target[:1].roll(1, -1), [s[:1] for s in s_star]
+    temperature, beta, num_chains = 1e-2, 0.05, 20000
+    generator = torch.Generator().manual_seed(2)
+    nudged, free = langevin_branch(net, x, [s.expand(num_chains, -1) for s in s_star], target, beta, EPS,
+                                   torch.tensor(temperature, dtype=torch.float64), 1, generator, shared_noise=False)
+    # Monte Carlo SNR of the mean of M chains: signal sqrt(M) / sqrt(sum of per-unit variances)
+    difference = nudged[-1][0] - free[-1][0]
+    delta_norm = backprop_errors(net, s_star, target)[-1].norm()
+    measured = beta * EPS * delta_norm * num_chains ** 0.5 / difference.var(0).sum().sqrt()
+    predicted = predicted_first_move_snr(delta_norm, beta=beta, eps=EPS, arrival_step=0, temperature=temperature,
+                                         num_units=30, num_chains=num_chains)
+    assert abs(float(measured / predicted) * 2 ** 0.5 - 1) < 0.03
+
+
+def test_langevin_first_arrival_measures_the_independent_noise_snr_of_the_output_layer():
+    net, x, target, s_star = _relaxed(sizes=(5, 8, 8, 30), steps=3000)
+    x, target, s_star = x[:1], target[:1].roll(1, -1), [s[:1] for s in s_star]
+    chain_counts = [1, 4, 16, 64, 256]
+    result = langevin_first_arrival(net, x, target, s_star, beta=0.05, eps=EPS, temperatures=[1e-2], num_chains=256,
+                                    burn_in_steps=200, chain_counts=chain_counts,
+                                    generator=torch.Generator().manual_seed(3))
+    predicted = predicted_first_move_snr(backprop_errors(net, s_star, target)[-1].norm(), beta=0.05, eps=EPS,
+                                         arrival_step=0, temperature=1e-2, num_units=30,
+                                         num_chains=torch.tensor(chain_counts))
+    ratio = result["independent_snr"][0, :, -1] / predicted
+    assert result["independent_snr"].shape == (1, len(chain_counts), net.num_layers)
+    assert abs(float(ratio.log().mean().exp()) * 2 ** 0.5 - 1) < 0.15

@@ -3,9 +3,11 @@
 import pytest
 import torch
 
+from bookkit.ebm_backprop.early_inference import hessian_vector_product
 from bookkit.ebm_backprop.energy import (
     energy,
     energy_gradient,
+    energy_hessian,
     euler_step,
     flatten_states,
     init_network,
@@ -92,3 +94,22 @@ def test_flatten_and_unflatten_are_inverse():
 def test_unknown_nonlinearity_is_rejected():
     with pytest.raises(ValueError, match="valid: smooth, box, naive_hard"):
         init_network((2, 2), "tanh")
+
+
+def test_energy_hessian_equals_double_autograd_of_the_energy_and_the_jvp_of_its_gradient():
+    generator = torch.Generator().manual_seed(5)
+    net = init_network((5, 4, 6, 3), "smooth", gain=1.0, bias_range=(0.0, 0.5), generator=generator)
+    x = torch.rand(2, 5, generator=generator, dtype=torch.float64)
+    states = [torch.rand(3, 2, n, generator=generator, dtype=torch.float64) for n in net.sizes[1:]]
+    direction = [torch.randn(3, 2, n, generator=generator, dtype=torch.float64) for n in net.sizes[1:]]
+    hessian = energy_hessian(net, x, states)
+    assert hessian.shape == (3, 2, 13, 13)
+
+    def energy_of_flat(flat, x_row):
+        return energy(net, x_row, unflatten_states(flat, net))
+    flat = flatten_states(states)
+    reference = torch.stack([torch.stack([torch.func.hessian(energy_of_flat)(flat[i, j], x[j]) for j in range(2)])
+                             for i in range(3)])
+    assert torch.allclose(hessian, reference, rtol=1e-12, atol=1e-13)
+    product = flatten_states(hessian_vector_product(net, x, states, direction))
+    assert torch.allclose((hessian @ flatten_states(direction).unsqueeze(-1)).squeeze(-1), product, atol=1e-12)
