@@ -73,9 +73,7 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
             counts[status] += 1
             paper = "—" if claim["paper"] is None else f"{format_value(claim['paper'])} ({claim['paper_tag']})"
             threshold = "not asserted" if claim["threshold"] is None else describe_threshold(claim["op"], claim["threshold"])
-            verdict = f"**{status}**" if status == "FAIL" else status
-            if status == "FAIL" and not claim["required"]:
-                verdict += " (informative)"
+            verdict = _claim_verdict(claim)
             if state == "stale":
                 verdict += " (stale)"
             rows_by_chapter.setdefault(source.chapter, []).append(
@@ -175,10 +173,11 @@ def benchmarks_markdown(layout: Layout) -> str:
 
 
 def _claim_verdict(claim: dict[str, Any]) -> str:
-    if claim["passed"] is None:
-        return "INFO"
-    if claim["passed"]:
-        return "PASS"
+    """The verdict as the pages show it: PASS, INFO, **FAIL**, or **FAIL** (informative) for a claim that
+    was not required."""
+    status = _status(claim)
+    if status != "FAIL":
+        return status
     return "**FAIL**" if claim["required"] else "**FAIL** (informative)"
 
 
@@ -198,7 +197,7 @@ def full_scale_markdown(layout: Layout) -> str:
         entries = record["notebooks"]
         states = [e["state"] for e in entries]
         claims = [c for e in entries for c in e["claims"]]
-        verdicts = [_claim_verdict(c).split(" ")[0].strip("*") for c in claims]
+        verdicts = [_status(c) for c in claims]
         lines += [f"## {record['file'].removesuffix('.json')}", "",
                   f"Scale `{record['scale']}` on {', '.join(record['devices']) or 'no device'} with torch "
                   f"{record['torch']}, recorded {record.get('date', 'on an unknown date')}; "
