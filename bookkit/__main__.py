@@ -1,8 +1,9 @@
-"""Command line: ``python -m bookkit run|pages|toc|list|references|bench|collect``."""
+"""Command line: ``python -m bookkit run|pages|toc|list|references|bench|collect|sweep``."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -18,7 +19,15 @@ PARAMETERS_HELP = """notebook parameters (papermill injects them into each noteb
 
 def _run(arguments: argparse.Namespace) -> int:
     from bookkit.pages import write_pages
-    from bookkit.runner import Layout, RunnerError, RunSettings, discover, run_notebooks, summary_table
+    from bookkit.runner import (
+        Layout,
+        RunSettings,
+        StopRequest,
+        discover,
+        plan_run,
+        run_notebooks,
+        summary_table,
+    )
 
     overrides: dict[str, str] = {}
     for text in arguments.override:
@@ -27,22 +36,32 @@ def _run(arguments: argparse.Namespace) -> int:
                            overrides=tuple(sorted(overrides.items())), threads=arguments.threads,
                            timeout_s=arguments.timeout)
     layout = Layout()
-    try:
-        sources = discover(layout, arguments.targets)
-    except RunnerError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    sources = discover(layout, arguments.targets)
     if not sources:
         print("no chapter notebooks found under chapters/", file=sys.stderr)
         return 2
+    planned = plan_run(layout, sources, settings, arguments.jobs)  # every check before any kernel starts
+    for key in sorted(overrides):
+        without = [name for name, taken in planned.items() if key not in dict(taken.overrides)]
+        if without:
+            print(f"override {key}: not a setting of {', '.join(without)}, which run with their defaults")
     print(f"running {len(sources)} notebook(s) at scale {settings.scale} with {arguments.jobs} job(s), "
           f"{settings.threads} torch thread(s) each")
-    outcomes = run_notebooks(layout, sources, settings, jobs=arguments.jobs, force=arguments.force)
+    stop = StopRequest()
+    outcomes = run_notebooks(layout, sources, settings, jobs=arguments.jobs, force=arguments.force, stop=stop)
     print(summary_table(outcomes))
+    if stop.signal is not None:
+        print(f"stopped by {signal.Signals(stop.signal).name}: the notebooks that were running are recorded as "
+              "stopped, the last good outputs are kept", file=sys.stderr)
+        return 128 + stop.signal
     if not arguments.no_pages:
-        for page in write_pages(layout):
-            print(f"wrote {page.relative_to(layout.repo_root)}")
-    return 1 if any(o.status == "failed" for o in outcomes) else 0
+        try:
+            for page in write_pages(layout):
+                print(f"wrote {page.relative_to(layout.repo_root)}")
+        except OSError as error:
+            print(f"error: could not write the pages: {error}", file=sys.stderr)
+            return 1
+    return 1 if any(o.status in ("failed", "stopped") for o in outcomes) else 0
 
 
 def _pages(arguments: argparse.Namespace) -> int:
@@ -65,11 +84,13 @@ def _toc(arguments: argparse.Namespace) -> int:
 
 
 def _list(arguments: argparse.Namespace) -> int:
-    from bookkit.runner import Layout, freshness
+    from bookkit.runner import Layout, freshness, last_attempt
 
     layout = Layout()
     for source in layout.all_sources():
-        print(f"{source.name:<45} {freshness(layout, source):<8} {source.title()}")
+        attempt = last_attempt(layout, source)
+        last = "" if attempt is None else f" (last attempt {attempt['status']}: {attempt.get('error') or ''})"
+        print(f"{source.name:<45} {freshness(layout, source):<8} {source.title()}{last}")
     return 0
 
 
@@ -94,6 +115,32 @@ def _collect(arguments: argparse.Namespace) -> int:
     states = [entry["state"] for entry in record["notebooks"]]
     print(f"wrote {path}: " + ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states))))
     return 0
+
+
+def _sweep(arguments: argparse.Namespace) -> int:
+    from bookkit.claims import write_json_atomically
+    from bookkit.runner import Layout, RunnerError, RunSettings
+    from bookkit.sweep import SweepError, default_record_path, parse_seeds, run_sweep, sweep_summary
+
+    layout = Layout()
+    settings = RunSettings(scale=arguments.scale, device=arguments.device, threads=arguments.threads,
+                           timeout_s=arguments.timeout)
+    try:
+        record = run_sweep(layout, arguments.targets, parse_seeds(arguments.seeds), settings,
+                           executor=arguments.executor, jobs=arguments.jobs, scheduler=arguments.scheduler,
+                           force=arguments.force)
+    except (RunnerError, SweepError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sweep interrupted: every notebook process was stopped; no record written (finished runs are "
+              "reused by the next sweep)", file=sys.stderr)
+        return 130
+    path = arguments.out or default_record_path(layout, arguments.scale, arguments.targets)
+    write_json_atomically(path, record)
+    print(sweep_summary(record))
+    print(f"wrote {path} ({record['wall_s']:.0f} s)")
+    return 1 if any(run["status"] != "ok" for entry in record["notebooks"] for run in entry["runs"]) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,14 +194,38 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--note", default="", help="one line on how the runs were made")
     collect.add_argument("--out", type=Path, required=True, help="the record to write")
     collect.set_defaults(handler=_collect)
+
+    sweep = commands.add_parser(
+        "sweep", help="run notebooks once per seed and record each claim's pass rate over the seeds",
+        description="Run each selected notebook once per seed (outputs in book/_generated/sweeps/<scale>/seed-<n>/, "
+                    "fresh runs reused) and write book/records/sweep-<scale>-<date>[-<targets>].json: per claim, "
+                    "its value and verdict per seed, the pass count, the mean with a 95% t-interval and the margin "
+                    "to the threshold. Seeds 0-4 calibrate, 5-9 validate, others are extra.")
+    sweep.add_argument("targets", nargs="*", help="chapters or notebooks (default: all)")
+    sweep.add_argument("--seeds", default="0-9", help="seeds: 0-9, 0,3,5 or 0-4,7 (default: 0-9)")
+    sweep.add_argument("--scale", default="ci", choices=SCALES, help="preset size (default: ci)")
+    sweep.add_argument("--executor", default="local", choices=("local", "dask"),
+                       help="local: a pool of --jobs notebook processes (default); dask: a Dask distributed cluster")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="with --executor dask: an existing scheduler (tcp://host:8786) instead of a LocalCluster")
+    sweep.add_argument("--jobs", type=int, default=2, help="notebooks at once, or LocalCluster workers (default: 2)")
+    sweep.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
+    sweep.add_argument("--threads", type=int, default=1, help="torch threads per notebook (default: 1)")
+    sweep.add_argument("--timeout", type=float, default=None, help="seconds per cell (default: by scale)")
+    sweep.add_argument("--force", action="store_true", help="rerun even runs that are fresh for their seed")
+    sweep.add_argument("--out", type=Path, default=None, help="the record to write (default: book/records/...)")
+    sweep.set_defaults(handler=_sweep)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    from bookkit.device import DeviceError
+    from bookkit.run_validation import RunnerError
+
     try:
         return arguments.handler(arguments)
-    except ScaleError as error:
+    except (ScaleError, RunnerError, DeviceError) as error:  # invalid arguments: one line, exit code 2
         print(f"error: {error}", file=sys.stderr)
         return 2
 

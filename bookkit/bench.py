@@ -15,12 +15,12 @@ import os
 import sys
 from collections.abc import Iterable
 
+from bookkit.atomic_files import write_json_atomically
 from bookkit.benchmarking import Comparison
-from bookkit.claims import write_json_atomically
 from bookkit.device import configure_threads, resolve_device
+from bookkit.layout import Layout
 from bookkit.pages import PAPERS, write_pages
 from bookkit.provenance import chapter_package, describe_device, versions
-from bookkit.runner import Layout
 
 
 def chapter_benchmarks(chapter: str, quick: bool, device: str) -> Iterable[Comparison]:

@@ -7,23 +7,28 @@ value beside it. Each claim
 - is recorded in the notebook's metrics JSON (written atomically after every claim),
 and :meth:`ClaimBook.finish` raises :class:`ClaimsFailed` once every claim of the notebook is shown if a
 required one failed, so the executed notebook still shows its figures and the failing numbers.
+
+Three kinds are recorded apart (``Claim.kind``): a ``claim`` is evidence (an experiment that could come out
+either way), a ``check`` is an implementation check that cannot fail unless the code is wrong (an identity, a
+preset compared with itself, a value clamped by construction), and a ``report`` is a number shown without a
+threshold. The scorecard counts only claims as evidence.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bookkit.atomic_files import write_json_atomically
 from bookkit.scales import SCALES, check_scale
 
 OPERATORS = ("<", "<=", ">", ">=", "==", "in")
 PAPER_TAGS = ("paper", "paper, unconfirmed", "reconstruction", "none")
+KINDS = ("claim", "check", "report")
+"""Evidence, an implementation check, a value reported without a threshold."""
 
 Threshold = float | int | bool | Sequence[float] | None
 
@@ -80,7 +85,7 @@ class Claim:
     id: str
     text: str
     measured: Any
-    op: str
+    op: str | None
     threshold: Any
     paper: Any
     paper_tag: str
@@ -89,6 +94,7 @@ class Claim:
     required: bool
     timing: bool
     passed: bool | None
+    kind: str = "claim"
 
     @property
     def status(self) -> str:
@@ -101,6 +107,8 @@ class Claim:
         rule = (f"pass if {describe_threshold(self.op, self.threshold)} at {self.scale}"
                 if self.threshold is not None else f"not asserted at {self.scale}")
         optional = "" if self.required or self.passed is None else " (informative)"
+        if self.kind == "check":
+            optional += " (implementation check)"
         return (f"[{self.status}]{optional} {self.id}: {self.text} | ours {format_value(self.measured)} "
                 f"| paper {paper} | {rule}")
 
@@ -121,21 +129,6 @@ def _to_jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_jsonable(v) for v in value]
     return value
-
-
-def write_json_atomically(path: Path, payload: Mapping[str, Any]) -> None:
-    """Write JSON to a temporary file in the same folder, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(payload, stream, indent=1, sort_keys=False)
-            stream.write("\n")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class ClaimBook:
@@ -163,12 +156,35 @@ class ClaimBook:
         inclusive ``(low, high)``). ``paper_tag`` says where the paper's value comes from: ``paper``,
         ``paper, unconfirmed``, ``reconstruction`` (our reading of the paper) or ``none``. ``timing=True``
         marks a value that varies run to run (wall-clock), so reference notebooks do not compare it.
+        An empty mapping (no threshold at any scale) records a report, as :meth:`report` does.
         """
+        kind = "report" if isinstance(threshold, Mapping) and not threshold else "claim"
+        return self._state(kind, id, measured, op=op, threshold=threshold, text=text, paper=paper,
+                           paper_tag=paper_tag, required=required, timing=timing)
+
+    def check(self, id: str, measured: Any, *, op: str, threshold: Threshold | Mapping[str, Threshold],
+              text: str) -> Claim:
+        """State an implementation check: an identity or invariant of our code that holds unless the code is
+        wrong (RTRL equals BPTT to rounding, a preset compared with itself, a value clamped by construction).
+        It is asserted like a claim (same ``op`` and ``threshold`` rules) and fails the notebook when it fails,
+        but it is not evidence for the paper: the scorecard lists it apart."""
+        return self._state("check", id, measured, op=op, threshold=threshold, text=text, paper=None,
+                           paper_tag="none", required=True, timing=False)
+
+    def report(self, id: str, measured: Any, *, text: str, paper: Any = None, paper_tag: str = "paper",
+               timing: bool = False) -> Claim:
+        """Report a value without a threshold at any scale (listed as INFO), beside the paper's if given."""
+        return self._state("report", id, measured, op=None, threshold={}, text=text, paper=paper,
+                           paper_tag=paper_tag, required=False, timing=timing)
+
+    def _state(self, kind: str, id: str, measured: Any, *, op: str | None,
+               threshold: Threshold | Mapping[str, Threshold], text: str, paper: Any, paper_tag: str,
+               required: bool, timing: bool) -> Claim:
         if not id or any(ch.isspace() for ch in id):
             raise ClaimError(f"claim id must be a non-empty string without spaces, got {id!r}")
         if any(existing.id == id for existing in self.claims):
             raise ClaimError(f"claim {id!r} was already stated in this notebook")
-        if op not in OPERATORS:
+        if kind != "report" and op not in OPERATORS:
             raise ClaimError(f"unknown operator {op!r} in claim {id!r}; valid operators are: {', '.join(OPERATORS)}")
         if paper_tag not in PAPER_TAGS:
             raise ClaimError(f"unknown paper_tag {paper_tag!r} in claim {id!r}; valid tags are: {', '.join(PAPER_TAGS)}")
@@ -185,7 +201,8 @@ class ClaimBook:
         passed = None if active is None else compare(measured, op, active)
         record = Claim(id=id, text=text, measured=measured, op=op, threshold=_to_python(active),
                        paper=_to_python(paper), paper_tag=paper_tag if paper is not None else "none",
-                       scale=self.scale, device=self.device, required=required, timing=timing, passed=passed)
+                       scale=self.scale, device=self.device, required=required, timing=timing, passed=passed,
+                       kind=kind)
         self.claims.append(record)
         print(record.line(), flush=True)
         _glue(id, measured)

@@ -4,18 +4,30 @@
 the MyST source with jupytext, executes it with papermill in the chapter folder with the parameters
 injected, and writes a result JSON (status, error, wall time, the kernel's peak memory). The kernel
 inherits this process's environment, which the runner sets (headless, one thread, metrics path).
+
+This process never outlives its runner: on Linux it asks the kernel (``prctl(PR_SET_PDEATHSIG)``) for a
+``SIGTERM`` when the runner dies, even by ``SIGKILL``; on ``SIGTERM``, ``SIGINT`` or ``SIGHUP`` it kills its
+notebook kernel (and the kernel's own children) and exits at once, writing no result. A kernel whose worker
+is gone also exits by itself within a second (ipykernel polls its parent).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
+import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
-from bookkit.claims import write_json_atomically
+from bookkit.atomic_files import write_json_atomically
+
+PR_SET_PDEATHSIG = 1
 
 
 def claim_failures(metrics_path: Path) -> str | None:
@@ -81,8 +93,39 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
             "output_exists": output.exists()}
 
 
+def child_pids(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (read from ``/proc``; empty where there is none)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent:
+                children.append(int(stat.parent.name))
+    return children
+
+
+def stop_kernels_and_exit(signum: int, _frame: FrameType | None = None) -> None:
+    """Kill every child (the kernel leads its own process group, so its children go with it) and exit."""
+    for pid in child_pids(os.getpid()):
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(OSError):
+                kill(pid, signal.SIGKILL)
+    os._exit(128 + signum)
+
+
+def die_with_runner(runner_pid: int | None) -> None:
+    """Get ``SIGTERM`` when the runner dies (Linux), and stop now if it already has."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if runner_pid is not None and os.getppid() != runner_pid:
+        stop_kernels_and_exit(signal.SIGTERM)
+
+
 def main(argv: list[str]) -> int:
     request = json.loads(Path(argv[0]).read_text())
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop_kernels_and_exit)
+    die_with_runner(request.get("runner_pid"))
     result = execute(request)
     write_json_atomically(Path(request["result"]), result)
     return 0

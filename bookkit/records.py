@@ -3,8 +3,8 @@
 The executed notebooks in ``book/_generated`` are build outputs and never committed. A run on a machine the
 book is not built on (a GPU lent for a few minutes, a maintainer's workstation) is summarised instead into one
 JSON record under ``book/records/``: per notebook, whether it finished, its wall time, and every claim it had
-recorded by then, including those of a notebook stopped at the time budget (the runner writes metrics after
-every claim, so a stopped run leaves its partial metrics in its scratch folder). Benchmark tables from such a
+recorded by then, including those of a notebook stopped at the time budget (the kernel writes metrics after
+every claim; a stopped run's are kept as its failed metrics, a killed run's stay in its scratch folder). Benchmark tables from such a
 machine are kept beside them. The generated pages render both with the device named.
 """
 
@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bookkit.claims import write_json_atomically
-from bookkit.runner import Layout, NotebookSource, read_record
+from bookkit.atomic_files import write_json_atomically
+from bookkit.layout import Layout, NotebookSource, last_attempt, read_record
 
 RECORDS_DIR = "book/records"
 """Where recorded runs (``runs-*.json``) and benchmark tables (``bench-*.json``) are committed."""
@@ -28,32 +28,34 @@ def _claims(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return [{field: claim.get(field) for field in CLAIM_FIELDS} for claim in metrics.get("claims", [])]
 
 
-def _stopped_run(layout: Layout, source: NotebookSource, scale: str) -> dict[str, Any] | None:
-    """The newest scratch folder ``.run-<stem>-*`` of a run at ``scale`` that never finished: its metrics
-    (empty when it was stopped before its first claim), or None when there is no such folder."""
-    folders = sorted((layout.generated / source.chapter).glob(f".run-{source.stem}-*"),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
-    for folder in folders:
-        request = read_record(folder / "request.json")
-        if request is not None and request["parameters"]["SCALE"] == scale:
-            return read_record(folder / "metrics.json") or {}
-    return None
+def _killed_run_claims(layout: Layout, source: NotebookSource) -> list[dict[str, Any]]:
+    """The claims a killed attempt had computed: its scratch folder's metrics (the newest folder; the kill
+    left it behind), or none."""
+    for scratch in layout.scratches(source):
+        return _claims(read_record(scratch.metrics) or {})
+    return []
 
 
 def notebook_entry(layout: Layout, source: NotebookSource, scale: str) -> dict[str, Any]:
-    """One notebook's outcome at ``scale``: ``finished``, ``failed``, ``stopped`` (budget ran out) or ``not run``."""
+    """One notebook's outcome at ``scale``: ``finished``, ``failed``, ``stopped`` (a signal or the time budget
+    stopped it, or it was killed) or ``not run``. The last attempt speaks for the notebook when it is at
+    ``scale``; a good run at ``scale`` before it is not reported as that attempt's outcome."""
     name = source.name
+    attempt = last_attempt(layout, source)
+    if attempt is not None and attempt.get("scale") == scale and attempt.get("status") != "running":
+        if attempt["status"] == "killed":
+            claims = _killed_run_claims(layout, source)
+        else:
+            claims = _claims(read_record(layout.output(source, "failed_metrics")) or {})
+        state = "failed" if attempt["status"] == "failed" else "stopped"
+        return {"notebook": name, "state": state, "wall_s": attempt.get("wall_s"),
+                "error": attempt.get("error") if state == "failed" else None,
+                "device_name": attempt.get("device_name"), "claims": claims}
     record = read_record(layout.output(source, "record"))
-    failed = read_record(layout.output(source, "failed_record"))
-    for state, run in (("finished", record), ("failed", failed)):
-        if run is not None and run.get("scale") == scale:
-            metrics = read_record(layout.output(source, "metrics" if state == "finished" else "failed_metrics"))
-            return {"notebook": name, "state": state, "wall_s": run.get("wall_s"), "error": run.get("error"),
-                    "device_name": run.get("device_name"), "claims": _claims(metrics or {})}
-    partial = _stopped_run(layout, source, scale)
-    if partial is not None:
-        return {"notebook": name, "state": "stopped", "wall_s": None, "error": None,
-                "device_name": partial.get("device_name"), "claims": _claims(partial)}
+    if record is not None and record.get("scale") == scale:
+        metrics = read_record(layout.output(source, "metrics"))
+        return {"notebook": name, "state": "finished", "wall_s": record.get("wall_s"), "error": None,
+                "device_name": record.get("device_name"), "claims": _claims(metrics or {})}
     return {"notebook": name, "state": "not run", "wall_s": None, "error": None, "device_name": None, "claims": []}
 
 

@@ -19,6 +19,7 @@ and the notebook resolves one with ``EXACTNESS.resolve(SCALE, OVERRIDES)``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
@@ -81,6 +82,44 @@ def _coerce_override(name: str, value: Any, default: Any) -> Any:
     return value
 
 
+RANGE_FACTOR = 100.0
+"""How far beyond the presets an override may go: at most this many times the largest preset magnitude."""
+
+
+def _numbers(value: Any) -> list[float]:
+    """The ints and floats in a preset value (a number, or a tuple of them); bools are not numbers here."""
+    items = value if isinstance(value, tuple) else (value,)
+    return [float(v) for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
+
+
+def check_override_range(name: str, value: Any, preset_values: list[Any]) -> None:
+    """Reject an override outside the range the presets make sensible, with a message giving the range.
+
+    The rule is the same for every field, derived from its three preset values: a number must be finite;
+    it must be > 0 when every preset value is > 0 (a size, a count, a rate) and >= 0 when every one is
+    >= 0; and its magnitude must be at most ``RANGE_FACTOR`` times the largest preset magnitude (so
+    ``num_steps=1e12`` is refused while ten times the full preset is not). Tuples are checked elementwise.
+    """
+    known = [number for preset in preset_values for number in _numbers(preset)]
+    if not known:
+        return
+    largest = max(abs(number) for number in known)
+    for number in _numbers(value):
+        if not math.isfinite(number):
+            raise ScaleError(f"override {name}={number!r}: must be a finite number")
+        if all(k > 0 for k in known) and number <= 0:
+            raise ScaleError(f"override {name}={number:g}: must be > 0 (the presets use {_span(known)})")
+        if all(k >= 0 for k in known) and number < 0:
+            raise ScaleError(f"override {name}={number:g}: must be >= 0 (the presets use {_span(known)})")
+        if largest > 0 and abs(number) > RANGE_FACTOR * largest:
+            raise ScaleError(f"override {name}={number:g}: at most {RANGE_FACTOR * largest:g} in magnitude "
+                             f"({RANGE_FACTOR:g} times the largest preset value; the presets use {_span(known)})")
+
+
+def _span(numbers: list[float]) -> str:
+    return f"{min(numbers):g} to {max(numbers):g}"
+
+
 def parse_overrides(text: str) -> dict[str, str]:
     """Parse ``"lr=0.01,num_steps=200"`` (commas inside brackets allowed) into a dict of strings."""
     overrides: dict[str, str] = {}
@@ -137,4 +176,6 @@ class Presets(Generic[ConfigT]):
         converted = {
             name: _coerce_override(name, value, getattr(preset, name)) for name, value in overrides.items()
         }
+        for name, value in converted.items():
+            check_override_range(name, value, [getattr(getattr(self, scale), name) for scale in SCALES])
         return dataclasses.replace(preset, **converted)
