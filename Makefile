@@ -18,7 +18,7 @@ VENDOR := book/_static/vendor
 WIDGETS_JS := @jupyter-widgets/html-manager@1.0.11
 REQUIRE_JS := requirejs@2.3.7
 
-.PHONY: setup run pages html book test unit lint references notebook-tests notebooks bench browser-setup browser-tests clean
+.PHONY: setup run pages html book test unit lint references notebook-tests notebooks bench browser-setup browser-tests clean sweep
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -98,6 +98,15 @@ notebooks: $(INSTALLED)
 	@for f in chapters/*/[0-9][0-9]-*.md; do \
 	  out=notebooks-ipynb/$${f#chapters/}; $(VENV)/bin/jupytext --quiet --to ipynb -o "$${out%.md}.ipynb" "$$f"; done
 	@echo "exported to $(CURDIR)/notebooks-ipynb/"
+
+## sweep: every notebook (or CHAPTERS) once per seed in SEEDS at $(SCALE), each claim's pass rate recorded in
+## book/records/sweep-*.json; EXECUTOR=local|dask, SCHEDULER=tcp://host:8786 for an existing Dask cluster
+SEEDS ?= 0-9
+EXECUTOR ?= local
+SCHEDULER ?=
+sweep: $(INSTALLED)
+	$(PY) -m bookkit sweep $(CHAPTERS) --seeds $(SEEDS) --scale $(SCALE) --jobs $(JOBS) --device $(DEVICE) \
+	  --executor $(EXECUTOR) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 ## bench: each chapter's hot kernels against a baseline, written to the book's benchmark page
 bench: $(INSTALLED)

@@ -61,6 +61,14 @@ class NotebookSession(Generic[ConfigT]):
         claims are in ``self.claims.claims``."""
         self.claims.claim(id, measured, **kwargs)
 
+    def check(self, id: str, measured: Any, **kwargs: Any) -> None:
+        """State an implementation check, listed apart from the evidence (:meth:`bookkit.claims.ClaimBook.check`)."""
+        self.claims.check(id, measured, **kwargs)
+
+    def report(self, id: str, measured: Any, **kwargs: Any) -> None:
+        """Report a value without a threshold (:meth:`bookkit.claims.ClaimBook.report`)."""
+        self.claims.report(id, measured, **kwargs)
+
     def artifact(self, name: str) -> Path:
         """Path of a trained model shared between this chapter's notebooks (see ``load_or_train``)."""
         return artifact_path(self.chapter, name, self.scale, self.seed)

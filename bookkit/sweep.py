@@ -1,0 +1,486 @@
+"""Seed sweeps: each claim's verdict over many seeds, not only the seed a chapter was written with.
+
+``python -m bookkit sweep [TARGETS] --seeds 0-9 [--scale ci] [--executor local|dask] [--scheduler ADDRESS]
+[--jobs N] [--out PATH]`` runs every selected notebook once per seed through the runner
+(:func:`bookkit.runner.execute_source`: atomic outputs, failed runs kept beside good ones, a run record each)
+into ``book/_generated/sweeps/<scale>/seed-<n>/``, so the book's own outputs are never touched; a run whose
+outputs are fresh for its seed is reused. It then writes one committed record (:func:`build_record`) with,
+for every claim, its value and verdict per seed, the pass count, the mean with a 95% Student-t interval and
+the margin to the threshold.
+
+Pre-registration: seeds 0-4 calibrate (settings and thresholds are chosen by looking at them), seeds 5-9
+validate (they tune nothing); every other seed is an extra check. The record says which seed played which role.
+
+Executors: ``local`` runs ``--jobs`` notebooks at a time from a thread pool (each notebook is its own process,
+as in the runner); ``dask`` submits the runs to a Dask ``distributed`` cluster, a ``LocalCluster`` of ``--jobs``
+workers or the existing one at ``--scheduler``. Ctrl-C stops every notebook process and its kernel.
+
+The scorecard composes the records: each claim shows its pass rate from the newest sweep record containing it
+(:func:`newest_sweep_claims`), and a chapter's Verdict section cites its rates with :func:`seed_pass_rates`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from bookkit.claims import describe_threshold, format_value
+from bookkit.runner import (
+    Layout,
+    NotebookSource,
+    RunSettings,
+    discover,
+    execute_source,
+    freshness,
+    longest_first,
+    read_record,
+)
+from bookkit.scales import check_scale
+
+CALIBRATION_SEEDS = tuple(range(5))
+"""Seeds that calibrate thresholds and settings."""
+VALIDATION_SEEDS = tuple(range(5, 10))
+"""Seeds that validate thresholds fixed on the calibration seeds; never used to tune anything."""
+EXECUTORS = ("local", "dask")
+RECORD_PREFIX = "sweep"
+INTERVAL = ("95% Student-t interval of the mean over seeds: mean ± t(0.975, n-1) · s / sqrt(n), s the sample "
+            "standard deviation over the n seeds with a finite value; none for n < 2 or non-numeric values")
+MARGIN = ("signed distance from the threshold, positive on the passing side, relative to |threshold| "
+          "(for 'in': to the interval's half-width; none for '==' or a zero threshold)")
+
+
+class SweepError(ValueError):
+    """Invalid sweep settings: a malformed seed list, an unknown executor."""
+
+
+def seed_role(seed: int) -> str:
+    """``calibration`` (seeds 0-4), ``validation`` (5-9) or ``extra``."""
+    if seed in CALIBRATION_SEEDS:
+        return "calibration"
+    return "validation" if seed in VALIDATION_SEEDS else "extra"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``0-9``, ``0,3,5`` or ``0-4,7`` -> the sorted distinct seeds; a malformed list is an error."""
+    seeds: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise SweepError(f"invalid seed list {text!r}: use ranges and numbers such as 0-9, 0,3,5 or 0-4,7")
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) is not None else low
+        if high < low:
+            raise SweepError(f"invalid seed range {part!r} in {text!r}: the end is below the start")
+        seeds.update(range(low, high + 1))
+    return sorted(seeds)
+
+
+def format_seeds(seeds: Iterable[int]) -> str:
+    """The inverse of :func:`parse_seeds`: ``[0, 1, 2, 3, 7]`` -> ``0-3,7``."""
+    ordered = sorted(set(seeds))
+    parts: list[str] = []
+    start = 0
+    for index in range(1, len(ordered) + 1):
+        if index == len(ordered) or ordered[index] != ordered[index - 1] + 1:
+            low, high = ordered[start], ordered[index - 1]
+            parts.append(str(low) if low == high else f"{low}-{high}")
+            start = index
+    return ",".join(parts)
+
+
+def seed_layout(layout: Layout, scale: str, seed: int) -> Layout:
+    """The runner layout of one seed: outputs under ``<generated>/sweeps/<scale>/seed-<n>/``."""
+    return dataclasses.replace(layout, generated=layout.generated / "sweeps" / scale / f"seed-{seed}")
+
+
+def _run_summary(layout: Layout, source: NotebookSource, seed: int, status: str, *, reused: bool) -> dict[str, Any]:
+    """One (notebook, seed) run as the record keeps it: status, wall time, error and its claims (those of
+    the failed run when it failed: the claims it computed before failing)."""
+    ok = status == "ok"
+    run = read_record(layout.output(source, "record" if ok else "failed_record")) or {}
+    metrics = read_record(layout.output(source, "metrics" if ok else "failed_metrics")) or {}
+    return {"notebook": source.name, "seed": seed, "role": seed_role(seed), "status": status, "reused": reused,
+            "wall_s": run.get("wall_s"), "error": run.get("error"), "stamp": run.get("stamp"),
+            "device_name": run.get("device_name"), "claims": metrics.get("claims", [])}
+
+
+def execute_seed_run(layout: Layout, source: NotebookSource, settings: RunSettings) -> dict[str, Any]:
+    """Run one notebook at one seed (``layout`` is already the seed's) and summarise it; the task each
+    executor runs, a module-level function so Dask can send it to its workers."""
+    outcome = execute_source(layout, source, settings)
+    return _run_summary(layout, source, settings.seed, outcome.status, reused=False)
+
+
+@dataclasses.dataclass
+class Progress:
+    """Done/total, failures so far, elapsed time and the ETA (elapsed / done x remaining) of a sweep."""
+
+    total: int
+    log: Callable[[str], None] = print
+    done: int = 0
+    failures: int = 0
+    start: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def update(self, run: dict[str, Any]) -> None:
+        self.done += 1
+        self.failures += run["status"] != "ok"
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.done * (self.total - self.done)
+        mark = "ok    " if run["status"] == "ok" else "FAILED"
+        self.log(f"[{self.done}/{self.total}] {mark} {run['notebook']} seed {run['seed']} in "
+                 f"{run['wall_s'] or 0:.0f} s | {self.failures} failed so far | elapsed {_duration(elapsed)}, "
+                 f"ETA {_duration(eta)}")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+Task = tuple[Layout, NotebookSource, RunSettings]
+
+
+def stop_descendants(grace_s: float = 5.0) -> int:
+    """Terminate every process this one started (notebook workers, their kernels, Dask's local workers),
+    then kill those still alive after ``grace_s``; returns how many there were."""
+    import psutil
+
+    processes = psutil.Process().children(recursive=True)
+    for process in processes:
+        try:
+            process.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(processes, timeout=grace_s)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    return len(processes)
+
+
+def run_local(tasks: Sequence[Task], jobs: int, progress: Progress) -> list[dict[str, Any]]:
+    """Run ``tasks`` ``jobs`` at a time in a thread pool (each notebook in its own process)."""
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    pending = {pool.submit(execute_seed_run, *task) for task in tasks}
+    runs: list[dict[str, Any]] = []
+    try:
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                runs.append(future.result())
+                progress.update(runs[-1])
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        stop_descendants()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return runs
+
+
+def run_dask(tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: str | None = None) -> list[dict[str, Any]]:
+    """Submit ``tasks`` to a Dask cluster: the one at ``scheduler`` (its workers must see this repository at
+    the same path, e.g. on a shared file system), or a ``LocalCluster`` of ``jobs`` single-threaded workers."""
+    import logging
+
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                               memory_limit=0, silence_logs=logging.ERROR)
+    client = Client(cluster if cluster is not None else scheduler)
+    futures = [client.submit(execute_seed_run, *task, pure=False,
+                             key=f"{task[1].name}-seed-{task[2].seed}-{time.time_ns()}") for task in tasks]
+    runs: list[dict[str, Any]] = []
+    try:
+        for future in as_completed(futures):
+            runs.append(future.result())
+            progress.update(runs[-1])
+    except BaseException:
+        client.cancel(futures)
+        if cluster is not None:
+            stop_descendants()  # the local workers, the notebooks they started and their kernels
+        raise
+    finally:
+        for closeable in (client, cluster):
+            if closeable is not None:
+                with contextlib.suppress(Exception):  # a cluster whose workers were stopped may not close cleanly
+                    closeable.close()
+    return runs
+
+
+def _number(value: Any) -> float | None:
+    """A measured value as a float (bools count 0/1; "nan"/"inf" strings as written by the claims), or None."""
+    if isinstance(value, (bool, int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def signed_distance(measured: Any, op: str | None, threshold: Any) -> float | None:
+    """How far ``measured`` is from the threshold, positive on the passing side (None when undefined)."""
+    value = _number(measured)
+    if value is None or threshold is None or op in (None, "==") or not math.isfinite(value):
+        return None
+    if op == "in":
+        low, high = threshold
+        return min(value - low, high - value)
+    return (float(threshold) - value) if op in ("<", "<=") else (value - float(threshold))
+
+
+def relative_margin(measured: Any, op: str | None, threshold: Any) -> float | None:
+    """:func:`signed_distance` over |threshold| (over the half-width for ``in``); None for a zero scale."""
+    distance = signed_distance(measured, op, threshold)
+    if distance is None:
+        return None
+    scale = (threshold[1] - threshold[0]) / 2 if op == "in" else abs(float(threshold))
+    return distance / scale if scale else None
+
+
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
+    """mean ± t((1+confidence)/2, n-1) · s / sqrt(n), s the sample standard deviation; None for n < 2."""
+    from scipy.stats import t
+
+    n = len(values)
+    if n < 2:
+        return None
+    mean = sum(values) / n
+    s = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = float(t.ppf((1 + confidence) / 2, n - 1)) * s / math.sqrt(n)
+    return mean - half, mean + half
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else float(f"{value:.6g}")
+
+
+def aggregate_claims(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per claim (notebook, id), across the runs of its notebook: per seed its value, verdict and margin;
+    ``passes`` of ``runs`` (a run that failed before stating the claim counts as not passing), the same by
+    seed role, the mean, standard deviation and 95% t-interval of the finite values, the worst and mean
+    relative margin, and ``fragile`` (the mean passes the threshold by less than one standard deviation)."""
+    seeds_by_notebook: dict[str, list[dict[str, Any]]] = {}
+    for run in sorted(runs, key=lambda r: (r["notebook"], r["seed"])):
+        seeds_by_notebook.setdefault(run["notebook"], []).append(run)
+    aggregated: list[dict[str, Any]] = []
+    for notebook, notebook_runs in seeds_by_notebook.items():
+        order: list[str] = []
+        definitions: dict[str, dict[str, Any]] = {}
+        for run in notebook_runs:
+            for claim in run["claims"]:
+                if claim["id"] not in definitions:
+                    order.append(claim["id"])
+                    definitions[claim["id"]] = claim
+        for claim_id in order:
+            definition = definitions[claim_id]
+            per_seed = []
+            for run in notebook_runs:
+                found = next((c for c in run["claims"] if c["id"] == claim_id), None)
+                entry = {"seed": run["seed"], "role": run["role"]}
+                if found is None:
+                    entry.update(measured=None, passed=None, margin=None, missing=True)
+                else:
+                    entry.update(measured=found["measured"], passed=found["passed"],
+                                 margin=_rounded(relative_margin(found["measured"], found["op"], found["threshold"])))
+                per_seed.append(entry)
+            aggregated.append(_claim_statistics(notebook, definition, per_seed))
+    return aggregated
+
+
+def _claim_statistics(notebook: str, definition: dict[str, Any], per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    asserted = any(entry["passed"] is not None for entry in per_seed)
+    passes = sum(entry["passed"] is True for entry in per_seed)
+    by_role: dict[str, str] = {}
+    for role in ("calibration", "validation", "extra"):
+        entries = [e for e in per_seed if e["role"] == role]
+        if entries and asserted:
+            by_role[role] = f"{sum(e['passed'] is True for e in entries)}/{len(entries)}"
+    values = [v for v in (_number(e["measured"]) for e in per_seed) if v is not None and math.isfinite(v)]
+    mean = sum(values) / len(values) if values else None
+    std = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+           if mean is not None and len(values) > 1 else None)
+    interval = t_interval(values)
+    margins = [e["margin"] for e in per_seed if e["margin"] is not None]
+    distance = signed_distance(mean, definition["op"], definition["threshold"]) if mean is not None else None
+    return {"id": definition["id"], "notebook": notebook, "text": definition["text"],
+            "kind": definition.get("kind", "claim"), "op": definition["op"], "threshold": definition["threshold"],
+            "required": definition["required"], "paper": definition.get("paper"),
+            "paper_tag": definition.get("paper_tag"), "runs": len(per_seed), "asserted": asserted,
+            "passes": passes if asserted else None, "rate": f"{passes}/{len(per_seed)}" if asserted else None,
+            "by_role": by_role, "mean": _rounded(mean), "std": _rounded(std),
+            "interval": None if interval is None else [_rounded(interval[0]), _rounded(interval[1])],
+            "margin_worst": min(margins) if margins else None,
+            "margin_mean": _rounded(sum(margins) / len(margins)) if margins else None,
+            "fragile": None if distance is None or std is None else bool(distance < std),
+            "seeds": per_seed}
+
+
+def build_record(runs: Sequence[dict[str, Any]], *, scale: str, seeds: Sequence[int], targets: Sequence[str],
+                 executor: str, jobs: int, wall_s: float) -> dict[str, Any]:
+    """The sweep record: settings, seed roles, each run's outcome and :func:`aggregate_claims`."""
+    from bookkit.provenance import versions
+
+    notebooks: dict[str, list[dict[str, Any]]] = {}
+    for run in sorted(runs, key=lambda r: (r["notebook"], r["seed"])):
+        notebooks.setdefault(run["notebook"], []).append(
+            {k: run[k] for k in ("seed", "role", "status", "reused", "wall_s", "error", "stamp")})
+    roles = {role: [s for s in sorted(seeds) if seed_role(s) == role] for role in ("calibration", "validation", "extra")}
+    return {"kind": "seed sweep", "scale": scale,
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "targets": list(targets), "seeds": sorted(seeds), "roles": roles,
+            "protocol": "seeds 0-4 calibrate thresholds and settings; seeds 5-9 validate them and tune nothing; "
+                        "other seeds are extra checks",
+            "interval": INTERVAL, "margin": MARGIN, "executor": executor, "jobs": jobs, "wall_s": round(wall_s, 1),
+            "devices": sorted({r["device_name"] for r in runs if r.get("device_name")}), **versions(),
+            "notebooks": [{"notebook": name, "runs": entries} for name, entries in notebooks.items()],
+            "claims": aggregate_claims(runs)}
+
+
+def default_record_path(layout: Layout, scale: str, targets: Sequence[str], when: dt.date | None = None) -> Path:
+    """``book/records/sweep-<scale>-<date>[-<targets>].json``: the targets in the name keep sweeps of
+    different chapters made the same day apart."""
+    from bookkit.records import RECORDS_DIR
+
+    day = (when or dt.datetime.now(dt.timezone.utc).date()).isoformat()
+    suffix = "".join(f"-{re.sub(r'[^A-Za-z0-9_-]+', '-', t.strip('/').removeprefix('chapters/'))}" for t in targets)
+    return layout.repo_root / RECORDS_DIR / f"{RECORD_PREFIX}-{scale}-{day}{suffix}.json"
+
+
+def run_sweep(layout: Layout, targets: Sequence[str], seeds: Sequence[int], settings: RunSettings, *,
+              executor: str = "local", jobs: int = 1, scheduler: str | None = None, force: bool = False,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every (notebook, seed) that is not fresh (all with ``force``) and return the sweep record."""
+    check_scale(settings.scale)
+    if executor not in EXECUTORS:
+        raise SweepError(f"unknown executor {executor!r}; valid executors are: {', '.join(EXECUTORS)}")
+    if jobs < 1:
+        raise SweepError(f"--jobs must be >= 1, got {jobs}")
+    if scheduler is not None and executor != "dask":
+        raise SweepError("--scheduler needs --executor dask")
+    if not seeds:
+        raise SweepError("no seeds to sweep")
+    sources = longest_first(layout, discover(layout, targets))
+    runs: list[dict[str, Any]] = []
+    tasks: list[Task] = []
+    for source in sources:
+        for seed in seeds:
+            seeded = dataclasses.replace(settings, seed=seed)
+            here = seed_layout(layout, settings.scale, seed)
+            if not force and freshness(here, source, seeded) == "fresh":
+                runs.append(_run_summary(here, source, seed, "ok", reused=True))
+            else:
+                tasks.append((here, source, seeded))
+    log(f"sweep of {len(sources)} notebook(s) x {len(seeds)} seed(s) ({format_seeds(seeds)}) at scale "
+        f"{settings.scale}: {len(runs)} fresh run(s) reused, {len(tasks)} to run with the {executor} executor, "
+        f"{jobs} job(s)" + (f" on {scheduler}" if scheduler else ""))
+    start = time.perf_counter()
+    progress = Progress(len(tasks), log)
+    if tasks:
+        runs += run_local(tasks, jobs, progress) if executor == "local" else run_dask(tasks, jobs, progress, scheduler)
+    return build_record(runs, scale=settings.scale, seeds=seeds, targets=targets, executor=executor, jobs=jobs,
+                        wall_s=time.perf_counter() - start)
+
+
+def sweep_summary(record: dict[str, Any]) -> str:
+    """A fixed-width table of each asserted claim's pass rate, mean and worst margin."""
+    claims = [c for c in record["claims"] if c["asserted"]]
+    if not claims:
+        return "no asserted claims in this sweep"
+    width = max(len(c["id"]) for c in claims)
+    lines = [f"{'claim':<{width}}  {'passes':>7}  {'mean':>10}  {'worst margin':>12}"]
+    for c in claims:
+        mark = "" if c["passes"] == c["runs"] else "  <- fails on some seeds"
+        worst = "-" if c["margin_worst"] is None else f"{c['margin_worst']:+.3g}"
+        mean = "-" if c["mean"] is None else format_value(c["mean"])
+        lines.append(f"{c['id']:<{width}}  {c['rate']:>7}  {mean:>10}  {worst:>12}{mark}")
+    for notebook in record["notebooks"]:
+        lines += [f"FAILED {notebook['notebook']} seed {run['seed']}: {run['error']}"
+                  for run in notebook["runs"] if run["status"] != "ok"]
+    return "\n".join(lines)
+
+
+def newest_sweep_claims(layout: Layout) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Per (scale, notebook, claim id), its entry in the newest sweep record that contains it, with the
+    record's file and seed roles added: records of different chapters made at different times compose."""
+    from bookkit.records import load_records
+
+    newest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for record in load_records(layout, RECORD_PREFIX):  # oldest first
+        for claim in record.get("claims", []):
+            newest[(record["scale"], claim["notebook"], claim["id"])] = {**claim, "file": record["file"],
+                                                                          "date": record["date"]}
+    return newest
+
+
+def seed_rate_cell(entry: dict[str, Any] | None) -> str:
+    """A claim's seed pass rate for a table cell: ``10/10``, ``**7/10**`` below all-pass, — without one."""
+    if entry is None or not entry.get("asserted"):
+        return "—"
+    return entry["rate"] if entry["passes"] == entry["runs"] else f"**{entry['rate']}**"
+
+
+@dataclasses.dataclass
+class SeedPassRates:
+    """The seed pass rates of one chapter's (or notebook's) claims, for its Verdict section: display it for a
+    table, glue :meth:`summary` for a sentence."""
+
+    target: str
+    scale: str
+    claims: list[dict[str, Any]]
+
+    def summary(self) -> str:
+        asserted = [c for c in self.claims if c["asserted"] and c.get("kind", "claim") == "claim"]
+        if not asserted:
+            return f"no seed sweep at the {self.scale} scale has been recorded for these claims yet"
+        seeds = format_seeds({e["seed"] for c in asserted for e in c["seeds"]})
+        every = [c for c in asserted if c["passes"] == c["runs"]]
+        text = f"{len(every)} of {len(asserted)} claims pass on every seed swept ({seeds}, {self.scale} scale)"
+        others = [f"{c['id']} on {c['rate']}" for c in asserted if c["passes"] != c["runs"]]
+        return text + (f"; {', '.join(others)}" if others else "")
+
+    def table(self) -> str:
+        header = ("| claim | seeds passing | calibration (0-4) | validation (5-9) | mean [95% t-interval] "
+                  "| threshold | worst margin |")
+        lines = [header, "|---|---:|---:|---:|---|---|---:|"]
+        for c in self.claims:
+            if not c["asserted"]:
+                continue
+            interval = "" if c["interval"] is None else (f" [{format_value(c['interval'][0])}, "
+                                                         f"{format_value(c['interval'][1])}]")
+            mean = "—" if c["mean"] is None else format_value(c["mean"]) + interval
+            worst = "—" if c["margin_worst"] is None else f"{c['margin_worst']:+.0%}"
+            lines.append(f"| `{c['id']}` | {seed_rate_cell(c)} | {c['by_role'].get('calibration', '—')} | "
+                         f"{c['by_role'].get('validation', '—')} | {mean} | "
+                         f"{describe_threshold(c['op'], c['threshold'])} | {worst} |")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        return self.table() if len(self.table().splitlines()) > 2 else self.summary()
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def seed_pass_rates(target: str, scale: str = "ci", layout: Layout | None = None) -> SeedPassRates:
+    """The newest recorded seed pass rate of every claim of ``target`` (a chapter such as ``uoro`` or a
+    notebook such as ``uoro/01-rtrl-bptt-truncation``) at ``scale``, in the notebooks' order."""
+    newest = newest_sweep_claims(layout or Layout())
+    chosen = [c for (s, notebook, _), c in newest.items()
+              if s == scale and (notebook == target or notebook.split("/", 1)[0] == target)]
+    return SeedPassRates(target, scale, sorted(chosen, key=lambda c: c["notebook"]))
