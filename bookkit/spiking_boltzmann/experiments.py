@@ -149,16 +149,19 @@ def timing_versus_rate(config: CodesConfig, seed: int, kinds: tuple[str, ...] = 
                 rate = spike_codes.rate_code(target, kernel, weight, config.population_size, rng)
                 budget = spike_codes.expected_spike_count(target, kernel, weight)
                 timing = spike_codes.timing_code(target, kernel, weight, budget, config.population_size)
+                regular = spike_codes.deterministic_rate_code(target, kernel, weight, config.population_size)
+                causal = spike_codes.causal_timing_code(target, kernel, weight, config.population_size)
+                errors = {f"rmse_{name}": spike_codes.rmse(target, spike_codes.kernel_sum(counts, kernel, weight), 100)
+                          for name, counts in (("rate", rate), ("deterministic_rate", regular), ("timing", timing),
+                                               ("causal", causal))}
                 rows.append({"kernel": kind, "time_constant": time_constant, "target": target_index,
                              "budget": budget, "rate_spikes": int(rate.sum()), "timing_spikes": int(timing.sum()),
-                             "rmse_rate": spike_codes.rmse(target, spike_codes.kernel_sum(rate, kernel, weight), 100),
-                             "rmse_timing": spike_codes.rmse(target, spike_codes.kernel_sum(timing, kernel, weight),
-                                                             100)})
+                             "causal_spikes": int(causal.sum()), **errors})
     return rows
 
 
 def spike_budget_sweep(config: CodesConfig, seed: int, kind: str = "exp", time_constant: float = 10.0) -> list[dict]:
-    """RMSE of both codes when the spike budget is scaled by each factor (the spike weight shrinks to match)."""
+    """RMSE of the four codes when the spike budget is scaled by each factor (the spike weight shrinks to match)."""
     target = spike_codes.smooth_target(config.num_bins, np.random.default_rng([seed, 0]))
     kernel = spike_codes.make_kernel(kind, time_constant)
     rows = []
@@ -167,20 +170,24 @@ def spike_budget_sweep(config: CodesConfig, seed: int, kind: str = "exp", time_c
         rate = spike_codes.rate_code(target, kernel, weight, config.population_size,
                                      np.random.default_rng([seed, int(100 * factor)]))
         budget = spike_codes.expected_spike_count(target, kernel, weight)
-        timing = spike_codes.timing_code(target, kernel, weight, budget, config.population_size)
+        codes = {"rate": rate,
+                 "deterministic_rate": spike_codes.deterministic_rate_code(target, kernel, weight,
+                                                                           config.population_size),
+                 "causal": spike_codes.causal_timing_code(target, kernel, weight, config.population_size),
+                 "timing": spike_codes.timing_code(target, kernel, weight, budget, config.population_size)}
         rows.append({"factor": factor, "spikes": budget,
-                     "rmse_rate": spike_codes.rmse(target, spike_codes.kernel_sum(rate, kernel, weight), 100),
-                     "rmse_timing": spike_codes.rmse(target, spike_codes.kernel_sum(timing, kernel, weight), 100)})
+                     **{f"rmse_{name}": spike_codes.rmse(target, spike_codes.kernel_sum(counts, kernel, weight), 100)
+                        for name, counts in codes.items()}})
     return rows
 
 
 def step_latencies(config: CodesConfig, seed: int, kinds: tuple[str, ...] = ("exp", "alpha"),
                    step_bin: int | None = None) -> list[dict]:
-    """Latency after a step from 1 to 3 of both codes (median over repeats of the rate code; the timing code
-    is deterministic).
+    """Latency after a step from 1 to 3 of the four codes, per kernel, time constant and tolerance level.
 
-    The tolerance is $\\max(0.2, w)$: one spike quantum $w$ must fit inside it. A code that never settles
-    within the window is censored at the window's length.
+    The tolerance is $\\max(\\text{level}, w)$ for each of ``latency_tolerances``: one spike quantum $w$ must fit
+    inside it. The Poisson rate code's latency is the median over ``step_repeats`` draws; the other three
+    codes are deterministic. A code that never settles within the window is censored at the window's length.
     """
     step_bin = step_bin or config.num_bins // 2
     target = spike_codes.step_target(config.num_bins, step_bin)
@@ -190,21 +197,26 @@ def step_latencies(config: CodesConfig, seed: int, kinds: tuple[str, ...] = ("ex
         for time_constant in config.time_constants:
             kernel = spike_codes.make_kernel(kind, time_constant)
             weight = spike_codes.spike_weight(kernel)
-            tolerance = max(0.2, weight)
-            timing = spike_codes.timing_code(target, kernel, weight,
-                                             spike_codes.expected_spike_count(target, kernel, weight),
-                                             config.population_size)
-            timing_latency = spike_codes.latency(target, spike_codes.kernel_sum(timing, kernel, weight), step_bin,
-                                                 tolerance)
-            rate_latencies = []
-            for repeat in range(config.step_repeats):
-                rate = spike_codes.rate_code(target, kernel, weight, config.population_size,
-                                             np.random.default_rng([seed, repeat, int(time_constant)]))
-                value = spike_codes.latency(target, spike_codes.kernel_sum(rate, kernel, weight), step_bin, tolerance)
-                rate_latencies.append(min(value, window))
-            rows.append({"kernel": kind, "time_constant": time_constant, "tolerance": tolerance,
-                         "latency_rate": float(np.median(rate_latencies)),
-                         "latency_timing": min(timing_latency, window), "window": window})
+            estimates = {
+                "timing": spike_codes.timing_code(target, kernel, weight,
+                                                  spike_codes.expected_spike_count(target, kernel, weight),
+                                                  config.population_size),
+                "causal": spike_codes.causal_timing_code(target, kernel, weight, config.population_size),
+                "deterministic_rate": spike_codes.deterministic_rate_code(target, kernel, weight,
+                                                                          config.population_size)}
+            estimates = {name: spike_codes.kernel_sum(counts, kernel, weight) for name, counts in estimates.items()}
+            poisson = [spike_codes.kernel_sum(spike_codes.rate_code(
+                target, kernel, weight, config.population_size, np.random.default_rng([seed, repeat, int(time_constant)])),
+                kernel, weight) for repeat in range(config.step_repeats)]
+            for level in config.latency_tolerances:
+                tolerance = max(level, weight)
+                settled = {name: min(spike_codes.latency(target, estimate, step_bin, tolerance), window)
+                           for name, estimate in estimates.items()}
+                poisson_settled = [min(spike_codes.latency(target, estimate, step_bin, tolerance), window)
+                                   for estimate in poisson]
+                rows.append({"kernel": kind, "time_constant": time_constant, "level": level, "tolerance": tolerance,
+                             "latency_rate": float(np.median(poisson_settled)),
+                             **{f"latency_{name}": value for name, value in settled.items()}, "window": window})
     return rows
 
 

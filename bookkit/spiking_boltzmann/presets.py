@@ -25,6 +25,7 @@ class CodesConfig:
     time_constants: tuple[float, ...] = (5.0, 10.0, 20.0)
     num_targets: int = 2
     step_repeats: int = 5
+    latency_tolerances: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5)
     budget_factors: tuple[float, ...] = (0.5, 0.75, 1.0, 1.5, 2.0)
     grid_2d: int = 48
     centres_2d: int = 8

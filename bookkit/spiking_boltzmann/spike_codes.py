@@ -4,9 +4,14 @@ A spike of a neuron at $t_s$ adds a fixed causal kernel $r$ ($r(\\tau)=0$ for $\
 it drives, so a pooled population with spike counts $n(t)$ per bin carries
 $$\\hat c(t)=w\\sum_{t_s}n(t_s)\\,r(t-t_s).$$
 - Rate code: $n(t)\\sim\\mathrm{Poisson}\\big(c(t)/(w\\sum_\\tau r(\\tau))\\big)$, capped at the population size.
+- Deterministic rate code: the same mean counts without the Poisson noise, spikes placed where the integrated
+  rate crosses the next integer (a regular-spiking rate code; its error is the kernel's lag, not noise).
 - Timing code: greedy matching pursuit places each spike where it most reduces $\\lVert c-\\hat c\\rVert^2$,
   until it has spent the rate code's expected number of spikes. It sees the target within the kernel's support, so it is
   non-causal: an upper bound on what timing codes can do, not a neural mechanism.
+- Causal timing code: at each bin the encoder sees only the target so far, assumes it stays at its present value,
+  and fires the spikes at that bin that most reduce the predicted squared error (for the exponential kernel, a
+  leaky integrate-and-fire neuron).
 The experiment and its thresholds are the team's design (the paper's §2 is qualitative).
 Time is in bins of 1 ms.
 """
@@ -70,6 +75,47 @@ def rate_code(target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin
     """Pooled counts $n(t)\\sim\\mathrm{Poisson}(c(t)/(w\\sum r))$, capped at ``max_per_bin``."""
     rate = np.clip(target, 0, None) / (weight * kernel.sum())
     return np.minimum(generator.poisson(rate), max_per_bin)
+
+
+def deterministic_rate_code(target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin: int) -> np.ndarray:
+    """Counts $n(t)=\\lfloor\\Lambda(t)+\\tfrac12\\rfloor-\\lfloor\\Lambda(t-1)+\\tfrac12\\rfloor$, capped at ``max_per_bin``.
+
+    $\\Lambda(t)=\\sum_{s\\le t}\\lambda(s)$ integrates the rate code's mean $\\lambda=c/(w\\sum r)$, so the counts
+    follow the rate exactly (no Poisson noise) and use only the past: a regular-spiking rate code.
+    """
+    rate = np.clip(target, 0, None) / (weight * kernel.sum())
+    crossings = np.floor(np.cumsum(rate) + 0.5).astype(np.int64)
+    return np.minimum(np.diff(crossings, prepend=0), max_per_bin)
+
+
+def causal_timing_code(target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin: int) -> np.ndarray:
+    """A greedy encoder that sees only the past and present of $c$ and fires $n(t)$ spikes at bin $t$ to
+    minimise the predicted error $\\sum_\\tau\\big(e_t(\\tau)-n\\,w\\,r(\\tau)\\big)^2$ over the kernel's support.
+
+    The prediction holds the target at $c(t)$ and assumes that from the next bin on the encoder fires at the
+    rate $c(t)/(w\\sum r)$ that keeps it there; those future spikes supply
+    $c(t)\\big(1-R(\\tau)/\\sum r\\big)$ at $t+\\tau$, with $R(\\tau)=\\sum_{u\\ge\\tau}r(u)$ the kernel's tail,
+    so what the spikes at $t$ must supply is
+    $$e_t(\\tau)=c(t)\\,R(\\tau)/{\\textstyle\\sum r}-\\hat c_{<t}(t+\\tau),$$
+    $\\hat c_{<t}$ being the kernel sum of the spikes already fired. With
+    $x=\\langle e_t,r\\rangle/(w\\lVert r\\rVert^2)$ the $(k{+}1)$-th spike lowers the error iff $x>k+\\tfrac12$, so
+    $n(t)$ is $x$ rounded to the nearest integer (half down), clipped to $[0,$ ``max_per_bin``$]$. For
+    $r(\\tau)=e^{-\\tau/\\tau_r}$ (long support) $e_t(\\tau)=\\big(c(t)-\\hat c_{<t}(t)\\big)e^{-\\tau/\\tau_r}$ and
+    $x=(c(t)-\\hat c_{<t}(t))/w$: a leaky integrate-and-fire neuron whose membrane potential is the present error.
+    """
+    num_bins, length = target.shape[0], kernel.shape[0]
+    future = np.zeros(num_bins + length)
+    held_share = np.cumsum(kernel[::-1])[::-1] / kernel.sum()
+    squared_norm = float(kernel @ kernel)
+    counts = np.zeros(num_bins, dtype=np.int64)
+    for t in range(num_bins):
+        # x = <c(t) R(τ)/Σr − ĉ_{<t}(t+τ), r> / (w ||r||²)
+        x = float((target[t] * held_share - future[t:t + length]) @ kernel) / (weight * squared_norm)
+        n = min(max(int(np.ceil(x - 0.5)), 0), max_per_bin)
+        if n:
+            counts[t] = n
+            future[t:t + length] += n * weight * kernel
+    return counts
 
 
 def timing_code(target: np.ndarray, kernel: np.ndarray, weight: float, num_spikes: int,

@@ -23,6 +23,8 @@ from bookkit.spiking_boltzmann.population_codes import (
     standard_deviation,
 )
 from bookkit.spiking_boltzmann.spike_codes import (
+    causal_timing_code,
+    deterministic_rate_code,
     energy_landscape_over_time,
     kernel_sum,
     latency,
@@ -108,6 +110,61 @@ def test_matching_pursuit_picks_the_best_single_spike_each_time():
         best = min(best, np.sum((target - kernel_sum(trial, kernel, weight)) ** 2))
     assert np.isclose(np.sum((target - kernel_sum(counts, kernel, weight)) ** 2), best)
     assert best < base_error and counts.max() <= 2 and counts.sum() == 3
+
+
+def naive_causal_encoder(target, kernel, weight, max_per_bin):
+    """At each bin, add spikes one at a time while the brute-force predicted squared error falls."""
+    length = kernel.size
+    held_share = np.array([kernel[tau:].sum() for tau in range(length)]) / kernel.sum()
+    counts = np.zeros(target.size, dtype=int)
+    for t in range(target.size):
+        padded = np.concatenate([counts, np.zeros(length, dtype=int)])
+        needed = target[t] * held_share - kernel_sum(padded, kernel, weight)[t:t + length]
+        errors = [np.sum((needed - n * weight * kernel) ** 2) for n in range(max_per_bin + 1)]
+        while counts[t] < max_per_bin and errors[counts[t] + 1] < errors[counts[t]]:
+            counts[t] += 1
+    return counts
+
+
+def test_causal_encoder_is_the_greedy_predictive_rule_and_ignores_the_future():
+    kernel = make_kernel("alpha", 4.0)
+    weight = spike_weight(kernel)
+    target = 2 + np.sin(np.arange(120) / 7.0) + (np.arange(120) >= 60)
+    counts = causal_timing_code(target, kernel, weight, max_per_bin=5)
+    assert np.array_equal(counts, naive_causal_encoder(target, kernel, weight, 5))
+    changed = target.copy()
+    changed[80:] = 0.0
+    assert np.array_equal(causal_timing_code(changed, kernel, weight, 5)[:80], counts[:80])
+    assert not np.array_equal(causal_timing_code(changed, kernel, weight, 5), counts)
+
+
+def test_causal_encoder_with_an_exponential_kernel_is_a_leaky_integrate_and_fire_neuron():
+    time_constant, weight = 3.0, 0.4
+    kernel = make_kernel("exp", time_constant, support=400)
+    target = 1.5 + np.cos(np.arange(150) / 5.0)
+    decoded, expected = 0.0, []
+    for value in target:  # membrane potential (c(t) − ĉ(t)) / w, spikes are its rounding (half down)
+        spikes = min(max(int(np.ceil((value - decoded) / weight - 0.5)), 0), 3)
+        expected.append(spikes)
+        decoded = (decoded + spikes * weight) * math.exp(-1 / time_constant)
+    assert np.array_equal(causal_timing_code(target, kernel, weight, max_per_bin=3), expected)
+
+
+def test_deterministic_rate_code_follows_the_integrated_rate_within_half_a_spike():
+    kernel = make_kernel("exp", 5.0)
+    weight = spike_weight(kernel)
+    target = 2 + np.sin(np.arange(300) / 9.0)
+    counts = deterministic_rate_code(target, kernel, weight, max_per_bin=20)
+    integrated, emitted, naive = 0.0, 0, []
+    for value in target:
+        integrated += value / (weight * kernel.sum())
+        spikes = 0
+        while emitted + spikes + 0.5 <= integrated:
+            spikes += 1
+        emitted += spikes
+        naive.append(spikes)
+    assert np.array_equal(counts, naive)
+    assert np.all(np.abs(np.cumsum(counts) - np.cumsum(target / (weight * kernel.sum()))) <= 0.5)
 
 
 def test_latency_counts_bins_until_the_estimate_stays_close():
