@@ -15,6 +15,7 @@ from typing import Any
 from bookkit.claims import describe_threshold, format_value
 from bookkit.records import RECORDS_DIR, latest_entries, load_records
 from bookkit.runner import Layout, NotebookSource, freshness, read_record
+from bookkit.sweep import newest_sweep_claims, seed_rate_cell
 
 PAPERS: dict[str, str] = {
     "spiking-boltzmann": "Hinton & Brown 1999, Spiking Boltzmann Machines",
@@ -61,43 +62,66 @@ def _status(claim: dict[str, Any]) -> str:
 
 
 def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
-    """The scorecard: per chapter, a table of every claim with the paper's value, ours and the verdict."""
+    """The scorecard: per chapter, a table of every claim with the paper's value, ours, the verdict and the
+    seed pass rate from the newest sweep record containing the claim; implementation checks (``kind`` check)
+    are listed in their own section and not counted as evidence."""
     rows_by_chapter: dict[str, list[str]] = {}
+    check_rows: list[str] = []
     counts = {"PASS": 0, "FAIL": 0, "INFO": 0}
+    check_counts = {"PASS": 0, "FAIL": 0, "INFO": 0}
     records = load_records(layout, "runs")
     recorded = ({c["id"]: c for e in latest_entries(records).values() for c in e["claims"]} if records else None)
+    sweeps = newest_sweep_claims(layout)
+    swept = {"all": 0, "some": 0}
     for source, metrics in executed_metrics(layout):
         state = freshness(layout, source)
         for claim in metrics.get("claims", []):
             status = _status(claim)
-            counts[status] += 1
+            is_check = claim.get("kind") == "check"
+            (check_counts if is_check else counts)[status] += 1
             paper = "—" if claim["paper"] is None else f"{format_value(claim['paper'])} ({claim['paper_tag']})"
             threshold = "not asserted" if claim["threshold"] is None else describe_threshold(claim["op"], claim["threshold"])
             verdict = _claim_verdict(claim)
             if state == "stale":
                 verdict += " (stale)"
-            rows_by_chapter.setdefault(source.chapter, []).append(
-                f"| {_page_link(layout, source, page_dir, source.stem)} | {_cell(claim['text'])} (`{claim['id']}`) | {_cell(paper)} | "
-                f"{_cell(format_value(claim['measured']))} | {_cell(threshold)} | {claim['scale']} | "
-                f"{_cell(metrics.get('device_name', claim['device']))} | {verdict} |"
-                + ("" if recorded is None else f" {_recorded_cell(recorded.get(claim['id']))} |"))
+            sweep = sweeps.get((claim["scale"], source.name, claim["id"]))
+            if sweep is not None and sweep["asserted"] and not is_check:
+                swept["all" if sweep["passes"] == sweep["runs"] else "some"] += 1
+            label = source.name if is_check else source.stem
+            row = (f"| {_page_link(layout, source, page_dir, label)} | {_cell(claim['text'])} (`{claim['id']}`) | {_cell(paper)} | "
+                   f"{_cell(format_value(claim['measured']))} | {_cell(threshold)} | {claim['scale']} | "
+                   f"{_cell(metrics.get('device_name', claim['device']))} | {verdict} | {seed_rate_cell(sweep)} |"
+                   + ("" if recorded is None else f" {_recorded_cell(recorded.get(claim['id']))} |"))
+            (check_rows if is_check else rows_by_chapter.setdefault(source.chapter, [])).append(row)
     explanation = ("Every claim every chapter makes, as computed in the executed notebooks that this book shows: "
                    "the paper's value (and where it comes from), ours, the threshold it must meet at the scale it "
                    "ran at, and the verdict. INFO rows are reported without a threshold at that scale; *stale* "
-                   "means the code changed since the run.")
-    lines = ["# Scorecard", "", GENERATED_NOTE, "", explanation, "",
-             f"**{counts['PASS']} pass, {counts['FAIL']} fail, {counts['INFO']} reported without a threshold.**", ""]
-    header = ["| notebook | claim | paper | ours | threshold | scale | device | verdict |",
-              "|---|---|---|---:|---|---|---|---|"]
+                   "means the code changed since the run. The *seeds* column is the claim's pass rate over the seeds "
+                   "of the newest seed sweep that ran it (`python -m bookkit sweep`; seeds 0-4 calibrated the "
+                   "thresholds, seeds 5-9 validated them), in bold when some seed fails; — where no sweep ran it. "
+                   "Implementation checks (identities and invariants of our code, which hold unless the code is "
+                   "wrong) are listed last and not counted as evidence.")
+    header = ["| notebook | claim | paper | ours | threshold | scale | device | verdict | seeds |",
+              "|---|---|---|---:|---|---|---|---|---:|"]
     if recorded is not None:
         header = [header[0] + " at full scale (recorded) |", header[1] + "---|"]
         explanation += (" The last column is the same claim in the newest recorded full-scale run of its notebook "
                         "(the {doc}`full-scale` page names the device); — where no recorded run reached it.")
+    headline = f"**{counts['PASS']} pass, {counts['FAIL']} fail, {counts['INFO']} reported without a threshold.**"
+    if swept["all"] or swept["some"]:
+        headline += (f" Over seeds, {swept['all']} of {swept['all'] + swept['some']} swept claims pass on every "
+                     "seed.")
+    if check_rows:
+        headline += (f" Implementation checks: {check_counts['PASS']} pass, {check_counts['FAIL']} fail "
+                     "(not counted as evidence).")
+    lines = ["# Scorecard", "", GENERATED_NOTE, "", explanation, "", headline, ""]
     chapters = [c for c in PAPERS if c in rows_by_chapter] + sorted(set(rows_by_chapter) - set(PAPERS))
-    if not chapters:
+    if not chapters and not check_rows:
         lines.append("No chapter has been run yet: `make book` runs them.")
     for chapter in chapters:
         lines += [f"## {PAPERS.get(chapter, chapter)}", "", *header, *rows_by_chapter[chapter], ""]
+    if check_rows:
+        lines += ["## Implementation checks", "", *header, *check_rows, ""]
     return "\n".join(lines) + "\n"
 
 
@@ -260,7 +284,8 @@ def front_summary_markdown(layout: Layout, page_dir: Path) -> str:
         notebooks += 1
         scales_seen.add(metrics.get("scale", "?"))
         for claim in metrics.get("claims", []):
-            counts[_status(claim)] += 1
+            if claim.get("kind") != "check":  # implementation checks are not evidence
+                counts[_status(claim)] += 1
     scales = ", ".join(f"`{s}`" for s in sorted(scales_seen)) or "no"
     lines = [GENERATED_NOTE, ""]
     if notebooks:

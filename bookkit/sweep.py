@@ -198,7 +198,7 @@ def run_dask(tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: st
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0",
                                memory_limit=0, silence_logs=logging.ERROR)
     client = Client(cluster if cluster is not None else scheduler)
     futures = [client.submit(execute_seed_run, *task, pure=False,
