@@ -7,6 +7,7 @@ Every recipe is deterministic for a seed on the CPU: the weights come from ``see
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -27,6 +28,7 @@ from bookkit.spiking_boltzmann.followups import (
     rollout,
     train_sequence_model,
 )
+from bookkit.spiking_boltzmann.likelihood import sequence_log_likelihood
 from bookkit.spiking_boltzmann.model import TemporalBoltzmannMachine
 from bookkit.spiking_boltzmann.presets import CircleConfig, CodesConfig, ExactConfig, FollowupConfig
 from bookkit.spiking_boltzmann.train import (
@@ -83,6 +85,26 @@ def evaluate_state(config: CircleConfig, state: dict[str, torch.Tensor], seed: i
     return evaluate_circle(model, circle_task(config), sampling_generator(10_000 + seed, device),
                            prime_thetas=config.prime_thetas, generated_frames=config.generated_frames,
                            gibbs_steps=config.gibbs_steps, average_last=config.average_last, direction=direction)
+
+
+def held_out_log_likelihood(config: CircleConfig, seed: int, device: torch.device | str) -> dict[str, torch.Tensor]:
+    """Train a temporal model and its history-less control with ``likelihood_hidden`` hidden units (small
+    enough to enumerate), then score ``likelihood_sequences`` fresh test sequences exactly.
+
+    Returns the trained state and ``log_likelihood``, $\\log p(v(t)\\mid\\text{past})$ in nats $(2, B, T)$:
+    row 0 temporal, row 1 control (frames $t<D$ included; the caller drops them).
+    """
+    small = dataclasses.replace(config, num_hidden=config.likelihood_hidden)
+    variants = [temporal_variant("temporal", config.kernel_time_constant, config.history_length,
+                                 config.history_length), non_temporal_variant(config.history_length)]
+    state = train_variants(small, variants, [0, 0], seed, device, desc="small models for the likelihood")
+    model = TemporalBoltzmannMachine.from_state_dict({k: v.to(device) for k, v in state.items()
+                                                      if k != "reconstruction_error"})
+    test = intensity_to_spikes(random_circle_intensities(1, config.likelihood_sequences, config.num_frames,
+                                                         circle_task(config), torch.Generator().manual_seed(30_000 + seed)),
+                               False, None).to(device)
+    scores = sequence_log_likelihood(model, test.expand(2, -1, -1, -1), sampling_generator(40_000 + seed, device))
+    return {**state, "log_likelihood": scores.cpu()}
 
 
 POPULATION_TARGETS: dict[str, tuple[list[float], list[float], list[float]]] = {

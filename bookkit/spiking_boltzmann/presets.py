@@ -91,11 +91,14 @@ class CircleConfig:
     average_last: int = 15
     prime_thetas: tuple[float, ...] = (0.3, 2.0, 4.0, 1.1, 5.2)
     generated_frames: int = 48
+    likelihood_hidden: int = 10
+    likelihood_sequences: int = 32
 
 
 CIRCLE = Presets(
     smoke=CircleConfig(num_minibatches=6, stress_minibatches=4, batch_size=8, num_frames=16, num_seeds=1,
-                       gibbs_steps=4, average_last=2, generated_frames=12),
+                       gibbs_steps=4, average_last=2, generated_frames=12, likelihood_hidden=4,
+                       likelihood_sequences=4),
     ci=CircleConfig(),
     full=CircleConfig(grid=16, radius=5.0, period=24, blob_sd=1.2, num_hidden=200, history_length=8,
                       kernel_time_constant=3.0, num_minibatches=3000, stress_minibatches=6000, num_seeds=5,

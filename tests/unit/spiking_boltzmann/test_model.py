@@ -145,3 +145,15 @@ def test_causal_machine_leaves_the_present_alone_and_symmetric_one_does_not():
     assert hidden_posterior_spread(symmetric, V, H) > 1e-3
     without_lags = symmetric_log_joint(model.W[0], model.b[0], model.c[0], kernel * torch.tensor([1.0, 0, 0]), V, H)
     assert hidden_posterior_spread(without_lags, V, H) < 1e-12
+
+
+def test_slice_log_likelihood_is_the_enumerated_joint_summed_over_hidden_states():
+    from bookkit.spiking_boltzmann.likelihood import slice_log_likelihood
+
+    model, v_tilde, h_tilde = random_machine(nv=4, nh=3, scale=1.5, seed=3)
+    visible = all_binary_states(4)
+    expected = torch.logsumexp(slice_log_joint(model, v_tilde, h_tilde), 1)
+    batch = visible.shape[0]
+    ours = slice_log_likelihood(model, visible[None], v_tilde.expand(1, batch, 4), h_tilde.expand(1, batch, 3), chunk=3)
+    assert torch.allclose(ours[0], expected, atol=1e-12)
+    assert math.isclose(float(ours[0].exp().sum()), 1.0, abs_tol=1e-12)
