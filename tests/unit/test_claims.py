@@ -100,3 +100,25 @@ def test_non_finite_values_are_compared_then_recorded_as_strings(tmp_path):
     assert diverged.passed is True and broken.passed is False
     recorded = json.loads((tmp_path / "metrics.json").read_text())["claims"]
     assert [c["measured"] for c in recorded] == ["inf", "nan"]
+
+
+def test_checks_and_reports_are_recorded_apart_from_claims(tmp_path, capsys):
+    claims = book(tmp_path)
+    claims.claim("demo.evidence", 0.3, op="<", threshold=0.5, text="evidence")
+    claims.check("demo.identity", 1e-16, op="<", threshold=1e-12, text="RTRL equals BPTT")
+    claims.report("demo.shown", 0.25, text="a value worth showing", paper=0.2)
+    claims.claim("demo.old_report", 7, op="<", threshold={}, text="the old spelling of a report")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("[PASS] (implementation check) demo.identity: RTRL equals BPTT | ours 1e-16")
+    assert lines[2] == "[INFO] demo.shown: a value worth showing | ours 0.25 | paper 0.2 (paper) | not asserted at ci"
+    assert lines[3].startswith("[INFO] demo.old_report:")
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert [c["kind"] for c in metrics["claims"]] == ["claim", "check", "report", "report"]
+    assert [c["passed"] for c in metrics["claims"]] == [True, True, None, None]
+
+
+def test_a_failing_implementation_check_fails_the_notebook(tmp_path):
+    claims = book(tmp_path)
+    claims.check("demo.identity", 1e-3, op="<", threshold=1e-12, text="RTRL equals BPTT")
+    with pytest.raises(ClaimsFailed, match="demo.identity"):
+        claims.finish()
