@@ -319,9 +319,20 @@ def _execute_locked(layout: Layout, source: NotebookSource, settings: RunSetting
         except OSError as error:
             outcome.status, outcome.kept = "failed", None
             outcome.error = f"{outcome.error or 'the run finished'}; then {_io_error(error)}"
+            _record_failure(layout, source, {**record, "status": "failed", "error": outcome.error})
         return outcome
+    except OSError as error:
+        _record_failure(layout, source, {**base, "status": "failed", "error": _io_error(error)})
+        raise
     finally:
         scratch.remove()
+
+
+def _record_failure(layout: Layout, source: NotebookSource, record: dict[str, Any]) -> None:
+    """Try to replace the ``running`` record with what went wrong; a disk too full even for that leaves it
+    (and readers then report the attempt as killed)."""
+    with contextlib.suppress(OSError):
+        write_json_atomically(layout.output(source, "failed_record"), record)
 
 
 def _file_outputs(layout: Layout, source: NotebookSource, scratch: Scratch, record: dict[str, Any],

@@ -98,6 +98,48 @@ def test_unknown_scale_fails_before_running_anything(tree):
     assert not tree.generated.exists()
 
 
+@pytest.fixture
+def two_chapters(tree):
+    """The demo chapter and the slow one, whose presets have different fields (size; seconds)."""
+    shutil.copytree(FIXTURES / "slow-chapters" / "slow", tree.chapters_dir / "slow")
+    return tree
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["--jobs", "0"], "--jobs must be an integer >= 1, got 0"),
+    (["--threads", "0"], "--threads must be an integer >= 1"),
+    (["--timeout", "-20"], "--timeout must be a positive number of seconds, got -20.0"),
+    (["--timeout", "nan"], "--timeout must be a positive number"),
+    (["--seed", "-1"], "--seed must be an integer from 0"),
+    (["--device", "gpu"], "unknown device 'gpu'; valid choices are: auto, cpu, cuda, cuda:N"),
+    (["--override", "sise=5"], "override 'sise' is not a setting of any selected notebook; valid keys are "
+                               "demo/01-passes: size; slow/01-sleeps: seconds"),
+    (["--override", "size=-5"], "demo/01-passes: override size=-5: must be > 0 (the presets use 2 to 4)"),
+    (["--override", "size=1e12"], "override size=1e+12: at most 400 in magnitude"),
+    (["--override", "seconds=nan"], "override seconds=nan: must be a finite number"),
+    (["--override", "size=big"], "expected an int like the preset's 3"),
+    (["--override", "size"], "is not of the form name=value"),
+])
+def test_every_argument_is_checked_before_any_kernel_starts(two_chapters, monkeypatch, capsys, arguments, message):
+    monkeypatch.setattr("bookkit.runner.Layout", lambda: two_chapters)
+    assert main(["run", "demo/01-passes", "slow", *arguments]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1, error  # one line
+    assert not list(two_chapters.generated.rglob("*.json"))  # nothing ran
+
+
+def test_an_override_applies_only_to_the_notebooks_that_have_the_field(two_chapters):
+    from bookkit.runner import plan_run
+
+    sources = discover(two_chapters, ["demo/01-passes", "slow"])
+    planned = plan_run(two_chapters, sources, RunSettings(overrides=(("size", "5"),)))
+    assert planned["demo/01-passes"].overrides == (("size", "5"),) and planned["slow/01-sleeps"].overrides == ()
+    # a notebook without the field runs its default settings, so its default outputs stay fresh for it
+    assert planned["slow/01-sleeps"] == RunSettings()
+    with pytest.raises(RunnerError, match="cannot check overrides for demo/02-raises"):
+        plan_run(two_chapters, discover(two_chapters, ["demo"]), RunSettings(overrides=(("size", "5"),)))
+
+
 def test_cli_rejects_unknown_targets_and_scales(capsys):
     assert main(["run", "no-such-chapter"]) == 2
     assert "unknown chapter or notebook" in capsys.readouterr().err
@@ -130,15 +172,15 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
         full_scale_markdown,
         scorecard_markdown,
     )
+    from bookkit.atomic_files import write_json_atomically
     from bookkit.records import collect_runs, write_record
 
     sources = discover(tree, [])
     run_notebooks(tree, sources[:1] + sources[2:], RunSettings(scale="ci"), log=lambda _: None)
-    # a run stopped at the budget leaves its scratch folder: the request and the claims computed so far
-    scratch = tree.generated / "demo" / ".run-02-raises-abc123"
-    scratch.mkdir(parents=True)
-    (scratch / "request.json").write_text(json.dumps({"parameters": {"SCALE": "ci"}}))
-    (scratch / "metrics.json").write_text(json.dumps({"scale": "ci", "device_name": "cpu (test)", "claims": [
+    # a run killed at the budget leaves its "running" record and its scratch folder with the claims so far
+    write_json_atomically(tree.output(sources[1], "failed_record"), {"scale": "ci", "status": "running"})
+    scratch = tree.new_scratch(sources[1])
+    scratch.metrics.write_text(json.dumps({"scale": "ci", "device_name": "cpu (test)", "claims": [
         {"id": "demo.partial", "text": "computed before the stop", "measured": 0.5, "op": "<", "threshold": 1.0,
          "paper": None, "paper_tag": "none", "required": True, "passed": True}]}))
     record = collect_runs(tree, "ci", budget_s=60.0, note="a test")
@@ -200,7 +242,7 @@ def test_a_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch):
 
 
 def test_longest_notebooks_start_first(tree):
-    from bookkit.claims import write_json_atomically
+    from bookkit.atomic_files import write_json_atomically
     from bookkit.runner import longest_first
 
     first, second, third = discover(tree, [])
