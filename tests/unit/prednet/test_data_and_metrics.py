@@ -121,6 +121,20 @@ def test_ridge_readout_recovers_a_linear_target_and_not_noise():
     assert ridge_r2(x[:200], noise[:200], x[200:], noise[200:]) < 0.1
 
 
+def test_ridge_readout_is_not_blown_up_by_a_feature_constant_on_few_training_clips():
+    """20 labelled clips, one unit that is constant on them up to 1e-9 but varies at test time: a per-feature
+    standardisation divides it by ~1e-9 and the held-out R^2 explodes (about -1e14 here)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(220, 20, generator=g, dtype=torch.float64)
+    y = x @ torch.randn(20, generator=g, dtype=torch.float64) + 0.1 * torch.randn(220, generator=g, dtype=torch.float64)
+    quiet = torch.cat([1e-9 * torch.randn(20, 1, generator=g, dtype=torch.float64),
+                       torch.randn(200, 1, generator=g, dtype=torch.float64)])
+    features = torch.cat([x, quiet], dim=1)
+    clean = ridge_r2(x[:20], y[:20], x[20:], y[20:])
+    assert math.isfinite(clean) and clean > 0.3
+    assert ridge_r2(features[:20], y[:20], features[20:], y[20:]) == pytest.approx(clean, abs=0.05)
+
+
 def test_svm_identity_accuracy_on_separable_and_random_features():
     g = torch.Generator().manual_seed(0)
     labels = torch.arange(5).repeat_interleave(8)
