@@ -6,9 +6,9 @@ error, never a silent fall-back to the CPU (a reader asking for a GPU run must k
 
 from __future__ import annotations
 
-import os
-
 import torch
+
+from bookkit import environment
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "cuda:N")
 
@@ -46,7 +46,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def is_headless() -> bool:
     """True in papermill/nbval/CI runs: the runner, the tests and CI set ``BOOKKIT_HEADLESS=1``."""
-    return os.environ.get("BOOKKIT_HEADLESS", "0") not in ("", "0", "false", "False")
+    return environment.is_set_true(environment.HEADLESS)
 
 
 def configure_threads(num_threads: int | None = None) -> int:
@@ -57,7 +57,7 @@ def configure_threads(num_threads: int | None = None) -> int:
     Interactive sessions keep torch's default unless asked.
     """
     if num_threads is None:
-        env = os.environ.get("BOOKKIT_THREADS")
+        env = environment.get(environment.THREADS)
         if env:
             num_threads = int(env)
         elif is_headless():

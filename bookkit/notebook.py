@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Generic
 
 import torch
 
+from bookkit import environment
 from bookkit.claims import ClaimBook
 from bookkit.device import configure_threads, resolve_device
 from bookkit.plotting import use_book_style
@@ -37,13 +37,17 @@ class NotebookSession(Generic[ConfigT]):
         self.name = name
         self.chapter = name.split("/", 1)[0]
         self.config: ConfigT = presets.resolve(scale, overrides)
+        default = presets.resolve(scale)  # the fields this run changed name its cached models
+        self.changed_settings = {field.name: getattr(self.config, field.name)
+                                 for field in dataclasses.fields(self.config)  # type: ignore[arg-type]
+                                 if getattr(self.config, field.name) != getattr(default, field.name)}
         self.scale = scale
         self.seed = seed
         self.device: torch.device = resolve_device(device)
         self.threads = configure_threads()
         self.generator = seed_everything(seed)
         use_book_style()
-        metrics = os.environ.get("BOOKKIT_METRICS_PATH")
+        metrics = environment.get(environment.METRICS_PATH)
         self.provenance = {"seed": seed, "device_name": describe_device(self.device), **versions(),
                            "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                            "overrides": {k: str(v) for k, v in dict(overrides or {}).items()}}
@@ -70,8 +74,9 @@ class NotebookSession(Generic[ConfigT]):
         self.claims.report(id, measured, **kwargs)
 
     def artifact(self, name: str) -> Path:
-        """Path of a trained model shared between this chapter's notebooks (see ``load_or_train``)."""
-        return artifact_path(self.chapter, name, self.scale, self.seed)
+        """Path of a trained model shared between this chapter's notebooks (see ``load_or_train``); a run
+        that changed preset fields gets its own (see :func:`bookkit.training.artifact_path`)."""
+        return artifact_path(self.chapter, name, self.scale, self.seed, settings=self.changed_settings)
 
     def config_table(self) -> str:
         return "\n".join(f"  {f.name} = {getattr(self.config, f.name)!r}" for f in dataclasses.fields(self.config))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import platform
 from pathlib import Path
 
@@ -16,7 +15,9 @@ REPO_ROOT = PACKAGE_DIR.parent
 
 def generated_dir() -> Path:
     """Executed notebooks, metrics and run records: ``book/_generated`` (``BOOKKIT_GENERATED`` overrides)."""
-    return Path(os.environ.get("BOOKKIT_GENERATED", REPO_ROOT / "book" / "_generated"))
+    from bookkit import environment
+
+    return Path(environment.get(environment.GENERATED) or REPO_ROOT / "book" / "_generated")
 
 
 def hash_files(paths: list[Path], root: Path) -> str:

@@ -34,9 +34,12 @@ from bookkit.spiking_boltzmann.model import (
     push_history,
     sample_bernoulli,
 )
-from bookkit.training import check_finite, progress
+from bookkit.training import check_finite, progress, resumable_checkpointer
 
 Tensor = torch.Tensor
+
+CHECKPOINTS_PER_RUN = 10
+"""How many checkpoints a CD training run writes (the model is small: a few hundred kB each at full)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +85,26 @@ def train_cd(model: TemporalBoltzmannMachine, minibatch: Callable[[int], Tensor]
     At every step $t$: $\\Delta\\theta\\leftarrow\\mu\\,\\Delta\\theta+\\eta\\,\\widehat{\\nabla}_{CD\\text{-}1}$,
     $\\theta\\leftarrow\\theta+\\Delta\\theta$. The returned tensor $(\\text{minibatches}, M)$ holds
     $\\langle|v^0-v^1|\\rangle$ per minibatch (the reconstruction error, which says nothing about time).
+
+    Inside :func:`bookkit.training.load_or_train` the loop checkpoints ``CHECKPOINTS_PER_RUN`` times, and a
+    run killed midway resumes from the last checkpoint with the same result (the minibatches drawn before it
+    are drawn again and dropped, so their generator is where it was).
     """
     parameters = model.parameters()
     errors = torch.zeros(num_minibatches, model.num_models)
     num_hidden = model.W.shape[2]
-    for index in progress(range(num_minibatches), desc=desc):
+    checkpointer = resumable_checkpointer(every=max(1, num_minibatches // CHECKPOINTS_PER_RUN), label=desc)
+    start = 0
+    if checkpointer is not None:
+        start, saved = checkpointer.resume(total=num_minibatches)
+        if saved is not None:
+            for name, value in parameters.items():
+                value.copy_(saved["parameters"][name])
+            errors.copy_(saved["errors"])
+            generator.set_state(saved["generator"])
+            for index in range(start):  # the minibatches' own generator continues where it was
+                minibatch(index)
+    for index in progress(range(start, num_minibatches), desc=desc, total=num_minibatches - start):
         spikes = minibatch(index)
         batch, num_frames = spikes.shape[1], spikes.shape[2]
         v_tilde = model.filtered_sequence(spikes)
@@ -103,6 +121,10 @@ def train_cd(model: TemporalBoltzmannMachine, minibatch: Callable[[int], Tensor]
             error += (spikes[:, :, t] - reconstruction).abs().mean((1, 2))
         errors[index] = (error / num_frames).cpu()
         check_finite(model.W, step=index, what="W")
+        if checkpointer is not None:
+            checkpointer.maybe_save(index + 1, lambda: {
+                "parameters": {name: value.clone() for name, value in parameters.items()},
+                "errors": errors.clone(), "generator": generator.get_state()})
     return errors
 
 

@@ -112,8 +112,8 @@ def two_chapters(tree):
     (["--timeout", "nan"], "--timeout must be a positive number"),
     (["--seed", "-1"], "--seed must be an integer from 0"),
     (["--device", "gpu"], "unknown device 'gpu'; valid choices are: auto, cpu, cuda, cuda:N"),
-    (["--override", "sise=5"], "override 'sise' is not a setting of any selected notebook; valid keys are "
-                               "demo/01-passes: size; slow/01-sleeps: seconds"),
+    (["--override", "sise=5"], ("override 'sise' is not a setting of any selected notebook; valid keys are "
+                                "demo/01-passes: size; slow/01-sleeps: seconds")),
     (["--override", "size=-5"], "demo/01-passes: override size=-5: must be > 0 (the presets use 2 to 4)"),
     (["--override", "size=1e12"], "override size=1e+12: at most 400 in magnitude"),
     (["--override", "seconds=nan"], "override seconds=nan: must be a finite number"),
@@ -165,6 +165,7 @@ def test_committed_toc_lists_every_chapter_notebook():
 
 
 def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
+    from bookkit.atomic_files import write_json_atomically
     from bookkit.pages import (
         benchmarks_markdown,
         front_figure,
@@ -172,7 +173,6 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
         full_scale_markdown,
         scorecard_markdown,
     )
-    from bookkit.atomic_files import write_json_atomically
     from bookkit.records import collect_runs, write_record
 
     sources = discover(tree, [])

@@ -33,8 +33,8 @@ def small_disk(tmp_path):
     """A 2 MB tmpfs, unmounted afterwards."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    if shutil.which("mount") is None or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True).returncode:
+    mounting = ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)]
+    if shutil.which("mount") is None or subprocess.run(mounting, capture_output=True, check=False).returncode:
         pytest.skip("mounting a tmpfs needs a privilege this test does not have")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -1,4 +1,5 @@
 import dataclasses
+import re
 
 import pytest
 
@@ -65,3 +66,20 @@ def test_parse_overrides_handles_brackets_and_rejects_malformed_text():
     assert parse_overrides("") == {}
     with pytest.raises(ScaleError, match="name=value"):
         parse_overrides("lr")
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("hidden_size", "-5", "must be > 0 (the presets use 2 to 64)"),
+    ("hidden_size", "0", "must be > 0"),
+    ("hidden_size", "1e12", "at most 6400 in magnitude"),
+    ("lr", "nan", "must be a finite number"),
+    ("lr", "inf", "must be a finite number"),
+    ("sizes", "4,-1", "must be > 0"),
+])
+def test_overrides_outside_the_presets_range_are_refused(key, value, message):
+    with pytest.raises(ScaleError, match=re.escape(message)):
+        PRESETS.resolve("ci", {key: value})
+
+
+def test_overrides_inside_the_range_are_accepted():
+    assert PRESETS.resolve("ci", {"hidden_size": "6400", "lr": "1e-6"}).hidden_size == 6400
