@@ -7,14 +7,15 @@ import signal
 import sys
 from pathlib import Path
 
+from bookkit import environment
 from bookkit.scales import SCALES, ScaleError, parse_overrides
 
 PARAMETERS_HELP = """notebook parameters (papermill injects them into each notebook's `parameters` cell):
   SCALE      smoke (seconds, nbval references) | ci (default, CPU, < 2 min a notebook) | full (paper size, one GPU)
   SEED       seed for python, numpy and torch; CPU runs are bit-identical for a seed
   DEVICE     auto | cpu | cuda | cuda:N ("cuda" without a GPU is an error, never a silent fall-back)
-  OVERRIDES  dict of preset fields to change, e.g. --override num_steps=200 (unknown keys are an error
-             that lists the valid ones)"""
+  OVERRIDES  dict of preset fields to change, e.g. --override num_steps=200: applied to each selected
+             notebook whose preset has the field; a key none has, or a value out of range, is an error"""
 
 
 def _run(arguments: argparse.Namespace) -> int:
@@ -74,12 +75,15 @@ def _pages(arguments: argparse.Namespace) -> int:
 
 
 def _toc(arguments: argparse.Namespace) -> int:
-    from bookkit.pages import toc_yaml
-    from bookkit.runner import Layout
+    from bookkit.book_structure import write_structure
+    from bookkit.layout import Layout
 
     layout = Layout()
-    (layout.repo_root / "_toc.yml").write_text(toc_yaml(layout))
-    print(f"wrote {layout.repo_root / '_toc.yml'}")
+    changed = write_structure(layout)
+    for path in changed:
+        print(f"wrote {path.relative_to(layout.repo_root)}")
+    if not changed:
+        print("_toc.yml and the chapter tables of README.md and book/intro.md are up to date")
     return 0
 
 
@@ -150,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="execute chapter notebooks with papermill (skips fresh ones)",
                               description="Execute chapter notebooks headlessly with papermill into book/_generated, "
                                           "then regenerate book/scorecard.md and book/status.md.",
-                              epilog=PARAMETERS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              epilog=f"{PARAMETERS_HELP}\n\nenvironment variables:\n{environment.documentation()}",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("targets", nargs="*", help="chapters (uoro) or notebooks (uoro/01-rtrl-bptt-truncation, "
                                                 "or the .md path); default: all")
     run.add_argument("--scale", default="ci", choices=SCALES, help="preset size (default: ci)")
@@ -168,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     pages = commands.add_parser("pages", help="regenerate book/scorecard.md and book/status.md")
     pages.set_defaults(handler=_pages)
 
-    toc = commands.add_parser("toc", help="regenerate _toc.yml from the chapter notebooks")
+    toc = commands.add_parser("toc", help="regenerate _toc.yml and the chapter tables of README.md and "
+                                         "book/intro.md from the chapters and bookkit/book_structure.py")
     toc.set_defaults(handler=_toc)
 
     listing = commands.add_parser("list", help="list chapter notebooks and whether their outputs are fresh")

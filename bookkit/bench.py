@@ -17,9 +17,10 @@ from collections.abc import Iterable
 
 from bookkit.atomic_files import write_json_atomically
 from bookkit.benchmarking import Comparison
+from bookkit.book_structure import PAPERS
 from bookkit.device import configure_threads, resolve_device
 from bookkit.layout import Layout
-from bookkit.pages import PAPERS, write_pages
+from bookkit.pages import write_pages
 from bookkit.provenance import chapter_package, describe_device, versions
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import textwrap
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,9 +31,11 @@ METRICS_PATH = Variable("BOOKKIT_METRICS_PATH", "where a kernel writes its noteb
                                                 "to the run's scratch folder; unset, claims are printed only)")
 MNIST = Variable("BOOKKIT_MNIST", "an mnist.npz to use instead of Keras's cache ~/.keras/datasets/mnist.npz "
                                   "(learning-to-learn)")
+DATA_DIR = Variable("BOOKKIT_DATA_DIR", "the folder of the fetched data sets (default data/ in the repository; "
+                                        "`make data` fills it)")
 CHROMIUM = Variable("BOOKKIT_CHROMIUM", "the Chromium binary of the browser tests (default /usr/bin/chromium)")
 
-VARIABLES: tuple[Variable, ...] = (HEADLESS, THREADS, GENERATED, METRICS_PATH, MNIST, CHROMIUM)
+VARIABLES: tuple[Variable, ...] = (HEADLESS, THREADS, GENERATED, METRICS_PATH, DATA_DIR, MNIST, CHROMIUM)
 
 
 def get(variable: Variable, default: str | None = None) -> str | None:
@@ -45,7 +48,8 @@ def is_set_true(variable: Variable) -> bool:
     return (get(variable) or "0").strip().lower() not in ("", "0", "false")
 
 
-def documentation() -> str:
-    """One line per variable, for help texts."""
-    width = max(len(v.name) for v in VARIABLES)
-    return "\n".join(f"  {v.name:<{width}}  {v.doc}" for v in VARIABLES)
+def documentation(width: int = 110) -> str:
+    """Each variable with its text wrapped to ``width`` columns, for help texts."""
+    indent = max(len(v.name) for v in VARIABLES) + 4
+    return "\n".join(textwrap.fill(v.doc, width, initial_indent=f"  {v.name:<{indent - 4}}  ",
+                                    subsequent_indent=" " * indent) for v in VARIABLES)

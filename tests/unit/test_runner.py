@@ -156,14 +156,6 @@ def test_cli_help_lists_the_notebook_parameters(capsys):
         assert name in help_text
 
 
-def test_committed_toc_lists_every_chapter_notebook():
-    from bookkit.pages import toc_yaml
-
-    layout = Layout()
-    committed = (layout.repo_root / "_toc.yml").read_text()
-    assert committed == toc_yaml(layout), "_toc.yml is out of date with chapters/: run `python -m bookkit toc`"
-
-
 def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
     from bookkit.atomic_files import write_json_atomically
     from bookkit.pages import (
