@@ -37,6 +37,7 @@ from bookkit.runner import (
     Layout,
     NotebookSource,
     RunSettings,
+    compute_stamp,
     discover,
     execute_source,
     freshness,
@@ -331,9 +332,10 @@ def _claim_statistics(notebook: str, definition: dict[str, Any], per_seed: list[
             "seeds": per_seed}
 
 
-def build_record(runs: Sequence[dict[str, Any]], *, scale: str, seeds: Sequence[int], targets: Sequence[str],
-                 executor: str, jobs: int, wall_s: float) -> dict[str, Any]:
-    """The sweep record: settings, seed roles, each run's outcome and :func:`aggregate_claims`."""
+def build_record(runs: Sequence[dict[str, Any]], *, settings: RunSettings, seeds: Sequence[int],
+                 targets: Sequence[str], executor: str, jobs: int, wall_s: float) -> dict[str, Any]:
+    """The sweep record: settings, seed roles, each run's outcome (with the stamp of the inputs it ran) and
+    :func:`aggregate_claims`."""
     from bookkit.provenance import versions
 
     notebooks: dict[str, list[dict[str, Any]]] = {}
@@ -341,12 +343,14 @@ def build_record(runs: Sequence[dict[str, Any]], *, scale: str, seeds: Sequence[
         notebooks.setdefault(run["notebook"], []).append(
             {k: run[k] for k in ("seed", "role", "status", "reused", "wall_s", "error", "stamp")})
     roles = {role: [s for s in sorted(seeds) if seed_role(s) == role] for role in ("calibration", "validation", "extra")}
-    return {"kind": "seed sweep", "scale": scale,
+    return {"kind": "seed sweep", "scale": settings.scale,
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "targets": list(targets), "seeds": sorted(seeds), "roles": roles,
             "protocol": "seeds 0-4 calibrate thresholds and settings; seeds 5-9 validate them and tune nothing; "
                         "other seeds are extra checks",
             "interval": INTERVAL, "margin": MARGIN, "executor": executor, "jobs": jobs, "wall_s": round(wall_s, 1),
+            "settings": {"device": settings.device, "overrides": [list(kv) for kv in settings.overrides],
+                         "threads": settings.threads, "timeout_s": settings.timeout_s},
             "devices": sorted({r["device_name"] for r in runs if r.get("device_name")}), **versions(),
             "notebooks": [{"notebook": name, "runs": entries} for name, entries in notebooks.items()],
             "claims": aggregate_claims(runs)}
@@ -393,7 +397,7 @@ def run_sweep(layout: Layout, targets: Sequence[str], seeds: Sequence[int], sett
     progress = Progress(len(tasks), log)
     if tasks:
         runs += run_local(tasks, jobs, progress) if executor == "local" else run_dask(tasks, jobs, progress, scheduler)
-    return build_record(runs, scale=settings.scale, seeds=seeds, targets=targets, executor=executor, jobs=jobs,
+    return build_record(runs, settings=settings, seeds=seeds, targets=targets, executor=executor, jobs=jobs,
                         wall_s=time.perf_counter() - start)
 
 
@@ -417,15 +421,30 @@ def sweep_summary(record: dict[str, Any]) -> str:
 
 def newest_sweep_claims(layout: Layout) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Per (scale, notebook, claim id), its entry in the newest sweep record that contains it, with the
-    record's file and seed roles added: records of different chapters made at different times compose."""
+    record's file, scale, run settings and the stamps of its notebook's runs added: records of different
+    chapters made at different times compose."""
     from bookkit.records import load_records
 
     newest: dict[tuple[str, str, str], dict[str, Any]] = {}
     for record in load_records(layout, RECORD_PREFIX):  # oldest first
+        stamps = {entry["notebook"]: {run["seed"]: run.get("stamp") for run in entry["runs"]}
+                  for entry in record.get("notebooks", [])}
         for claim in record.get("claims", []):
-            newest[(record["scale"], claim["notebook"], claim["id"])] = {**claim, "file": record["file"],
-                                                                          "date": record["date"]}
+            newest[(record["scale"], claim["notebook"], claim["id"])] = {
+                **claim, "file": record["file"], "date": record["date"], "scale": record["scale"],
+                "settings": record.get("settings"), "stamps": stamps.get(claim["notebook"], {})}
     return newest
+
+
+def sweep_is_stale(layout: Layout, source: NotebookSource, entry: dict[str, Any]) -> bool:
+    """True when a run behind ``entry`` (from :func:`newest_sweep_claims`) was made with other inputs than
+    the current ones: the notebook, its bookkit code or requirements.txt changed since the sweep."""
+    if not entry.get("settings") or not entry.get("stamps"):
+        return False
+    settings = RunSettings(scale=entry["scale"], device=entry["settings"]["device"],
+                           overrides=tuple(tuple(kv) for kv in entry["settings"]["overrides"]))
+    return any(stamp != compute_stamp(layout, source, dataclasses.replace(settings, seed=int(seed)))
+               for seed, stamp in entry["stamps"].items())
 
 
 def seed_rate_cell(entry: dict[str, Any] | None) -> str:

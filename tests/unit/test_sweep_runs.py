@@ -12,8 +12,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bookkit.runner import Layout, RunSettings
-from bookkit.sweep import run_sweep
+from bookkit.claims import write_json_atomically
+from bookkit.runner import Layout, RunSettings, discover
+from bookkit.sweep import default_record_path, newest_sweep_claims, run_sweep, sweep_is_stale
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sweep"
 
@@ -54,6 +55,13 @@ def test_local_sweep_over_two_seeds_and_reuse_of_fresh_runs(tree):
     assert any(line.startswith("[2/2]") and "1 failed so far" in line and "ETA" in line for line in lines)
     again = run_sweep(tree, ["seeds/01-seeded"], [0], RunSettings(scale="smoke"), log=lines.append)
     assert again["notebooks"][0]["runs"][0]["reused"] and again["claims"][0]["rate"] == "1/1"
+    # the scorecard marks a sweep stale once the notebook changed since it ran
+    write_json_atomically(default_record_path(tree, "smoke", ["seeds/01-seeded"]), record)
+    entry = newest_sweep_claims(tree)[("smoke", "seeds/01-seeded", "seeds.seed_is_zero")]
+    source = discover(tree, ["seeds/01-seeded"])[0]
+    assert entry["rate"] == "1/2" and not sweep_is_stale(tree, source, entry)
+    source.path.write_text(source.path.read_text() + "\n")
+    assert sweep_is_stale(tree, source, entry)
 
 
 def test_dask_sweep_over_two_seeds_on_a_local_cluster(tree):
