@@ -46,8 +46,41 @@ def backprop_errors(net: LayeredNetwork, states: States, target: Tensor) -> Stat
     return deltas
 
 
+def box_safe_beta(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, eps: float) -> Tensor:
+    """The largest nudge under which no unit of the box-projected network changes side (interior or a face)
+    before it has made its first move, one value per batch element (``inf`` where the nudge can push no
+    unit across): below it the first-arrival law holds exactly, with no $O(\\beta^2)$ term.
+
+    Layer $l$ is untouched until step $k=L-l$, and its pre-projection value at that step is
+    $z_l=z^*_l-\\beta\\varepsilon^{k+1}g_l$, with $z^*=s^*-\\varepsilon\\,\\partial E/\\partial s(s^*)$ and
+    $g_L=y^*-d$, $g_l=W_{l+1}^\\top(\\rho'(s^*_{l+1})\\odot\\delta_{l+1})$ (so $\\delta_l=\\rho'(s^*_l)\\odot g_l$).
+    A unit changes side when $z_l$ crosses 0 or 1 away from where $s^*_l$ sits; the safe $\\beta$ is the
+    smallest such crossing, $\\min_i d_i/(\\varepsilon^{k+1}\\lvert g_{l,i}\\rvert)$ over the units $i$ pushed towards
+    a crossing at distance $d_i$ (exactly 0 for a unit on a face with no margin). Needs an exact fixed point.
+    """
+    kind = net.nonlinearity
+    deltas = backprop_errors(net, s_star, target)
+    pre_projection = [s - eps * g for s, g in zip(s_star, energy_gradient(net, x, s_star))]
+    safe = torch.full(s_star[0].shape[:-1], torch.inf, dtype=s_star[0].dtype, device=s_star[0].device)
+    for l, k in enumerate(first_arrival_steps(net)):
+        if l == net.num_layers - 1:
+            g = s_star[l] - target
+        else:
+            g = (rho_prime(s_star[l + 1], kind) * deltas[l + 1]) @ net.weights[l + 1]
+        move = -eps ** (k + 1) * g  # z_l = z*_l + beta * move
+        at_low, at_high = s_star[l] <= 0, s_star[l] >= 1
+        # distance from z*_l to the crossing the move heads for (interior units: either face; face units:
+        # back across their own face); inf where the move leads away from any crossing
+        distance = torch.where(move > 0, torch.where(at_low, -pre_projection[l], 1 - pre_projection[l]),
+                               torch.where(at_high, pre_projection[l] - 1, pre_projection[l]))
+        heading = (move != 0) & ~((move > 0) & at_high) & ~((move < 0) & at_low)
+        crossing = torch.where(heading, distance.clamp_min(0) / move.abs(), torch.full_like(move, torch.inf))
+        safe = torch.minimum(safe, crossing.amin(-1))
+    return safe
+
+
 def nudged_trajectory(net: LayeredNetwork, x: Tensor, start: States, num_steps: int, eps: float, *,
-                      beta: float = 0.0, target: Tensor | None = None) -> States:
+                      beta: float | Tensor = 0.0, target: Tensor | None = None) -> States:
     """The states $s_0=\\text{start}, s_1, \\dots, s_K$ of the (nudged) flow, stacked per layer on dim 0."""
     history = [start]
     states = start
@@ -57,7 +90,7 @@ def nudged_trajectory(net: LayeredNetwork, x: Tensor, start: States, num_steps: 
     return [torch.stack(layer) for layer in zip(*history)]
 
 
-def nudged_minus_free(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float,
+def nudged_minus_free(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float | Tensor,
                       eps: float, num_steps: int) -> States:
     """$\\Delta^\\beta_l(t)-\\Delta^0_l(t)$ for $t<K$: step differences of the nudged flow minus those of a free
     continuation from the same state, so that leftover drift of an imperfect fixed point cancels.
@@ -75,9 +108,10 @@ def first_arrival_steps(net: LayeredNetwork) -> list[int]:
     return [net.num_layers - 1 - i for i in range(net.num_layers)]
 
 
-def first_arrival(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float,
+def first_arrival(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float | Tensor,
                   eps: float) -> dict[str, Tensor | States]:
-    """Compare the first move of each layer with the prediction $-\\beta\\varepsilon^{k+1}\\delta_l$.
+    """Compare the first move of each layer with the prediction $-\\beta\\varepsilon^{k+1}\\delta_l$
+    (``beta`` a number, or one per batch element with shape ``(*batch, 1)``).
 
     Returns, stacked as ``(L, *batch)`` with layer 1 first: ``cos`` $=\\cos(\\Delta s_l(k),-\\delta_l)$;
     ``ratio`` $r_l=\\lVert\\Delta s_l(k)\\rVert/(\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert)$;

@@ -129,6 +129,32 @@ def _accuracy(predicted: Tensor, labels: Tensor) -> float:
     return float((predicted == labels).to(torch.float64).mean())
 
 
+@dataclasses.dataclass(frozen=True)
+class PairedAccuracy:
+    """The accuracy difference of two classifiers scored on the same test items, with its standard error."""
+
+    difference: float
+    standard_error: float
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        r"""The normal-approximation 95% interval, difference $\pm1.96$ standard errors."""
+        return self.difference - 1.96 * self.standard_error, self.difference + 1.96 * self.standard_error
+
+
+def paired_accuracy_difference(correct_a: Tensor, correct_b: Tensor) -> PairedAccuracy:
+    r"""Accuracy of A minus accuracy of B on the same $n$ test items, from per-item correctness $c^A_i,c^B_i$:
+
+    $$\bar D=\frac1n\sum_i(c^A_i-c^B_i),\qquad
+    \mathrm{SE}=\sqrt{\frac{1}{n(n-1)}\sum_i\big(c^A_i-c^B_i-\bar D\big)^2}.$$
+    Pairing removes the variance of which digits happen to be hard: only items that one classifier gets
+    right and the other wrong contribute, so the interval is much narrower than that of two separate accuracies.
+    """
+    differences = correct_a.to(torch.float64) - correct_b.to(torch.float64)
+    n = differences.numel()
+    return PairedAccuracy(float(differences.mean()), float(differences.std() / n ** 0.5))
+
+
 def pre_post_rate_form(net: LayeredNetwork, x: Tensor, free: list[Tensor], target: Tensor, beta: float, eps: float,
                        num_steps: int) -> tuple[list[Tensor], list[Tensor]]:
     """The EP weight change over a nudged phase of ``num_steps`` steps, written two ways (batch sums):

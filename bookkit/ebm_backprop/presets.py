@@ -141,7 +141,7 @@ DIGITS = Presets(
     smoke=DigitsConfig(sizes=(64, 100, 10), num_train=300, num_test=100, epochs=2, batch_size=20, eps=0.5,
                        free_steps=20, nudged_steps=4, beta=0.5, learning_rates=(0.1, 0.05), eval_steps=100,
                        bp_learning_rates=(0.1, 0.05)),
-    ci=DigitsConfig(sizes=(64, 100, 10), num_train=1297, num_test=500, epochs=10, batch_size=20, eps=0.5,
+    ci=DigitsConfig(sizes=(64, 100, 10), num_train=1297, num_test=500, epochs=15, batch_size=20, eps=0.5,
                     free_steps=20, nudged_steps=4, beta=0.5, learning_rates=(0.1, 0.05), eval_steps=100,
                     bp_learning_rates=(0.1, 0.05)),
     full=DigitsConfig(sizes=(64, 500, 10), num_train=1297, num_test=500, epochs=50, batch_size=20, eps=0.5,

@@ -4,6 +4,7 @@ import torch
 
 from bookkit.ebm_backprop.early_inference import (
     backprop_errors,
+    box_safe_beta,
     bptt_gradients,
     ep_weight_gradients,
     first_arrival,
@@ -15,6 +16,7 @@ from bookkit.ebm_backprop.early_inference import (
     langevin_gaussian_covariance,
     log_log_slope,
     nudged_minus_free,
+    nudged_trajectory,
     predicted_first_move_snr,
 )
 from bookkit.ebm_backprop.energy import (
@@ -28,6 +30,7 @@ from bookkit.ebm_backprop.energy import (
     relax,
     rho,
     rho_prime,
+    stationarity_residual,
 )
 from bookkit.ebm_backprop.experiments import langevin_first_arrival
 
@@ -229,3 +232,43 @@ def test_langevin_first_arrival_measures_the_independent_noise_snr_of_the_output
     ratio = result["independent_snr"][0, :, -1] / predicted
     assert result["independent_snr"].shape == (1, len(chain_counts), net.num_layers)
     assert abs(float(ratio.log().mean().exp()) * 2 ** 0.5 - 1) < 0.15
+
+
+def _relaxed_box(sizes=(6, 5, 5, 4), gain=1.0, seed=0, num_inputs=8, steps=3000):
+    generator = torch.Generator().manual_seed(seed)
+    net = init_network(sizes, "box", gain=gain, generator=generator)
+    x = torch.rand(num_inputs, sizes[0], generator=generator, dtype=torch.float64)
+    target = torch.nn.functional.one_hot(torch.arange(num_inputs) % sizes[-1], sizes[-1]).double()
+    s_star = relax(net, x, initial_states(net, (num_inputs,)), steps, EPS)
+    assert float(stationarity_residual(net, x, s_star, EPS).max()) == 0.0  # an exact projected fixed point
+    return net, x, target, s_star
+
+
+def _sides(states):
+    """0 at the lower face, 1 inside the box, 2 at the upper face."""
+    return (states > 0).long() + (states >= 1).long()
+
+
+def test_box_safe_beta_is_where_the_first_unit_changes_side_in_the_projected_dynamics():
+    net, x, target, s_star = _relaxed_box()
+    safe = box_safe_beta(net, x, s_star, target, EPS)
+    assert bool(torch.isfinite(safe).all()) and bool((safe > 0).all())
+    steps = [net.num_layers - 1 - l for l in range(net.num_layers)]
+    for factor, expect_change in ((0.98, False), (1.02, True)):
+        beta = (factor * safe).unsqueeze(-1)
+        trajectory = nudged_trajectory(net, x, s_star, net.num_layers, EPS, beta=beta, target=target)
+        changed = torch.stack([(_sides(layer[k + 1]) != _sides(star)).any(-1)
+                               for layer, star, k in zip(trajectory, s_star, steps)]).any(0)
+        assert bool((changed == expect_change).all())
+
+
+def test_box_first_arrival_is_exact_below_the_safe_beta_and_breaks_above_it():
+    net, x, target, s_star = _relaxed_box()
+    safe = box_safe_beta(net, x, s_star, target, EPS).unsqueeze(-1)
+    below = first_arrival(net, x, s_star, target, 0.5 * safe, EPS)
+    reached = ~torch.isnan(below["relative_error"])
+    assert float(below["relative_error"][reached].max()) < 1e-10  # no O(beta^2) term inside the box
+    above = first_arrival(net, x, s_star, target, 3 * safe, EPS)
+    # the unit that crossed moves although the linearisation holds it still: a first-order error per input
+    worst_above = torch.nan_to_num(above["relative_error"], nan=0.0).amax(0)
+    assert float(worst_above.min()) > 1e-3

@@ -11,8 +11,10 @@ from bookkit.ebm_backprop.energy import init_network, initial_states, relax, rho
 from bookkit.ebm_backprop.learning import (
     equilibrium_propagation_step,
     feedforward_output,
+    paired_accuracy_difference,
     pre_post_rate_form,
     train_backprop,
+    train_equilibrium_propagation,
 )
 
 
@@ -108,3 +110,36 @@ def test_langevin_first_arrival_at_tiny_temperature_recovers_the_deterministic_s
     assert result["shared"].shape == (2, 2, 3) and result["raw"].shape == (2, 3)
     assert float(result["shared"][0].min()) > 0.9999
     assert float(result["independent"][1, -1, 0]) < 0.9
+
+
+def test_paired_accuracy_difference_counts_the_discordant_items():
+    generator = torch.Generator().manual_seed(0)
+    correct_a = torch.rand(400, generator=generator) < 0.9
+    correct_b = torch.rand(400, generator=generator) < 0.8
+    paired = paired_accuracy_difference(correct_a, correct_b)
+    n = 400
+    only_a = sum(1 for a, b in zip(correct_a.tolist(), correct_b.tolist()) if a and not b)
+    only_b = sum(1 for a, b in zip(correct_a.tolist(), correct_b.tolist()) if b and not a)
+    assert abs(paired.difference - (only_a - only_b) / n) < 1e-15
+    # sample variance of d_i in {-1, 0, 1}: (only_a + only_b - (only_a - only_b)^2 / n) / (n - 1)
+    variance = (only_a + only_b - (only_a - only_b) ** 2 / n) / (n - 1)
+    assert abs(paired.standard_error - (variance / n) ** 0.5) < 1e-15
+    low, high = paired.interval
+    assert low < paired.difference < high
+
+
+def test_paired_interval_of_a_classifier_against_itself_cannot_exclude_zero():
+    correct = torch.rand(500, generator=torch.Generator().manual_seed(1)) < 0.9
+    low, high = paired_accuracy_difference(correct, correct).interval
+    assert low == 0.0 == high  # the claim "low > 0" fails for the null
+
+
+def test_output_layer_only_ep_leaves_the_hidden_weights_unchanged():
+    data = load_digits_split(60, 20, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(0)
+    net = experiments.brief_network((64, 12, 10), "box", 1.0, generator, dtype=torch.float32)
+    before = copy.deepcopy(net)
+    train_equilibrium_propagation(net, data, epochs=1, batch_size=20, eps=0.5, free_steps=20, nudged_steps=4,
+                                  beta=0.5, learning_rates=(0.0, 0.05), eval_steps=20, generator=generator)
+    assert torch.equal(net.weights[0], before.weights[0]) and torch.equal(net.biases[0], before.biases[0])
+    assert not torch.equal(net.weights[1], before.weights[1])
