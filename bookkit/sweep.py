@@ -489,6 +489,12 @@ class SeedPassRates:
                          f"{describe_threshold(c['op'], c['threshold'])} | {worst} |")
         return "\n".join(lines)
 
+    def glue(self, name: str) -> None:
+        """Glue :meth:`summary` under ``name`` so the chapter text can cite it with ``{glue:text}`name```."""
+        from bookkit.claims import _glue
+
+        _glue(name, self.summary())
+
     def _repr_markdown_(self) -> str:
         return self.table() if len(self.table().splitlines()) > 2 else self.summary()
 
