@@ -99,3 +99,17 @@ def tune_learning_rate(name: str, rates: tuple[float, ...], score: Callable[[Any
     return min(finite, key=finite.__getitem__), scores
 
 
+def best_rate_is_interior(scores: dict[float, float]) -> bool:
+    """Whether the grid brackets its optimum: the best rate has a tried rate below it and one above it.
+
+    A diverged (non-finite) rate counts as a worse one. A best rate at either end of the grid means a smaller
+    or larger rate might do better still, so the baseline was not tuned; a comparison with it would flatter
+    the learned optimizer.
+    """
+    finite = {rate: value for rate, value in scores.items() if math.isfinite(value)}
+    if not finite:
+        return False
+    best = min(finite, key=finite.__getitem__)
+    return min(scores) < best < max(scores)
+
+

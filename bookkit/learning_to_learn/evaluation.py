@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from bookkit.learning_to_learn.baselines import make_baseline, tune_learning_rate
+from bookkit.learning_to_learn.baselines import best_rate_is_interior, make_baseline, tune_learning_rate
 from bookkit.learning_to_learn.meta_training import UpdateRule, rollout
 from bookkit.learning_to_learn.problems import Problem
 
@@ -49,6 +49,11 @@ class TunedBaseline:
 
     def rule(self) -> UpdateRule:
         return make_baseline(self.name, self.lr)
+
+    @property
+    def bracketed(self) -> bool:
+        """Whether the chosen rate lies strictly inside the grid (see ``best_rate_is_interior``)."""
+        return best_rate_is_interior(self.scores)
 
 
 def tune_baselines(rates: Mapping[str, tuple[float, ...]], problem: Problem, params: torch.Tensor,

@@ -105,7 +105,8 @@ def train_digits_optimizer(cfg: DigitsConfig, seed: int, device: torch.device | 
     """
     settings = {"num_epochs": cfg.num_epochs, "meta_lr": cfg.meta_lr, **overrides}
     torch.manual_seed(seed)
-    optimizer = CoordinatewiseLSTMOptimizer(preprocess=preprocess, output_scale=cfg.output_scale).to(device)
+    optimizer = CoordinatewiseLSTMOptimizer(preprocess=preprocess, output_scale=cfg.output_scale,
+                                            readout_init_scale=cfg.readout_init_scale).to(device)
     validation = digits_problem(cfg, "validation", cfg.validation_runs, device)
     start = validation.initial_params(generator_for(seed, "validation"), device)
 

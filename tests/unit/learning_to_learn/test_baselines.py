@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from bookkit.learning_to_learn.baselines import BASELINE_NAMES, make_baseline, tune_learning_rate
+from bookkit.learning_to_learn.baselines import (
+    BASELINE_NAMES,
+    best_rate_is_interior,
+    make_baseline,
+    tune_learning_rate,
+)
+from bookkit.learning_to_learn.evaluation import TunedBaseline
 from bookkit.learning_to_learn.meta_training import rollout
 from bookkit.learning_to_learn.problems import MLPProblem, digits_splits
 
@@ -61,3 +67,17 @@ def test_tuning_skips_diverged_rates():
     scores = {0.1: float("nan"), 1.0: 2.0, 10.0: float("inf")}
     best, _ = tune_learning_rate("SGD", tuple(scores), lambda rule: scores[rule.lr])
     assert best == 1.0
+
+
+def test_grid_brackets_its_optimum_only_when_the_best_rate_is_interior():
+    assert best_rate_is_interior({0.01: 0.5, 0.03: 0.2, 0.1: 0.4})
+    assert not best_rate_is_interior({0.3: 2.0, 1.0: 1.4, 3.0: 0.4})  # best at the top edge: SGD's old grid
+    assert not best_rate_is_interior({0.01: 0.2, 0.03: 0.3, 0.1: 0.4})  # best at the bottom edge
+    assert best_rate_is_interior({0.1: 0.3, 0.3: 0.2, 1.0: float("nan")})  # a diverged rate is a worse one
+    assert not best_rate_is_interior({0.1: float("inf"), 0.3: float("inf")})
+
+
+def test_tuned_baseline_reports_whether_its_grid_brackets_the_optimum():
+    inside = TunedBaseline("SGD", 3.0, {1.0: 1.4, 3.0: 0.4, 10.0: 2.0})
+    at_edge = TunedBaseline("SGD", 3.0, {0.3: 2.0, 1.0: 1.4, 3.0: 0.4})
+    assert inside.bracketed and not at_edge.bracketed

@@ -1,6 +1,7 @@
 """The shared protocols: independent random streams, and the MNIST switch that never downloads."""
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -26,3 +27,11 @@ def test_mlp_dataset_falls_back_to_digits_without_a_local_mnist(monkeypatch, tmp
     assert experiments.digits_problem(cfg, "test", 2).layer_sizes == (64, 20, 10)
     with pytest.raises(ValueError, match="mnist-if-present"):
         experiments.mlp_dataset_name(dataclasses.replace(cfg, dataset="cifar"))
+
+
+def test_untrained_digits_optimizer_stays_at_chance_so_the_left_chance_claim_rejects_it():
+    cfg = dataclasses.replace(DIGITS.smoke, num_epochs=0)
+    state = experiments.train_digits_optimizer(cfg, seed=0)
+    (untrained,) = state["validation_scores"]
+    assert abs(untrained - math.log(10)) < 0.05
+    assert not untrained < cfg.left_chance_nats

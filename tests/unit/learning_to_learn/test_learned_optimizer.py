@@ -84,3 +84,18 @@ def test_batched_update_equals_the_per_parameter_loop_of_the_benchmark():
     state = tuple(torch.randn(14, 20, dtype=torch.float64) for _ in range(4))
     batched, _ = net(grad, state)
     torch.testing.assert_close(per_parameter_loop_update(net, grad, state), batched)
+
+
+def test_readout_init_scale_zeroes_the_bias_and_shrinks_the_default_weights():
+    torch.manual_seed(3)
+    default = CoordinatewiseLSTMOptimizer(preprocess=True, output_scale=0.1)
+    torch.manual_seed(3)
+    small = CoordinatewiseLSTMOptimizer(preprocess=True, output_scale=0.1, readout_init_scale=0.1)
+    torch.testing.assert_close(small.readout.weight, 0.1 * default.readout.weight)
+    assert float(small.readout.bias.abs().max()) == 0.0 and float(default.readout.bias.abs().max()) > 0.0
+    torch.testing.assert_close(small.cell1.weight_ih, default.cell1.weight_ih)
+    # the untrained rule's steps: c (s w.h) instead of c (w.h + b), for any gradient
+    grad = torch.randn(2, 50)
+    step_default = default(grad, default.init_state(grad))[0]
+    step_small = small(grad, small.init_state(grad))[0]
+    torch.testing.assert_close(step_small, 0.1 * (step_default - 0.1 * default.readout.bias))
