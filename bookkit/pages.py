@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bookkit.atomic_files import write_text_atomically
 from bookkit.book_structure import PAPERS
 from bookkit.claims import describe_threshold, format_value
+from bookkit.layout import last_attempt
 from bookkit.records import RECORDS_DIR, latest_entries, load_records
 from bookkit.runner import Layout, NotebookSource, freshness, read_record
 from bookkit.sweep import newest_sweep_claims, seed_rate_cell, sweep_is_stale
@@ -129,7 +131,9 @@ def status_markdown(layout: Layout, page_dir: Path) -> str:
     explanation = ("How each notebook in this book was last executed. *fresh*: the notebook source, the bookkit "
                    "code it runs and requirements.txt are unchanged since that run; *stale*: something changed, "
                    "rerun it with `python -m bookkit run`; *failed*: the last attempt failed and the page shows the "
-                   "previous good run (the failed notebook is kept beside it).")
+                   "previous good run (the failed notebook is kept beside it); *stopped* or *killed*: the last "
+                   "attempt was stopped by a signal or killed before it finished, and the page shows the previous "
+                   "good run.")
     header = ("| notebook | state | scale | seed | device | wall time (s) | kernel CPU time (s) | peak memory (MB) "
               "| finished (UTC) | torch | bookkit |")
     lines = ["# Run status", "", GENERATED_NOTE, "", explanation, "", header,
@@ -137,10 +141,10 @@ def status_markdown(layout: Layout, page_dir: Path) -> str:
     total_wall = 0.0
     for source in layout.all_sources():
         record = read_record(layout.output(source, "record"))
-        failed = read_record(layout.output(source, "failed_record"))
+        failed = last_attempt(layout, source)  # failed, stopped (by a signal), killed, or running now
         state = freshness(layout, source)
         if failed is not None:
-            state = f"failed ({_cell(failed.get('error') or '')[:120]})"
+            state = f"{failed['status']} ({_cell(failed.get('error') or '')[:120]})"
         if record is None:
             lines.append(f"| {_cell(source.name)} | {state} | | | | | | | | | |")
             continue
@@ -318,7 +322,5 @@ def write_pages(layout: Layout, book_dir: Path | None = None) -> list[Path]:
              book_dir / "full-scale.md": full_scale_markdown(layout),
              book_dir / "summary.md": front_summary_markdown(layout, book_dir)}
     for path, text in pages.items():
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text)
-        temporary.replace(path)
+        write_text_atomically(path, text)
     return list(pages)

@@ -16,6 +16,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from bookkit.atomic_files import replacing
 from bookkit.runner import Layout, NotebookSource, RunSettings, discover, run_notebooks, summary_table
 
 CHECK_TAG = "nbval-check-output"
@@ -83,10 +84,8 @@ def regenerate_references(targets: list[str], jobs: int = 2, layout: Layout | No
                 continue
             executed = nbformat.read(smoke.output(outcome.source, "notebook"), as_version=4)
             destination = reference_path(layout, outcome.source)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            temporary = destination.with_name(f".{destination.name}.tmp")
-            nbformat.write(strip_for_reference(executed), temporary)
-            temporary.replace(destination)
+            with replacing(destination) as temporary:
+                nbformat.write(strip_for_reference(executed), temporary)
             print(f"wrote {destination.relative_to(layout.repo_root)}")
     return 1 if any(o.status != "ok" for o in outcomes) else 0
 

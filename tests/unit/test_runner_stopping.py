@@ -99,6 +99,10 @@ def test_a_signal_to_the_runner_stops_worker_and_kernel_and_is_recorded_as_stopp
 
 def test_a_killed_runner_takes_its_worker_and_kernel_with_it_and_leaves_a_record(slow):
     layout, source = slow
+    # an older failed attempt's notebook and claims: the new attempt replaces them, whatever becomes of it
+    for kind in ("failed_notebook", "failed_metrics"):
+        layout.output(source, kind).parent.mkdir(parents=True, exist_ok=True)
+        layout.output(source, kind).write_text('{"claims": [{"id": "slow.stale"}]}')
     runner = start_runner(layout)
     kernel, worker = wait_for_pids(source, runner)
     runner.kill()
@@ -106,6 +110,7 @@ def test_a_killed_runner_takes_its_worker_and_kernel_with_it_and_leaves_a_record
     assert wait_until_dead([kernel, worker]) == []
     attempt = last_attempt(layout, source)
     assert attempt["status"] == "killed" and "did not finish" in attempt["error"]
+    assert not layout.output(source, "failed_metrics").exists() and not layout.output(source, "failed_notebook").exists()
     entry = collect_runs(layout, "ci", None)["notebooks"][0]  # the claims it computed before the kill
     assert entry["state"] == "stopped" and [c["id"] for c in entry["claims"]] == ["slow.started"]
     assert len(layout.scratches(source)) == 1
