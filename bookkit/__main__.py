@@ -124,15 +124,23 @@ def _collect(arguments: argparse.Namespace) -> int:
 def _sweep(arguments: argparse.Namespace) -> int:
     from bookkit.claims import write_json_atomically
     from bookkit.runner import Layout, RunnerError, RunSettings
-    from bookkit.sweep import SweepError, default_record_path, parse_seeds, run_sweep, sweep_summary
+    from bookkit.sweep import (
+        SweepError,
+        default_record_path,
+        parse_seeds,
+        run_sweep,
+        sigterm_as_interrupt,
+        sweep_summary,
+    )
 
     layout = Layout()
     settings = RunSettings(scale=arguments.scale, device=arguments.device, threads=arguments.threads,
                            timeout_s=arguments.timeout)
     try:
-        record = run_sweep(layout, arguments.targets, parse_seeds(arguments.seeds), settings,
-                           executor=arguments.executor, jobs=arguments.jobs, scheduler=arguments.scheduler,
-                           force=arguments.force)
+        with sigterm_as_interrupt():
+            record = run_sweep(layout, arguments.targets, parse_seeds(arguments.seeds), settings,
+                               executor=arguments.executor, jobs=arguments.jobs, scheduler=arguments.scheduler,
+                               force=arguments.force)
     except (RunnerError, SweepError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -26,8 +26,9 @@ import dataclasses
 import datetime as dt
 import math
 import re
+import signal
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,19 @@ def stop_descendants(grace_s: float = 5.0) -> int:
         except psutil.NoSuchProcess:
             pass
     return len(processes)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block SIGTERM (``kill``, a job scheduler stopping the sweep) stops it as Ctrl-C does."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_local(tasks: Sequence[Task], jobs: int, progress: Progress) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Seed sweeps that execute: two seeds at smoke scale through the local pool and through Dask (a LocalCluster),
-on a fixture notebook whose claim passes for seed 0 and fails for seed 1, and Ctrl-C stopping every kernel."""
+on a fixture notebook whose claim passes for seed 0 and fails for seed 1, and Ctrl-C (or SIGTERM) stopping
+every notebook process and kernel of either executor."""
 
 import os
 import shutil
@@ -76,12 +77,13 @@ import sys
 from pathlib import Path
 
 from bookkit.runner import Layout, RunSettings
-from bookkit.sweep import run_sweep
+from bookkit.sweep import run_sweep, sigterm_as_interrupt
 
 root = Path(sys.argv[1])
 layout = Layout(repo_root=root, generated=root / "book" / "_generated", package_dir=root / "pkg")
 try:
-    run_sweep(layout, ["seeds/02-waits"], [0], RunSettings(scale="smoke"), executor=sys.argv[2], jobs=1)
+    with sigterm_as_interrupt():
+        run_sweep(layout, ["seeds/02-waits"], [0], RunSettings(scale="smoke"), executor=sys.argv[2], jobs=1)
 except KeyboardInterrupt:
     print("interrupted", flush=True)
     sys.exit(130)
@@ -95,8 +97,8 @@ def _gone(pid: int) -> bool:
         return True
 
 
-@pytest.mark.parametrize("executor", ["local", "dask"])
-def test_ctrl_c_stops_every_notebook_and_kernel(tree, executor):
+@pytest.mark.parametrize("executor,stop", [("local", signal.SIGTERM), ("dask", signal.SIGINT)])
+def test_ctrl_c_or_sigterm_stops_every_notebook_and_kernel(tree, executor, stop):
     markers = tree.repo_root / "markers"
     markers.mkdir()
     environment = {**os.environ, "BOOKKIT_TEST_MARKER": str(markers)}
@@ -111,7 +113,7 @@ def test_ctrl_c_stops_every_notebook_and_kernel(tree, executor):
         kernel = int((markers / "kernel-0.pid").read_text())
         workers = psutil.Process(sweep.pid).children(recursive=True)
         assert kernel in [p.pid for p in workers]
-        sweep.send_signal(signal.SIGINT)
+        sweep.send_signal(stop)
         output, _ = sweep.communicate(timeout=60)
     finally:
         if sweep.poll() is None:
