@@ -105,8 +105,9 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
         headline += (f" Over seeds, {swept['all']} of {swept['all'] + swept['some']} swept claims pass on every "
                      "seed.")
     if check_rows:
-        headline += (f" Implementation checks: {check_counts['PASS']} pass, {check_counts['FAIL']} fail "
-                     "(not counted as evidence).")
+        headline += (f" Implementation checks: {check_counts['PASS']} pass, {check_counts['FAIL']} fail"
+                     + (f", {check_counts['INFO']} not asserted" if check_counts["INFO"] else "")
+                     + " (not counted as evidence).")
     lines = ["# Scorecard", "", GENERATED_NOTE, "", explanation, "", headline, ""]
     chapters = [c for c in PAPERS if c in rows_by_chapter] + sorted(set(rows_by_chapter) - set(PAPERS))
     if not chapters and not check_rows:
