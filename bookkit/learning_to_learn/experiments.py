@@ -19,7 +19,6 @@ from bookkit.learning_to_learn.problems import (
     MLPProblem,
     Problem,
     digits_splits,
-    find_local_mnist,
     mnist_splits,
     sample_quadratics,
 )
@@ -75,21 +74,21 @@ def train_quadratic_optimizer(cfg: QuadraticsConfig, seed: int, device: torch.de
 
 
 def mlp_dataset_name(cfg: DigitsConfig) -> str:
-    """``"MNIST"`` when the preset asks for it and a local file exists, else ``"digits"``."""
-    if cfg.dataset not in ("digits", "mnist-if-present"):
-        raise ValueError(f"unknown dataset {cfg.dataset!r}; valid: 'digits', 'mnist-if-present'")
-    return "MNIST" if cfg.dataset == "mnist-if-present" and find_local_mnist() is not None else "digits"
+    """``"MNIST"`` (real 28x28 digits from :mod:`bookkit.datasets`) or ``"digits"`` (scikit-learn's 8x8)."""
+    if cfg.dataset not in ("digits", "mnist"):
+        raise ValueError(f"unknown dataset {cfg.dataset!r}; valid: 'digits', 'mnist'")
+    return "MNIST" if cfg.dataset == "mnist" else "digits"
 
 
 def digits_problem(cfg: DigitsConfig, split: str, runs: int, device: torch.device | str = "cpu",
                    **architecture: Any) -> Problem:
-    """An MLP optimizee on one split (``meta_train``, ``validation``, ``test``) of the digits, or of MNIST
-    (see :func:`mlp_dataset_name`), with ``runs`` instances.
+    """An MLP optimizee on one split (``meta_train``, ``validation``, ``test``) of the 8x8 digits or of real
+    MNIST (see :func:`mlp_dataset_name`), with ``runs`` instances.
 
     ``architecture`` may set ``hidden_sizes`` and ``activation``; the default is the paper's 1x20 sigmoid net.
     """
     if mlp_dataset_name(cfg) == "MNIST":
-        data = mnist_splits(find_local_mnist())[split].to(device)
+        data = mnist_splits()[split].to(device)
     else:
         data = digits_splits(seed=cfg.split_seed)[split].to(device)
     architecture = {"hidden_sizes": (cfg.hidden_size,), "activation": "sigmoid", **architecture}

@@ -9,10 +9,8 @@ needs no second derivatives.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -122,34 +120,16 @@ def digits_splits(sizes: tuple[int, int, int] = (600, 598, 599), seed: int = 0,
             for name, lo, hi in zip(names, bounds[:-1], bounds[1:])}
 
 
-MNIST_ENVIRONMENT_VARIABLE = "BOOKKIT_MNIST"
-"""Names a local ``mnist.npz`` (Keras layout: ``x_train``, ``y_train``, ``x_test``, ``y_test``); never downloaded."""
+@lru_cache(maxsize=1)
+def mnist_splits() -> dict[str, Dataset]:
+    """Real MNIST from :func:`bookkit.datasets.mnist` (the book's 10,000 distinct digits, split 7,001 / 999 /
+    2,000 by class), as flat 784-pixel inputs in $[0,1]$: ``meta_train``, ``validation`` and ``test``."""
+    from bookkit.datasets import mnist
 
-
-def find_local_mnist() -> Path | None:
-    """The MNIST file named by ``$BOOKKIT_MNIST`` or Keras's cache ``~/.keras/datasets/mnist.npz``, if present."""
-    candidates = [os.environ.get(MNIST_ENVIRONMENT_VARIABLE, ""), "~/.keras/datasets/mnist.npz"]
-    for candidate in candidates:
-        if candidate and Path(candidate).expanduser().is_file():
-            return Path(candidate).expanduser()
-    return None
-
-
-@lru_cache(maxsize=2)
-def mnist_splits(path: Path, validation_size: int = 10_000) -> dict[str, Dataset]:
-    """Real MNIST from a local file: the last ``validation_size`` training images are the validation split,
-    the official test set the test split; pixels scaled to $[0,1]$."""
-    with np.load(path) as arrays:
-        train_x, train_y = arrays["x_train"], arrays["y_train"]
-        test_x, test_y = arrays["x_test"], arrays["y_test"]
-
-    def as_dataset(images: np.ndarray, labels: np.ndarray) -> Dataset:
-        inputs = torch.tensor(images.reshape(len(images), -1), dtype=torch.float32) / 255.0
-        return Dataset(inputs, torch.tensor(labels, dtype=torch.long))
-
-    cut = len(train_y) - validation_size
-    return {"meta_train": as_dataset(train_x[:cut], train_y[:cut]),
-            "validation": as_dataset(train_x[cut:], train_y[cut:]), "test": as_dataset(test_x, test_y)}
+    splits = mnist()
+    return {name: Dataset(part.images.flatten(1), part.labels)
+            for name, part in (("meta_train", splits.train), ("validation", splits.validation),
+                               ("test", splits.test))}
 
 
 def _minibatch(data: Dataset, num_instances: int, batch_size: int,

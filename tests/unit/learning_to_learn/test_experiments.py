@@ -1,4 +1,4 @@
-"""The shared protocols: independent random streams, and the MNIST switch that never downloads."""
+"""The shared protocols: independent random streams, the digits/MNIST switch, the chance null."""
 
 import dataclasses
 import math
@@ -19,13 +19,14 @@ def test_validation_and_test_quadratics_come_from_different_streams_and_repeat_f
     assert torch.equal(test.W, again.W) and torch.equal(test_start, again_start)
 
 
-def test_mlp_dataset_falls_back_to_digits_without_a_local_mnist(monkeypatch, tmp_path):
-    monkeypatch.setenv("BOOKKIT_MNIST", str(tmp_path / "missing.npz"))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    cfg = dataclasses.replace(DIGITS.smoke, dataset="mnist-if-present")
-    assert experiments.mlp_dataset_name(cfg) == "digits"
-    assert experiments.digits_problem(cfg, "test", 2).layer_sizes == (64, 20, 10)
-    with pytest.raises(ValueError, match="mnist-if-present"):
+def test_mlp_dataset_switch_between_digits_and_mnist():
+    assert experiments.mlp_dataset_name(DIGITS.smoke) == "digits"
+    assert experiments.digits_problem(DIGITS.smoke, "test", 2).layer_sizes == (64, 20, 10)
+    cfg = dataclasses.replace(DIGITS.smoke, dataset="mnist")
+    assert experiments.mlp_dataset_name(cfg) == "MNIST"
+    assert experiments.digits_problem(cfg, "test", 2).layer_sizes == (784, 20, 10)
+    assert DIGITS.full.dataset == "mnist"
+    with pytest.raises(ValueError, match="'digits', 'mnist'"):
         experiments.mlp_dataset_name(dataclasses.replace(cfg, dataset="cifar"))
 
 
