@@ -9,18 +9,16 @@ import pytest
 from bookkit.__main__ import main
 from bookkit.pages import scorecard_markdown
 from bookkit.runner import Layout
+from bookkit.seed_statistics import aggregate_claims, relative_margin, t_interval
 from bookkit.sweep import (
     SweepError,
-    aggregate_claims,
     default_record_path,
     format_seeds,
     newest_sweep_claims,
     parse_seeds,
-    relative_margin,
     seed_pass_rates,
     seed_rate_cell,
     seed_role,
-    t_interval,
 )
 
 
