@@ -354,7 +354,7 @@ def seed_rate_cell(entry: dict[str, Any] | None) -> str:
     return entry["rate"] if entry["passes"] == entry["runs"] else f"**{entry['rate']}**"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(repr=False)
 class SeedPassRates:
     """The seed pass rates of one chapter's (or notebook's) claims, for its Verdict section: display it for a
     table, glue :meth:`summary` for a sentence."""
@@ -398,7 +398,7 @@ class SeedPassRates:
     def _repr_markdown_(self) -> str:
         return self.table() if len(self.table().splitlines()) > 2 else self.summary()
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:
         return self.summary()
 
 

@@ -122,7 +122,7 @@ def test_newest_record_containing_a_claim_wins(tmp_path):
     assert seed_rate_cell(newest[("smoke", "demo/01-x", "demo.a")]) == "**1/10**" and seed_rate_cell(None) == "—"
     rates = seed_pass_rates("demo", layout=layout)
     assert [c["id"] for c in rates.claims] == ["demo.a", "demo.b"]
-    assert rates.summary() == "2 of 2 claims pass on every seed swept (0-9, ci scale)"
+    assert rates.summary() == repr(rates) == "2 of 2 claims pass on every seed swept (0-9, ci scale)"
     assert "| `demo.a` | 10/10 | 5/5 | — | 0.5 [0.4, 0.6] | < 1 | +25% |" in rates.table()
     assert "no seed sweep" in seed_pass_rates("other", layout=layout).summary()
 
