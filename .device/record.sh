@@ -45,7 +45,8 @@ done
 
 if [ "$RUN_BUDGET" -gt 0 ]; then
   # shellcheck disable=SC2086 # CHAPTERS is a list of slugs
-  timeout -k 10 "$RUN_BUDGET" python3 -m bookkit run ${CHAPTERS:-} --scale full --device cuda --jobs "$JOBS" --force \
+  # SIGTERM at the budget: the runner stops every notebook and records it as stopped with its claims so far
+  timeout -k 30 "$RUN_BUDGET" python3 -m bookkit run ${CHAPTERS:-} --scale full --device cuda --jobs "$JOBS" --force \
     --no-pages >"$OUT/logs/run.log" 2>&1
   stamp "full-scale run exited with $?"
   python3 -m bookkit collect --scale full --budget "$RUN_BUDGET" --out "$OUT/runs-full.json" \

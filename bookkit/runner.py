@@ -231,7 +231,6 @@ def _run_worker(layout: Layout, settings: RunSettings, scratch: Scratch, stop: S
                 while worker.poll() is None and time.monotonic() < stop_deadline:
                     time.sleep(0.2)
                 _signal_group(worker, signal.SIGKILL)
-    _signal_group(worker, signal.SIGKILL)  # anything the worker left in its group
     if stop.requested and not (scratch.result.exists() and read_record(scratch.result)):
         name = signal.Signals(stop.signal).name if stop.signal else "a signal"
         return {"status": "stopped", "error": f"stopped by {name}; the last good outputs are kept"}
