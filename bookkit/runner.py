@@ -230,7 +230,8 @@ def _run_worker(layout: Layout, settings: RunSettings, scratch: Scratch, stop: S
                 stop_deadline = time.monotonic() + WORKER_GRACE_S
                 while worker.poll() is None and time.monotonic() < stop_deadline:
                     time.sleep(0.2)
-                _signal_group(worker, signal.SIGKILL)
+                if worker.poll() is None:
+                    _signal_group(worker, signal.SIGKILL)
     if stop.requested and not (scratch.result.exists() and read_record(scratch.result)):
         name = signal.Signals(stop.signal).name if stop.signal else "a signal"
         return {"status": "stopped", "error": f"stopped by {name}; the last good outputs are kept"}
