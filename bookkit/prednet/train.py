@@ -74,6 +74,22 @@ def data_generator(seed: int, split: str) -> torch.Generator:
     return torch.Generator().manual_seed(10_000 * seed + offsets[split])
 
 
+class DeadPixelLayerError(RuntimeError):
+    """The pixel prediction :math:`\\hat A_0 = \\min(1, \\mathrm{ReLU}(\\mathrm{Conv}(R_0)))` is zero everywhere."""
+
+
+def check_pixel_layer_alive(predictions: torch.Tensor, *, step: int) -> None:
+    """Raise :class:`DeadPixelLayerError` if every prediction of frames :math:`t \\ge 1` in the batch is 0.
+
+    Then the ReLU of :math:`\\hat A_0` is inactive at every pixel, the pixel loss has zero gradient for every
+    parameter, and under :math:`L_0` the network can never recover: training on would only burn the budget
+    and report copy-last-like scores as if they were learned.
+    """
+    if not bool((predictions[:, 1:] > 0).any()):
+        raise DeadPixelLayerError(f"the pixel-layer ReLU is dead at step {step}: every prediction is 0 and no "
+                                  "gradient reaches the network (the learning rate is too high for this run)")
+
+
 def frame_loss(predictions: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
     """The official fine-tuning loss, :math:`0.5\\,\\mathrm{mean}|x_t-\\hat x_t|` over :math:`t\\ge1`."""
     return 0.5 * (predictions[:, 1:] - frames[:, 1:]).abs().mean()
@@ -105,6 +121,7 @@ def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int,
             loss = frame_loss(output.predictions, batch)
         else:
             loss = prednet_loss(output.layer_errors, layer_weights(weighting, output.layer_errors.shape[-1]))
+        check_pixel_layer_alive(output.predictions.detach(), step=step)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

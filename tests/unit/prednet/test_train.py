@@ -1,9 +1,11 @@
 """Training loop, checkpoints shared by configuration, readout helpers, FLOP counts."""
 
+import pytest
 import torch
 
-from bookkit.prednet.model import FACES_STACKS, KITTI_STACKS, PredNet, prednet_macs_per_frame
+from bookkit.prednet.model import FACES_STACKS, KITTI_STACKS, PredNet, build_model, prednet_macs_per_frame
 from bookkit.prednet.train import (
+    DeadPixelLayerError,
     TrainSpec,
     load_or_train_model,
     predict_frames,
@@ -32,6 +34,19 @@ def test_training_is_deterministic_for_a_seed():
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
     _, other = _tiny_run(1)
     assert other != losses
+
+
+@pytest.mark.parametrize("kind", ["prednet", "cnn_lstm"])
+def test_training_stops_when_the_pixel_relu_is_dead(kind):
+    """A pixel layer whose ReLU is off everywhere gets no gradient: the loop must say so, not train on."""
+    frames = torch.rand(6, 4, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    model = build_model(kind, (1, 2, 4), seed=0)
+    pixel = model.predict[0] if kind == "prednet" else model.predict
+    with torch.no_grad():
+        pixel.bias.fill_(-100.0)
+    with pytest.raises(DeadPixelLayerError, match="step 0"):
+        train_video_model(model, frames, num_steps=3, batch_size=2, lr=1e-2,
+                          generator=torch.Generator().manual_seed(0), device=torch.device("cpu"))
 
 
 def test_extrapolation_fine_tuning_changes_the_extrapolated_frames():
