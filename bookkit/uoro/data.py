@@ -138,6 +138,19 @@ def brackets_entropy_lines(save: int = 1, min_filler: int = 5, max_filler: int =
     return EntropyLines(optimal / mean_length, no_memory / mean_length, mean_length)
 
 
+def anbn_memoryless_dependency_bits(low: int = 1, high: int = 32) -> float:
+    r"""Loss in bits at the end of a b-run of the best predictor that sees only the current symbol: after a
+    ``b`` it gives the newline the probability $1/\mathbb E[k]$ (one newline per $\mathbb E[k]$ b's), so it
+    pays $\log_2\mathbb E[k]=\log_2\frac{a+b}{2}$ bits there."""
+    return math.log2((low + high) / 2)
+
+
+def brackets_memoryless_dependency_bits(alphabet: int = 10) -> float:
+    r"""Loss in bits at a repeated saved symbol of the best predictor that sees only the current symbol
+    (``[`` or a saved symbol): chance, $\log_2(\text{alphabet})$."""
+    return math.log2(alphabet)
+
+
 def anbn_dependency_mask(text: str) -> torch.Tensor:
     """True at each newline that ends a b-run: predicting it needs the count of the a-run."""
     return torch.tensor([c == "\n" and i > 0 and text[i - 1] == "b" for i, c in enumerate(text)])

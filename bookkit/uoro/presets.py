@@ -45,15 +45,17 @@ class ExactnessConfig:
     recurrent_gain: float
     cost_sizes: tuple[int, ...]
     rtrl_max_size: int
-    cost_steps: int
-    rtrl_steps: int
+    cost_rounds: int
+    """Timed steps per method and size, stepped interleaved; every timing is a median over them."""
+    gru_cost_size: int
+    """Width of the GRU whose autograd UORO step (the one training uses) is timed against its forward step."""
 
 
 EXACTNESS = Presets(
-    smoke=ExactnessConfig(8, 5, 30, (1, 4, 30), 1.5, (8, 16, 32), 32, 5, 2),
-    ci=ExactnessConfig(16, 8, 100, (1, 2, 4, 8, 16, 32, 64, 100), 1.5, (8, 16, 32, 64, 128, 256), 256, 30, 3),
+    smoke=ExactnessConfig(8, 5, 30, (1, 4, 30), 1.5, (8, 16, 32), 32, 5, 16),
+    ci=ExactnessConfig(16, 8, 100, (1, 2, 4, 8, 16, 32, 64, 100), 1.5, (8, 16, 32, 64, 128, 256), 256, 30, 64),
     full=ExactnessConfig(16, 8, 100, (1, 2, 4, 8, 16, 32, 64, 100), 1.5,
-                         (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096), 1024, 200, 5),
+                         (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096), 1024, 30, 256),
 )
 
 
@@ -84,22 +86,27 @@ STATISTICS = Presets(
 
 @dataclass(frozen=True)
 class StreamsConfig:
-    """04-anbn-and-brackets: one GRU per estimator, ``num_streams`` streams sharing its parameters."""
+    """04-anbn-and-brackets: per method, ``learners`` independent online learners, each one model on one stream."""
 
+    cell: str
+    """``"tanh"`` (UORO in closed form, the cheap CPU path) or ``"GRU"`` (the paper's cell, autograd UORO)."""
     hidden_size: int
-    num_streams: int
+    learners: int
     steps: int
     lr: float
     alpha: float
-    truncations: tuple[int, ...]
-    anbn_range: tuple[int, ...]
-    brackets: tuple[int, ...]
+    truncation: int
+    """TBPTT's window, shorter than the dependency of both tasks."""
+    anbn_range: tuple[int, int]
+    brackets: tuple[int, int, int, int]
+    tail_fraction: float
+    """Losses are compared over this last fraction of each stream."""
 
 
 STREAMS = Presets(
-    smoke=StreamsConfig(8, 4, 300, 3e-3, 0.03, (4,), (1, 32), (1, 5, 5, 10)),
-    ci=StreamsConfig(16, 16, 4500, 3e-3, 0.03, (1, 4), (1, 32), (1, 5, 5, 10)),
-    full=StreamsConfig(64, 16, 100000, 1e-3, 0.03, (1, 4, 16), (1, 32), (1, 5, 5, 10)),
+    smoke=StreamsConfig("tanh", 4, 3, 300, 1e-2, 0.03, 2, (1, 4), (1, 1, 1, 2), 0.25),
+    ci=StreamsConfig("tanh", 8, 10, 20000, 1e-2, 0.03, 2, (1, 4), (1, 1, 1, 2), 0.25),
+    full=StreamsConfig("GRU", 64, 5, 300000, 1e-3, 0.03, 4, (1, 32), (1, 5, 5, 10), 0.25),
 )
 
 

@@ -8,6 +8,7 @@ state (and its own UORO pair), and the update uses the mean of their gradient es
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Callable
 
@@ -173,6 +174,45 @@ def tail_bits(run: OnlineRun, fraction: float, mask: torch.Tensor | None = None)
     if mask is not None:
         values = values[mask[start:].cpu()]
     return float(values.mean())
+
+
+def dependency_bits(losses: torch.Tensor, dependency: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Per stream ``(B,)``: mean loss in bits over the last ``fraction`` of the steps, at the positions where
+    ``dependency`` ``(T, B)`` is true only (the positions that need long memory)."""
+    start = int(losses.shape[0] * (1 - fraction))
+    values, mask = bits(losses[start:]).double(), dependency[start:].cpu()
+    return (values * mask).sum(0) / mask.sum(0)
+
+
+def dependency_curve(losses: torch.Tensor, dependency: torch.Tensor, bins: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step at the end of each of ``bins`` equal slices of the stream, and per slice and stream ``(bins, B)``
+    the mean loss in bits at the dependency positions of that slice."""
+    edges = torch.linspace(0, losses.shape[0], bins + 1).long()
+    curve = torch.stack([dependency_bits(losses[low:high], dependency[low:high], 1.0)
+                         for low, high in itertools.pairwise(edges.tolist())])
+    return edges[1:], curve
+
+
+def memoryless_losses(task: StreamTask, prior: float = 1.0) -> torch.Tensor:
+    r"""Per-step losses ``(T, B)`` in nats of the best model without memory, learnt online on each stream:
+    it predicts $y_t$ from the current symbol $x_t$ alone, by the counts seen so far (add-``prior``),
+
+    $$p_t(y\mid x)=\frac{c_{<t}(x,y)+\text{prior}}{\sum_{y'}c_{<t}(x,y')+V\,\text{prior}}.$$
+
+    At a dependency position its loss stays at the conditional entropy given the current symbol: the level
+    any method has to beat to show that it remembers."""
+    symbols = task.inputs.argmax(-1).cpu()
+    targets = task.targets.cpu()
+    steps, batch = targets.shape
+    vocabulary = task.vocabulary_size
+    counts = torch.full((batch, vocabulary, vocabulary), prior, dtype=torch.float64)
+    losses = torch.empty(steps, batch, dtype=torch.float64)
+    streams = torch.arange(batch)
+    for t in range(steps):
+        row = counts[streams, symbols[t]]
+        losses[t] = -torch.log(row[streams, targets[t]] / row.sum(-1))
+        counts[streams, symbols[t], targets[t]] += 1
+    return losses
 
 
 class GradientAgreement:

@@ -94,3 +94,52 @@ def test_gradient_agreement_scores_rtrl_as_exact_and_snap_as_close():
         assert record["RTRL trainer relative error"] < 1e-10
         assert 0.5 < record["SnAp-1 cosine"] <= 1 + 1e-12
     assert any(record["SnAp-1 relative error"] > 1e-6 for record in run.monitored[1:])
+
+
+def _stream_task(text, mask, learners, steps):
+    from bookkit.uoro.train import make_stream_task
+
+    vocabulary = data.Vocabulary.from_text(text)
+    return make_stream_task(vocabulary.encode(text), mask, len(vocabulary), learners, steps)
+
+
+def test_memoryless_losses_match_a_naive_counting_loop():
+    from bookkit.uoro.train import memoryless_losses
+
+    text = data.brackets_text(400, random.Random(3), 1, 1, 2, 3)
+    task = _stream_task(text, data.brackets_dependency_mask(text), learners=2, steps=150)
+    losses = memoryless_losses(task, prior=0.5)
+    symbols, vocabulary = task.inputs.argmax(-1), task.vocabulary_size
+    for stream in range(2):
+        counts = [[0.5] * vocabulary for _ in range(vocabulary)]
+        for t in range(150):
+            x, y = int(symbols[t, stream]), int(task.targets[t, stream])
+            assert abs(float(losses[t, stream]) + math.log(counts[x][y] / sum(counts[x]))) < 1e-12
+            counts[x][y] += 1
+
+
+def test_memoryless_model_sits_at_its_closed_form_level_and_fails_the_dependency_claim():
+    """The null of notebook 4's claims: without memory, the loss at the dependency positions stays at the
+    closed-form level, so the ratio the claims bound (below 0.6 at ci, 0.8 at full) stays near 1."""
+    from bookkit.uoro.train import dependency_bits, memoryless_losses
+
+    cases = [(data.brackets_text(60000, random.Random(0), 1, 1, 1, 4), data.brackets_memoryless_dependency_bits(4),
+              data.brackets_dependency_mask),
+             (data.anbn_text(60000, random.Random(0), 1, 4), data.anbn_memoryless_dependency_bits(1, 4),
+              data.anbn_dependency_mask)]
+    for text, level, make_mask in cases:
+        task = _stream_task(text, make_mask(text), learners=3, steps=19000)
+        ratio = dependency_bits(memoryless_losses(task), task.dependency, 0.25) / level
+        assert torch.all((ratio - 1).abs() < 0.05), ratio
+        assert torch.all(ratio > 0.8)
+
+
+def test_dependency_bits_average_only_the_marked_positions_of_the_tail():
+    from bookkit.uoro.train import dependency_bits, dependency_curve
+
+    losses = torch.tensor([[9.0, 9.0], [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]) * math.log(2)
+    mask = torch.tensor([[True, True], [True, False], [False, True], [True, True]])
+    torch.testing.assert_close(dependency_bits(losses, mask, 0.75), torch.tensor([3.0, 5.0], dtype=torch.float64))
+    steps, curve = dependency_curve(losses, mask, bins=2)
+    assert steps.tolist() == [2, 4]
+    torch.testing.assert_close(curve, torch.tensor([[5.0, 9.0], [5.0, 5.0]], dtype=torch.float64))

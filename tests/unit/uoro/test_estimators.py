@@ -172,3 +172,19 @@ def test_uoro_tangent_modes_agree():
         uoro = UORO(model, torch.Generator().manual_seed(4), tangent_mode=mode)
         results.append(accumulate_gradient(uoro, w_state, w_out, state, inputs, targets)[0])
     torch.testing.assert_close(results[0], results[1], rtol=1e-10, atol=1e-12)
+
+
+def test_epsilon_changes_nothing_measurable():
+    """The official code's 1e-5 and our 1e-7 give the same UORO pair (same noise) to about six digits, on a
+    tanh RNN (closed form) and a GRU (autograd); a large epsilon (1e-1) does change it, so the test can fail."""
+    for model in (TanhRNN(4, 6, 4), GRU(4, 6, 4)):
+        w_state, w_out, state, inputs, targets = random_problem(model, steps=30, batch=3)
+        pairs = {}
+        for epsilon in (1e-7, 1e-5, 1e-1):
+            estimator = UORO(model, torch.Generator().manual_seed(5), epsilon=epsilon)
+            estimator.reset(state)
+            for x, y in zip(inputs, targets):
+                estimator.step(w_state, w_out, x, y)
+            pairs[epsilon] = torch.cat((estimator.s_tilde, estimator.theta_tilde), dim=-1)
+        assert relative_difference(pairs[1e-5], pairs[1e-7]) < 1e-5
+        assert relative_difference(pairs[1e-1], pairs[1e-7]) > 1e-3
