@@ -36,13 +36,17 @@ from bookkit.claims import describe_threshold, format_value
 from bookkit.runner import (
     Layout,
     NotebookSource,
+    Outcome,
     RunSettings,
+    StopRequest,
     compute_stamp,
     discover,
     execute_source,
     freshness,
     longest_first,
+    plan_run,
     read_record,
+    stopping_on_signals,
 )
 from bookkit.scales import check_scale
 from bookkit.seed_statistics import INTERVAL, MARGIN, aggregate_claims
@@ -99,22 +103,29 @@ def seed_layout(layout: Layout, scale: str, seed: int) -> Layout:
     return dataclasses.replace(layout, generated=layout.generated / "sweeps" / scale / f"seed-{seed}")
 
 
-def _run_summary(layout: Layout, source: NotebookSource, seed: int, status: str, *, reused: bool) -> dict[str, Any]:
-    """One (notebook, seed) run as the record keeps it: status, wall time, error and its claims (those of
-    the failed run when it failed: the claims it computed before failing)."""
+def _run_summary(layout: Layout, source: NotebookSource, seed: int, outcome: Outcome | None) -> dict[str, Any]:
+    """One (notebook, seed) run as the record keeps it: status (``ok``, ``failed``, ``stopped``, ``not run``),
+    whether fresh outputs were reused (``outcome`` None, or another runner made them meanwhile), wall time,
+    error and its claims (those of the failed run when it failed: the claims it computed before failing)."""
+    reused = outcome is None or outcome.status == "skipped"
+    status = "ok" if reused else outcome.status  # type: ignore[union-attr]
     ok = status == "ok"
     run = read_record(layout.output(source, "record" if ok else "failed_record")) or {}
-    metrics = read_record(layout.output(source, "metrics" if ok else "failed_metrics")) or {}
+    metrics = (read_record(layout.output(source, "metrics" if ok else "failed_metrics")) or {}
+               if status in ("ok", "failed") else {})
     return {"notebook": source.name, "seed": seed, "role": seed_role(seed), "status": status, "reused": reused,
-            "wall_s": run.get("wall_s"), "error": run.get("error"), "stamp": run.get("stamp"),
+            "wall_s": run.get("wall_s") or (outcome.wall_s if outcome else None),
+            "error": run.get("error") or (outcome.error if outcome else None), "stamp": run.get("stamp"),
             "device_name": run.get("device_name"), "claims": metrics.get("claims", [])}
 
 
-def execute_seed_run(layout: Layout, source: NotebookSource, settings: RunSettings) -> dict[str, Any]:
+def execute_seed_run(layout: Layout, source: NotebookSource, settings: RunSettings,
+                     stop: StopRequest | None = None) -> dict[str, Any]:
     """Run one notebook at one seed (``layout`` is already the seed's) and summarise it; the task each
-    executor runs, a module-level function so Dask can send it to its workers."""
-    outcome = execute_source(layout, source, settings)
-    return _run_summary(layout, source, settings.seed, outcome.status, reused=False)
+    executor runs, a module-level function so Dask can send it to its workers. ``stop`` (local executor
+    only) stops the run's worker and kernel when a signal comes."""
+    outcome = execute_source(layout, source, settings, stop=stop)
+    return _run_summary(layout, source, settings.seed, outcome)
 
 
 @dataclasses.dataclass
@@ -146,9 +157,17 @@ def _duration(seconds: float) -> str:
 Task = tuple[Layout, NotebookSource, RunSettings]
 
 
+def lost_run(task: Task, error: BaseException) -> dict[str, Any]:
+    """A run whose task raised instead of returning (a Dask worker that died, a bug): failed, no claims."""
+    _, source, settings = task
+    return {"notebook": source.name, "seed": settings.seed, "role": seed_role(settings.seed), "status": "failed",
+            "reused": False, "wall_s": None, "error": f"{type(error).__name__}: {error}"[:2000], "stamp": None,
+            "device_name": None, "claims": []}
+
+
 def stop_descendants(grace_s: float = 5.0) -> int:
-    """Terminate every process this one started (notebook workers, their kernels, Dask's local workers),
-    then kill those still alive after ``grace_s``; returns how many there were."""
+    """Terminate every process this one started (Dask's local workers, the notebook workers they started and
+    their kernels), then kill those still alive after ``grace_s``; returns how many there were."""
     import psutil
 
     processes = psutil.Process().children(recursive=True)
@@ -180,23 +199,27 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 def run_local(tasks: Sequence[Task], jobs: int, progress: Progress) -> list[dict[str, Any]]:
-    """Run ``tasks`` ``jobs`` at a time in a thread pool (each notebook in its own process)."""
-    pool = ThreadPoolExecutor(max_workers=jobs)
-    pending = {pool.submit(execute_seed_run, *task) for task in tasks}
+    """Run ``tasks`` ``jobs`` at a time in a thread pool (each notebook in its own process, as the runner
+    does). SIGINT, SIGTERM or SIGHUP stop every running notebook and its kernel through the runner's
+    :class:`~bookkit.runner.StopRequest`, start no new one, and raise ``KeyboardInterrupt``."""
+    stop = StopRequest()
     runs: list[dict[str, Any]] = []
-    try:
-        while pending:
-            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for future in finished:
-                runs.append(future.result())
-                progress.update(runs[-1])
-    except BaseException:
-        for future in pending:
-            future.cancel()
-        stop_descendants()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
+    with stopping_on_signals(stop), ThreadPoolExecutor(max_workers=jobs) as pool:
+        submitted = {pool.submit(execute_seed_run, *task, stop): task for task in tasks}
+        pending = set(submitted)
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    error = future.exception()
+                    runs.append(lost_run(submitted[future], error) if error else future.result())
+                    if not stop.requested:
+                        progress.update(runs[-1])
+        except BaseException:
+            stop.stop(signal.SIGINT)  # an interrupt that came as an exception: stop the workers all the same
+            raise
+    if stop.requested:
+        raise KeyboardInterrupt(f"stopped by {signal.Signals(stop.signal).name}")  # type: ignore[arg-type]
     return runs
 
 
@@ -212,12 +235,14 @@ def run_dask(tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: st
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0",
                                memory_limit=0, silence_logs=logging.ERROR)
     client = Client(cluster if cluster is not None else scheduler)
-    futures = [client.submit(execute_seed_run, *task, pure=False,
-                             key=f"{task[1].name}-seed-{task[2].seed}-{time.time_ns()}") for task in tasks]
+    submitted = {client.submit(execute_seed_run, *task, pure=False,
+                               key=f"{task[1].name}-seed-{task[2].seed}-{time.time_ns()}"): task for task in tasks}
+    futures = list(submitted)
     runs: list[dict[str, Any]] = []
     try:
         for future in as_completed(futures):
-            runs.append(future.result())
+            error = future.exception() if future.status == "error" else None
+            runs.append(lost_run(submitted[future], error) if error else future.result())
             progress.update(runs[-1])
     except BaseException:
         client.cancel(futures)
@@ -280,14 +305,15 @@ def run_sweep(layout: Layout, targets: Sequence[str], seeds: Sequence[int], sett
     if not seeds:
         raise SweepError("no seeds to sweep")
     sources = longest_first(layout, discover(layout, targets))
+    planned = plan_run(layout, sources, settings, jobs)  # every option checked before any kernel starts
     runs: list[dict[str, Any]] = []
     tasks: list[Task] = []
     for source in sources:
         for seed in seeds:
-            seeded = dataclasses.replace(settings, seed=seed)
+            seeded = dataclasses.replace(planned[source.name], seed=seed)
             here = seed_layout(layout, settings.scale, seed)
             if not force and freshness(here, source, seeded) == "fresh":
-                runs.append(_run_summary(here, source, seed, "ok", reused=True))
+                runs.append(_run_summary(here, source, seed, None))
             else:
                 tasks.append((here, source, seeded))
     log(f"sweep of {len(sources)} notebook(s) x {len(seeds)} seed(s) ({format_seeds(seeds)}) at scale "

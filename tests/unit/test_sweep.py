@@ -8,14 +8,16 @@ import pytest
 
 from bookkit.__main__ import main
 from bookkit.pages import scorecard_markdown
-from bookkit.runner import Layout
+from bookkit.runner import Layout, NotebookSource, RunSettings
 from bookkit.seed_statistics import aggregate_claims, relative_margin, t_interval
 from bookkit.sweep import (
+    Progress,
     SweepError,
     default_record_path,
     format_seeds,
     newest_sweep_claims,
     parse_seeds,
+    run_local,
     seed_pass_rates,
     seed_rate_cell,
     seed_role,
@@ -164,3 +166,17 @@ def test_cli_rejects_bad_seed_lists_and_settings(capsys):
     assert "--scheduler needs --executor dask" in capsys.readouterr().err
     assert main(["sweep", "no-such-chapter", "--seeds", "0"]) == 2
     assert "unknown chapter or notebook" in capsys.readouterr().err
+
+
+def test_a_task_that_raises_is_recorded_as_a_failed_run(tmp_path, monkeypatch):
+    def lost(*args, **kwargs):
+        raise RuntimeError("the worker was lost")
+
+    monkeypatch.setattr("bookkit.sweep.execute_source", lost)
+    layout = Layout(repo_root=tmp_path, generated=tmp_path / "gen", package_dir=tmp_path / "pkg")
+    source = NotebookSource("demo", "01-x", tmp_path / "chapters" / "demo" / "01-x.md")
+    lines: list[str] = []
+    runs = run_local([(layout, source, RunSettings(scale="smoke", seed=3))], 1, Progress(1, lines.append))
+    assert runs[0]["status"] == "failed" and runs[0]["role"] == "calibration" and runs[0]["claims"] == []
+    assert runs[0]["error"] == "RuntimeError: the worker was lost"
+    assert lines[0].startswith("[1/1] FAILED demo/01-x seed 3") and "1 failed so far" in lines[0]
