@@ -122,7 +122,7 @@ def _collect(arguments: argparse.Namespace) -> int:
 
 
 def _sweep(arguments: argparse.Namespace) -> int:
-    from bookkit.claims import write_json_atomically
+    from bookkit.atomic_files import write_json_atomically
     from bookkit.runner import Layout, RunnerError, RunSettings
     from bookkit.sweep import (
         SweepError,

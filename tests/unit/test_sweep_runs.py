@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bookkit.claims import write_json_atomically
+from bookkit.atomic_files import write_json_atomically
 from bookkit.runner import Layout, RunSettings, discover
 from bookkit.sweep import default_record_path, newest_sweep_claims, run_sweep, sweep_is_stale
 
