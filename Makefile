@@ -6,6 +6,7 @@ PYTHON3 ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 SCALE ?= ci
 JOBS ?= 2
 DEVICE ?= auto
@@ -18,7 +19,7 @@ VENDOR := book/_static/vendor
 WIDGETS_JS := @jupyter-widgets/html-manager@1.0.11
 REQUIRE_JS := requirejs@2.3.7
 
-.PHONY: setup data run pages html book test unit lint references notebook-tests notebooks bench browser-setup browser-tests clean sweep
+.PHONY: setup lab data run pages html book test unit lint references notebook-tests notebooks bench browser-setup browser-tests clean sweep
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -38,7 +39,16 @@ $(DATA_STAMP): bookkit/datasets/catalog.py | $(INSTALLED)
 data: $(INSTALLED)
 	$(PY) -m bookkit.datasets fetch
 
-setup: $(INSTALLED) $(DATA_STAMP)
+setup: $(INSTALLED) $(DATA_STAMP) $(LAB_SETTINGS)
+
+# JupyterLab's settings shipped with the book (.jupyter/overrides.json), installed into the virtual environment
+# (never the user's home): chapter .md files open as notebooks on double-click (jupytext), no news prompt.
+$(LAB_SETTINGS): .jupyter/overrides.json | $(INSTALLED)
+	@mkdir -p $(@D) && cp $< $@
+
+## lab: JupyterLab on the repository; double-click a chapter's .md to open it as a notebook
+lab: setup
+	$(VENV)/bin/jupyter lab
 
 ## run: execute the chapter notebooks (fresh ones are skipped) and regenerate the scorecard and status pages
 run: $(INSTALLED) $(DATA_STAMP)
@@ -93,7 +103,7 @@ browser-setup:
 	  else echo "the browser tests need Debian's chromium package: apt-get install chromium"; exit 1; fi; }
 
 ## browser-tests: the rendered book in headless Chromium (screenshots in _build/screenshots/)
-browser-tests: $(INSTALLED) browser-setup
+browser-tests: $(INSTALLED) $(LAB_SETTINGS) browser-setup
 	BOOKKIT_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -q
 
 ## test: lint, unit tests, nbval references, every chapter at ci scale, the book build with -W, the browser tests
