@@ -1,9 +1,10 @@
 """Execute one chapter notebook with papermill, in its own process (the runner starts one per notebook).
 
-``python -m bookkit.execution REQUEST.json`` reads the request written by :mod:`bookkit.runner`, converts
-the MyST source with jupytext, executes it with papermill in the chapter folder with the parameters
-injected, and writes a result JSON (status, error, wall time, the kernel's peak memory). The kernel
-inherits this process's environment, which the runner sets (headless, one thread, metrics path).
+``python -m bookkit.execution REQUEST.json`` reads the request the runner wrote in the attempt's scratch
+folder (:class:`bookkit.layout.Scratch`), converts the MyST source with jupytext, executes it with papermill
+in the chapter folder with the parameters injected, and writes a result JSON (status, error, wall time, the
+kernel's peak memory). The kernel inherits this process's environment, which the runner sets (headless, one
+thread, metrics path).
 
 This process never outlives its runner: on Linux it asks the kernel (``prctl(PR_SET_PDEATHSIG)``) for a
 ``SIGTERM`` when the runner dies, even by ``SIGKILL``; on ``SIGTERM``, ``SIGINT`` or ``SIGHUP`` it kills its

@@ -208,6 +208,10 @@ def last_attempt(layout: Layout, source: NotebookSource) -> dict[str, Any] | Non
     """The record of the last attempt that did not succeed, with ``status`` ``running`` turned into
     ``killed`` when no runner holds the notebook any more; None when the last attempt succeeded."""
     record = read_record(layout.output(source, "failed_record"))
-    if record is not None and record.get("status") == "running" and not attempt_is_live(layout, source):
-        record = {**record, "status": "killed"}
+    if record is not None and record.get("status") == "running":
+        if attempt_is_live(layout, source):
+            record = {**record, "error": f"running since {record.get('started_at')} "
+                                         f"(runner process {record.get('runner_pid')})"}
+        else:
+            record = {**record, "status": "killed"}
     return record

@@ -254,3 +254,19 @@ def test_the_newest_record_that_ran_a_notebook_speaks_for_it():
                 "notebooks": [{"notebook": "demo/01", "state": state, "claims": [claim] if state != "not run" else []}]}
     latest = latest_entries([record("1", "failed", 1.0), record("2", "finished", 2.0), record("3", "not run", 3.0)])
     assert latest["demo/01"]["claims"][0]["measured"] == 2.0 and latest["demo/01"]["devices"] == ["2"]
+
+
+def test_the_last_attempt_is_running_while_its_runner_holds_the_lock_and_killed_after(tree):
+    from bookkit.atomic_files import write_json_atomically
+    from bookkit.layout import NotebookLock, last_attempt
+
+    source = discover(tree, ["demo/01-passes"])[0]
+    assert last_attempt(tree, source) is None
+    write_json_atomically(tree.output(source, "failed_record"), {"status": "running", "runner_pid": 7,
+                                                                 "started_at": "2026-01-01T00:00:00", "error": "x"})
+    lock = NotebookLock(tree, source)
+    assert lock.try_acquire() and not NotebookLock(tree, source).try_acquire()
+    attempt = last_attempt(tree, source)
+    assert attempt["status"] == "running" and "since 2026-01-01T00:00:00 (runner process 7)" in attempt["error"]
+    lock.release()
+    assert last_attempt(tree, source)["status"] == "killed"
