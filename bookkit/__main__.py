@@ -122,12 +122,13 @@ def _collect(arguments: argparse.Namespace) -> int:
 
 
 def _sweep(arguments: argparse.Namespace) -> int:
-    from bookkit.atomic_files import write_json_atomically
+    from bookkit.atomic_files import write_text_atomically
     from bookkit.runner import Layout, RunnerError, RunSettings
     from bookkit.sweep import (
         SweepError,
         default_record_path,
         parse_seeds,
+        record_text,
         run_sweep,
         sigterm_as_interrupt,
         sweep_summary,
@@ -149,7 +150,7 @@ def _sweep(arguments: argparse.Namespace) -> int:
               "reused by the next sweep)", file=sys.stderr)
         return 130
     path = arguments.out or default_record_path(layout, arguments.scale, arguments.targets)
-    write_json_atomically(path, record)
+    write_text_atomically(path, record_text(record))
     print(sweep_summary(record))
     print(f"wrote {path} ({record['wall_s']:.0f} s)")
     return 1 if any(run["status"] != "ok" for entry in record["notebooks"] for run in entry["runs"]) else 0

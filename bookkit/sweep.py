@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import json
 import re
 import signal
 import time
@@ -279,6 +280,29 @@ def build_record(runs: Sequence[dict[str, Any]], *, settings: RunSettings, seeds
             "devices": sorted({r["device_name"] for r in runs if r.get("device_name")}), **versions(),
             "notebooks": [{"notebook": name, "runs": entries} for name, entries in notebooks.items()],
             "claims": aggregate_claims(runs)}
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """The record as JSON (one-space indent) with one line per seed of a claim and per run, so that a diff
+    of two sweeps reads seed by seed."""
+    held: list[list[Any]] = []
+
+    def hold(items: list[Any]) -> str:
+        held.append(items)
+        return f"@held:{len(held) - 1}"
+
+    shallow = {**record, "notebooks": [{**n, "runs": hold(n["runs"])} for n in record["notebooks"]],
+               "claims": [{**c, "seeds": hold(c["seeds"])} for c in record["claims"]]}
+
+    def expand(match: re.Match[str]) -> str:
+        indent, key, items = match.group(1), match.group(2), held[int(match.group(3))]
+        if not items:
+            return f'{indent}"{key}": []'
+        rows = ",\n".join(f"{indent} {json.dumps(item, ensure_ascii=False)}" for item in items)
+        return f'{indent}"{key}": [\n{rows}\n{indent}]'
+
+    text = json.dumps(shallow, indent=1, ensure_ascii=False)
+    return re.sub(r'^( *)"(runs|seeds)": "@held:(\d+)"', expand, text, flags=re.MULTILINE) + "\n"
 
 
 def default_record_path(layout: Layout, scale: str, targets: Sequence[str], when: dt.date | None = None) -> Path:

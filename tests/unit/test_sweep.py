@@ -17,6 +17,7 @@ from bookkit.sweep import (
     format_seeds,
     newest_sweep_claims,
     parse_seeds,
+    record_text,
     run_local,
     seed_pass_rates,
     seed_rate_cell,
@@ -180,3 +181,14 @@ def test_a_task_that_raises_is_recorded_as_a_failed_run(tmp_path, monkeypatch):
     assert runs[0]["status"] == "failed" and runs[0]["role"] == "calibration" and runs[0]["claims"] == []
     assert runs[0]["error"] == "RuntimeError: the worker was lost"
     assert lines[0].startswith("[1/1] FAILED demo/01-x seed 3") and "1 failed so far" in lines[0]
+
+
+def test_record_text_is_the_record_with_one_line_per_seed():
+    record = {"kind": "seed sweep", "scale": "ci", "notebooks": [
+        {"notebook": "demo/01-x", "runs": [{"seed": s, "status": "ok"} for s in (0, 1, 5, 12)]},
+        {"notebook": "demo/02-y", "runs": []}], "claims": aggregate_claims(hand_runs())}
+    text = record_text(record)
+    assert json.loads(text) == record
+    lines = text.splitlines()
+    assert sum(line.lstrip().startswith('{"seed": ') for line in lines) == 4 + 3 * 4
+    assert '   "runs": []' in lines
