@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -75,19 +76,36 @@ def data_generator(seed: int, split: str) -> torch.Generator:
 
 
 class DeadPixelLayerError(RuntimeError):
-    """The pixel prediction :math:`\\hat A_0 = \\min(1, \\mathrm{ReLU}(\\mathrm{Conv}(R_0)))` is zero everywhere."""
+    """The pixel prediction :math:`\\hat A_0 = \\min(1, \\mathrm{ReLU}(\\mathrm{Conv}(R_0)))` stayed zero everywhere."""
 
 
-def check_pixel_layer_alive(predictions: torch.Tensor, *, step: int) -> None:
-    """Raise :class:`DeadPixelLayerError` if every prediction of frames :math:`t \\ge 1` in the batch is 0.
+def adam_coasting_steps(beta1: float = 0.9, remaining: float = 1e-3) -> int:
+    """Steps after which Adam, fed zero gradients, has stopped moving: its step is
+    :math:`\\mathrm{lr}\\,\\hat m/\\sqrt{\\hat v}` with :math:`m` decaying as :math:`\\beta_1^k` (and :math:`v` only as
+    :math:`\\beta_2^k \\approx 1`), so it falls below ``remaining`` of its size after
+    :math:`k = \\lceil\\ln(\\mathrm{remaining})/\\ln\\beta_1\\rceil` steps (66 for the defaults)."""
+    return math.ceil(math.log(remaining) / math.log(beta1))
 
-    Then the ReLU of :math:`\\hat A_0` is inactive at every pixel, the pixel loss has zero gradient for every
-    parameter, and under :math:`L_0` the network can never recover: training on would only burn the budget
-    and report copy-last-like scores as if they were learned.
+
+class PixelLayerWatch:
+    """Counts consecutive steps at which every prediction of frames :math:`t \\ge 1` in the batch is 0.
+
+    Then the ReLU of :math:`\\hat A_0` is off at every pixel and the pixel loss sends no gradient to any
+    parameter. Adam's momentum can still carry the weights back (a batch of zeros at step 3 often recovers),
+    so the run is declared dead only after :func:`adam_coasting_steps` such steps in a row: from then on
+    nothing moves, and training on would report copy-last-like scores as if they were learned.
     """
-    if not bool((predictions[:, 1:] > 0).any()):
-        raise DeadPixelLayerError(f"the pixel-layer ReLU is dead at step {step}: every prediction is 0 and no "
-                                  "gradient reaches the network (the learning rate is too high for this run)")
+
+    def __init__(self, patience: int | None = None) -> None:
+        self.patience = adam_coasting_steps() if patience is None else patience
+        self.dead_steps = 0
+
+    def update(self, predictions: torch.Tensor, *, step: int) -> None:
+        self.dead_steps = 0 if bool((predictions[:, 1:] > 0).any()) else self.dead_steps + 1
+        if self.dead_steps >= self.patience:
+            raise DeadPixelLayerError(
+                f"the pixel-layer ReLU has been off at every pixel for {self.dead_steps} steps (step {step}): "
+                "no gradient reaches the network and Adam's momentum is spent")
 
 
 def frame_loss(predictions: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
@@ -109,6 +127,7 @@ def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int,
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     drop_at = int(lr_drop_fraction * num_steps)
     losses: list[float] = []
+    watch = PixelLayerWatch()
     start = time.perf_counter()
     for step in progress(range(num_steps), desc=desc):
         if step == drop_at:
@@ -121,7 +140,7 @@ def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int,
             loss = frame_loss(output.predictions, batch)
         else:
             loss = prednet_loss(output.layer_errors, layer_weights(weighting, output.layer_errors.shape[-1]))
-        check_pixel_layer_alive(output.predictions.detach(), step=step)
+        watch.update(output.predictions.detach(), step=step)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()

@@ -6,7 +6,9 @@ import torch
 from bookkit.prednet.model import FACES_STACKS, KITTI_STACKS, PredNet, build_model, prednet_macs_per_frame
 from bookkit.prednet.train import (
     DeadPixelLayerError,
+    PixelLayerWatch,
     TrainSpec,
+    adam_coasting_steps,
     load_or_train_model,
     predict_frames,
     representations_at,
@@ -44,9 +46,23 @@ def test_training_stops_when_the_pixel_relu_is_dead(kind):
     pixel = model.predict[0] if kind == "prednet" else model.predict
     with torch.no_grad():
         pixel.bias.fill_(-100.0)
-    with pytest.raises(DeadPixelLayerError, match="step 0"):
-        train_video_model(model, frames, num_steps=3, batch_size=2, lr=1e-2,
+    patience = adam_coasting_steps()
+    assert patience == 66 and 0.9**patience < 1e-3 < 0.9 ** (patience - 1)
+    with pytest.raises(DeadPixelLayerError, match=f"step {patience - 1}"):
+        train_video_model(model, frames, num_steps=patience + 5, batch_size=2, lr=1e-2,
                           generator=torch.Generator().manual_seed(0), device=torch.device("cpu"))
+
+
+def test_a_pixel_layer_that_comes_back_is_not_declared_dead():
+    watch = PixelLayerWatch(patience=3)
+    zeros, alive = torch.zeros(2, 4, 1, 2, 2), torch.zeros(2, 4, 1, 2, 2)
+    alive[0, 2, 0, 1, 1] = 0.1
+    alive_at_t0_only = torch.zeros(2, 4, 1, 2, 2)
+    alive_at_t0_only[:, 0] = 0.5  # t = 0 is not a prediction of anything seen
+    for step, batch in enumerate([zeros, zeros, alive, zeros, zeros]):
+        watch.update(batch, step=step)
+    with pytest.raises(DeadPixelLayerError, match="step 5"):
+        watch.update(alive_at_t0_only, step=5)
 
 
 def test_extrapolation_fine_tuning_changes_the_extrapolated_frames():
