@@ -1,0 +1,70 @@
+"""Lint the code cells of the chapter notebooks with ruff, through jupytext.
+
+Each ``chapters/<slug>/NN-topic.md`` is exported with ``jupytext --to py:percent`` into a temporary folder and
+ruff checks the exports with the repository's configuration, plus the ignores that suit a notebook (below).
+Findings are printed with the chapter's path; the exit status is ruff's. Needs only jupytext and ruff, not
+bookkit.
+
+    python tests/lint_notebooks.py [--extend-ignore RULES] [chapters/uoro/01-rtrl-bptt-truncation.md ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+NOTEBOOK_IGNORES = (
+    "E402",  # imports may follow the text that motivates them
+    "B018",  # a cell ending in an expression displays its value
+    "F811",  # a later cell may redefine a name on purpose, to show a variant
+)
+"""Rules that fire on sound notebook code; everything else (unused imports, ambiguous names, semicolons,
+line length) is checked as in bookkit."""
+
+
+def chapter_notebooks() -> list[Path]:
+    """Every chapter notebook, ``chapters/<slug>/NN-topic.md``, in order."""
+    return sorted((REPO / "chapters").glob("*/[0-9][0-9]-*.md"))
+
+
+def export(notebooks: list[Path], folder: Path) -> dict[Path, Path]:
+    """Each notebook as a py:percent script under ``folder`` (``jupytext --to py:percent``, in process);
+    returns script -> notebook."""
+    import jupytext
+
+    scripts = {}
+    for notebook in notebooks:
+        script = folder / notebook.parent.name / f"{notebook.stem}.py"
+        script.parent.mkdir(parents=True, exist_ok=True)
+        jupytext.write(jupytext.read(notebook), script, fmt="py:percent")
+        scripts[script] = notebook
+    return scripts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="chapter .md files (default: every chapter)")
+    parser.add_argument("--extend-ignore", default="", help="more rules to ignore, comma-separated")
+    args = parser.parse_args(argv)
+    notebooks = [path.resolve() for path in args.notebooks] or chapter_notebooks()
+    ignores = ",".join(filter(None, [*NOTEBOOK_IGNORES, *args.extend_ignore.split(",")]))
+    with tempfile.TemporaryDirectory(prefix="lint-notebooks-") as scratch:
+        scripts = export(notebooks, Path(scratch))
+        result = subprocess.run([str(BIN / "ruff"), "check", "--config", str(REPO / "pyproject.toml"),
+                                 "--no-cache", "--output-format", "concise", "--extend-ignore", ignores,
+                                 *map(str, scripts)], capture_output=True, text=True, check=False)
+        report = result.stdout + result.stderr
+        for script, notebook in scripts.items():
+            report = report.replace(str(script), f"{notebook.relative_to(REPO)} (as py:percent)")
+    print(report, end="")
+    return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
