@@ -36,11 +36,21 @@ def chapter_package(chapter: str) -> str:
     return chapter.replace("-", "_")
 
 
+OUTSIDE_THE_KERNEL = frozenset({"__main__.py", "sweep.py", "seed_statistics.py", "pages.py", "records.py",
+                                "bench.py", "book_structure.py"})
+"""Top-level modules that only the command line runs (sweeps, page rendering, records, benchmarks): no
+notebook imports them, so editing them changes no claim and makes no executed notebook stale."""
+
+SHARED_SUBPACKAGES = ("datasets",)
+"""Subpackages any chapter may read from (the real-data loaders): part of every chapter's code."""
+
+
 def bookkit_source_files(chapter: str | None = None, package_dir: Path = PACKAGE_DIR) -> list[Path]:
-    """The ``.py`` files a chapter's notebooks run: bookkit's top-level modules and the chapter's
-    subpackage (every subpackage when ``chapter`` is None)."""
-    files = [p for p in package_dir.glob("*.py")]
-    subpackages = [package_dir / chapter_package(chapter)] if chapter else [
+    """The ``.py`` files a chapter's notebooks run: bookkit's top-level modules (less those in
+    :data:`OUTSIDE_THE_KERNEL`), the shared subpackages and the chapter's own subpackage (every subpackage
+    when ``chapter`` is None)."""
+    files = [p for p in package_dir.glob("*.py") if p.name not in OUTSIDE_THE_KERNEL]
+    subpackages = [package_dir / name for name in (chapter_package(chapter), *SHARED_SUBPACKAGES)] if chapter else [
         p for p in package_dir.iterdir() if p.is_dir() and p.name != "__pycache__"]
     for folder in subpackages:
         files += [p for p in folder.rglob("*.py") if "__pycache__" not in p.parts]
