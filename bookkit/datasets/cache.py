@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bookkit import environment
 from bookkit.datasets.catalog import Archive, CachedFile
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,7 @@ class DataError(RuntimeError):
 
 def data_dir() -> Path:
     """The cache folder: ``$BOOKKIT_DATA_DIR`` if set, else ``data/`` in the repository."""
-    return Path(os.environ.get("BOOKKIT_DATA_DIR", REPO_ROOT / "data"))
+    return Path(environment.get(environment.DATA_DIR) or REPO_ROOT / "data")
 
 
 def archive_path(archive: Archive) -> Path:
