@@ -21,7 +21,8 @@ from bookkit.layout import Layout, NotebookSource, last_attempt, read_record
 RECORDS_DIR = "book/records"
 """Where recorded runs (``runs-*.json``) and benchmark tables (``bench-*.json``) are committed."""
 
-CLAIM_FIELDS = ("id", "text", "measured", "op", "threshold", "paper", "paper_tag", "required", "passed", "kind")
+CLAIM_FIELDS = ("id", "text", "measured", "op", "threshold", "paper", "paper_tag", "required", "passed",
+                "kind")
 
 
 def _claims(metrics: dict[str, Any]) -> list[dict[str, Any]]:
