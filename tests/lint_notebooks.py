@@ -56,9 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     ignores = ",".join(filter(None, [*NOTEBOOK_IGNORES, *args.extend_ignore.split(",")]))
     with tempfile.TemporaryDirectory(prefix="lint-notebooks-") as scratch:
         scripts = export(notebooks, Path(scratch))
-        result = subprocess.run([str(BIN / "ruff"), "check", "--config", str(REPO / "pyproject.toml"),
-                                 "--no-cache", "--output-format", "concise", "--extend-ignore", ignores,
-                                 *map(str, scripts)], capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [
+                str(BIN / "ruff"),
+                "check",
+                "--config",
+                str(REPO / "pyproject.toml"),
+                "--no-cache",
+                "--output-format",
+                "concise",
+                "--extend-ignore",
+                ignores,
+                *map(str, scripts),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         report = result.stdout + result.stderr
         for script, notebook in scripts.items():
             report = report.replace(str(script), f"{notebook.relative_to(REPO)} (as py:percent)")
