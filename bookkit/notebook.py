@@ -79,7 +79,8 @@ class NotebookSession(Generic[ConfigT]):
         return artifact_path(self.chapter, name, self.scale, self.seed, settings=self.changed_settings)
 
     def config_table(self) -> str:
-        return "\n".join(f"  {f.name} = {getattr(self.config, f.name)!r}" for f in dataclasses.fields(self.config))
+        fields = dataclasses.fields(self.config)  # type: ignore[arg-type]
+        return "\n".join(f"  {f.name} = {getattr(self.config, f.name)!r}" for f in fields)
 
     def finish(self) -> None:
         """Print every claim's status and raise if a required one failed (the notebook's last cell)."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib
+from typing import TYPE_CHECKING, Any
 
-BOOK_STYLE: dict[str, object] = {
+import matplotlib
+from cycler import cycler
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
+BOOK_STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (7.0, 4.0),
     "figure.dpi": 100,
     "savefig.dpi": 100,
@@ -19,7 +25,7 @@ BOOK_STYLE: dict[str, object] = {
     "legend.frameon": False,
     "lines.linewidth": 1.6,
     "image.cmap": "viridis",
-    "axes.prop_cycle": matplotlib.cycler(color=[
+    "axes.prop_cycle": cycler(color=[
         "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]),
 }
 """Okabe-Ito colours (readable with colour-blindness), light grids, no top/right spines."""

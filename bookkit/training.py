@@ -66,7 +66,7 @@ def check_finite(value: float | torch.Tensor, *, step: int, what: str = "loss") 
     """Raise :class:`NonFiniteError` naming ``what`` and ``step`` if ``value`` has a NaN or inf."""
     if isinstance(value, torch.Tensor):
         finite = bool(torch.isfinite(value).all())
-        shown = value.detach().flatten()[:4].tolist()
+        shown: object = value.detach().flatten()[:4].tolist()
     else:
         finite = math.isfinite(value)
         shown = value
@@ -122,7 +122,7 @@ def capture_global_rng() -> dict[str, Any]:
     version, python_state, gauss = random.getstate()
     kind, keys, position, has_gauss, cached = np.random.get_state()
     return {"python": [version, list(python_state), gauss],
-            "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached],
+            "numpy": [kind, torch.from_numpy(np.asarray(keys).astype(np.int64)), position, has_gauss, cached],
             "torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 
