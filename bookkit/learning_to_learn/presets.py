@@ -77,7 +77,7 @@ DIGITS = Presets(
     smoke=DigitsConfig(num_epochs=3, meta_lr=1e-3, validate_every=3, validation_runs=2, test_runs=2,
                        transfer_runs=2, num_steps=20, long_steps=40, batch_size=32, sweep_widths=(5, 20),
                        sweep_depths=(1,)),
-    ci=DigitsConfig(num_epochs=100, meta_lr=1e-3, validate_every=20, validation_runs=5, test_runs=10,
+    ci=DigitsConfig(num_epochs=200, meta_lr=1e-3, validate_every=20, validation_runs=5, test_runs=10,
                     transfer_runs=5),
     full=DigitsConfig(num_epochs=1500, meta_lr=1e-3, validate_every=50, validation_runs=20, test_runs=50,
                       transfer_runs=20, dataset="mnist", sweep_widths=(5, 10, 20, 40, 80), adam_rates=RATE_GRID,
