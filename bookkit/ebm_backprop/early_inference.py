@@ -53,26 +53,27 @@ def box_safe_beta(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor
 
     Layer $l$ is untouched until step $k=L-l$, and its pre-projection value at that step is
     $z_l=z^*_l-\\beta\\varepsilon^{k+1}g_l$, with $z^*=s^*-\\varepsilon\\,\\partial E/\\partial s(s^*)$ and
-    $g_L=y^*-d$, $g_l=W_{l+1}^\\top(\\rho'(s^*_{l+1})\\odot\\delta_{l+1})$ (so $\\delta_l=\\rho'(s^*_l)\\odot g_l$).
-    A unit changes side when $z_l$ crosses 0 or 1 away from where $s^*_l$ sits; the safe $\\beta$ is the
-    smallest such crossing, $\\min_i d_i/(\\varepsilon^{k+1}\\lvert g_{l,i}\\rvert)$ over the units $i$ pushed towards
-    a crossing at distance $d_i$ (exactly 0 for a unit on a face with no margin). Needs an exact fixed point.
+    $g_L=y^*-d$, $g_l=W_{l+1}^\\top(\\rho'(s^*_{l+1})\\odot\\delta_{l+1})$
+    (so $\\delta_l=\\rho'(s^*_l)\\odot g_l$). A unit changes side when $z_l$ crosses 0 or 1 away from where
+    $s^*_l$ sits; the safe $\\beta$ is the smallest such crossing,
+    $\\min_i d_i/(\\varepsilon^{k+1}\\lvert g_{l,i}\\rvert)$ over the units $i$ pushed towards a crossing at
+    distance $d_i$ (exactly 0 for a unit on a face with no margin). Needs an exact fixed point.
     """
     kind = net.nonlinearity
     deltas = backprop_errors(net, s_star, target)
     pre_projection = [s - eps * g for s, g in zip(s_star, energy_gradient(net, x, s_star))]
     safe = torch.full(s_star[0].shape[:-1], torch.inf, dtype=s_star[0].dtype, device=s_star[0].device)
-    for l, k in enumerate(first_arrival_steps(net)):
-        if l == net.num_layers - 1:
-            g = s_star[l] - target
+    for layer, k in enumerate(first_arrival_steps(net)):
+        if layer == net.num_layers - 1:
+            g = s_star[layer] - target
         else:
-            g = (rho_prime(s_star[l + 1], kind) * deltas[l + 1]) @ net.weights[l + 1]
+            g = (rho_prime(s_star[layer + 1], kind) * deltas[layer + 1]) @ net.weights[layer + 1]
         move = -eps ** (k + 1) * g  # z_l = z*_l + beta * move
-        at_low, at_high = s_star[l] <= 0, s_star[l] >= 1
+        at_low, at_high = s_star[layer] <= 0, s_star[layer] >= 1
         # distance from z*_l to the crossing the move heads for (interior units: either face; face units:
         # back across their own face); inf where the move leads away from any crossing
-        distance = torch.where(move > 0, torch.where(at_low, -pre_projection[l], 1 - pre_projection[l]),
-                               torch.where(at_high, pre_projection[l] - 1, pre_projection[l]))
+        z = pre_projection[layer]
+        distance = torch.where(move > 0, torch.where(at_low, -z, 1 - z), torch.where(at_high, z - 1, z))
         heading = (move != 0) & ~((move > 0) & at_high) & ~((move < 0) & at_low)
         crossing = torch.where(heading, distance.clamp_min(0) / move.abs(), torch.full_like(move, torch.inf))
         safe = torch.minimum(safe, crossing.amin(-1))

@@ -148,7 +148,8 @@ def paired_accuracy_difference(correct_a: Tensor, correct_b: Tensor) -> PairedAc
     $$\bar D=\frac1n\sum_i(c^A_i-c^B_i),\qquad
     \mathrm{SE}=\sqrt{\frac{1}{n(n-1)}\sum_i\big(c^A_i-c^B_i-\bar D\big)^2}.$$
     Pairing removes the variance of which digits happen to be hard: only items that one classifier gets
-    right and the other wrong contribute, so the interval is much narrower than that of two separate accuracies.
+    right and the other wrong contribute, so the interval is much narrower than that of two separate
+    accuracies.
     """
     differences = correct_a.to(torch.float64) - correct_b.to(torch.float64)
     n = differences.numel()

@@ -253,7 +253,7 @@ def test_box_safe_beta_is_where_the_first_unit_changes_side_in_the_projected_dyn
     net, x, target, s_star = _relaxed_box()
     safe = box_safe_beta(net, x, s_star, target, EPS)
     assert bool(torch.isfinite(safe).all()) and bool((safe > 0).all())
-    steps = [net.num_layers - 1 - l for l in range(net.num_layers)]
+    steps = [net.num_layers - 1 - layer for layer in range(net.num_layers)]
     for factor, expect_change in ((0.98, False), (1.02, True)):
         beta = (factor * safe).unsqueeze(-1)
         trajectory = nudged_trajectory(net, x, s_star, net.num_layers, EPS, beta=beta, target=target)
