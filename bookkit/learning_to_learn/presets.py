@@ -80,8 +80,8 @@ DIGITS = Presets(
     ci=DigitsConfig(num_epochs=200, meta_lr=1e-3, validate_every=20, validation_runs=5, test_runs=10,
                     transfer_runs=5),
     full=DigitsConfig(num_epochs=1500, meta_lr=1e-3, validate_every=50, validation_runs=20, test_runs=50,
-                      transfer_runs=20, dataset="mnist", sweep_widths=(5, 10, 20, 40, 80), adam_rates=RATE_GRID,
-                      nag_rates=(0.03, 0.1, 0.3, 1.0, 3.0),
+                      transfer_runs=20, dataset="mnist", sweep_widths=(5, 10, 20, 40, 80),
+                      adam_rates=RATE_GRID, nag_rates=(0.03, 0.1, 0.3, 1.0, 3.0),
                       rmsprop_rates=RATE_GRID, sgd_rates=(0.1, 0.3, 1.0, 3.0, 10.0)),
 )
 

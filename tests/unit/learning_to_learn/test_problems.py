@@ -96,5 +96,5 @@ def test_real_mnist_splits_are_flat_disjoint_and_in_the_unit_interval():
     splits = mnist_splits()
     assert [len(s.labels) for s in splits.values()] == [7001, 999, 2000]
     assert splits["meta_train"].inputs.shape == (7001, 784)
-    assert 0.0 <= float(splits["test"].inputs.min()) and float(splits["test"].inputs.max()) <= 1.0
+    assert float(splits["test"].inputs.min()) >= 0.0 and float(splits["test"].inputs.max()) <= 1.0
     assert MLPProblem(splits["test"], 2).num_params == 785 * 20 + 21 * 10  # the paper's 784-20-10 net
