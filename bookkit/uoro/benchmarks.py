@@ -135,8 +135,9 @@ def rtrl_growth_per_doubling(hidden_size: int, rounds: int, device: torch.device
     r"""Paired median ratio of exact RTRL's step time at ``hidden_size`` over ``hidden_size / 2`` ($2^4=16$
     once the $O(n^4)$ product dominates)."""
     small, large = hidden_size // 2, hidden_size
-    times = interleaved_step_times({"small": make_stepper("RTRL", small, device, cell),
-                                    "large": make_stepper("RTRL", large, device, cell)}, rounds, device=device)
+    steppers = {"small": make_stepper("RTRL", small, device, cell),
+                "large": make_stepper("RTRL", large, device, cell)}
+    times = interleaved_step_times(steppers, rounds, device=device)
     return paired_median_ratio(times, "large", "small")
 
 
@@ -156,7 +157,8 @@ def _comparison(name: str, times: dict[str, list[float]], subject: str, baseline
 
 def benchmarks(quick: bool = True, device: str = "auto") -> list[Comparison]:
     """UORO against a forward step and against TBPTT-1 (tanh RNN at n = 64, 256, 1024; GRU at 64 and 256),
-    and RTRL against UORO at n = 64 and 128 (quick) or up to 256 (full), stepped interleaved in this process."""
+    and RTRL against UORO at n = 64 and 128 (quick) or up to 256 (full), stepped interleaved in this
+    process."""
     device = str(resolve_device(device))
     rounds = 30 if quick else 200
     rows = []

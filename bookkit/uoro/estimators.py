@@ -160,9 +160,9 @@ class UORO(OnlineEstimator):
     \rho_1=\sqrt{\frac{\lVert b_t\rVert+\varepsilon}{\lVert\nu\rVert+\varepsilon}},\quad
     \tilde s_{t+1}=\rho_0a_t+\rho_1\nu,\quad \tilde\theta_{t+1}=\tilde\theta_t/\rho_0+b_t/\rho_1.$$
 
-    $\varepsilon$ only keeps the ratios defined when a norm is zero (at the first step $\tilde s_0=\tilde\theta_0=0$
-    gives $\rho_0=1$); since $\rho_0$ does not depend on $\nu$ and $\rho_1$ is even in it, any $\varepsilon$ keeps
-    the estimate unbiased, and where the norms are of order one it changes nothing measurable. The default
+    $\varepsilon$ only keeps the ratios defined when a norm is zero (at the first step
+    $\tilde s_0=\tilde\theta_0=0$ gives $\rho_0=1$); since $\rho_0$ does not depend on $\nu$ and $\rho_1$ is
+    even in it, any $\varepsilon$ keeps the estimate unbiased, and where the norms are of order one it changes nothing measurable. The default
     $10^{-7}$ is that of an earlier revision of the authors' code and of the public ports (petered/uoro-demo,
     google-research ``persistent_es``); the current official code uses $10^{-5}$, which gives the same
     estimates to about six digits on this chapter's systems (``test_epsilon_changes_nothing_measurable``).

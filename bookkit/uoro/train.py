@@ -184,7 +184,8 @@ def dependency_bits(losses: torch.Tensor, dependency: torch.Tensor, fraction: fl
     return (values * mask).sum(0) / mask.sum(0)
 
 
-def dependency_curve(losses: torch.Tensor, dependency: torch.Tensor, bins: int) -> tuple[torch.Tensor, torch.Tensor]:
+def dependency_curve(losses: torch.Tensor, dependency: torch.Tensor,
+                     bins: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Step at the end of each of ``bins`` equal slices of the stream, and per slice and stream ``(bins, B)``
     the mean loss in bits at the dependency positions of that slice."""
     edges = torch.linspace(0, losses.shape[0], bins + 1).long()

@@ -123,8 +123,8 @@ def test_memoryless_model_sits_at_its_closed_form_level_and_fails_the_dependency
     closed-form level, so the ratio the claims bound (below 0.6 at ci, 0.8 at full) stays near 1."""
     from bookkit.uoro.train import dependency_bits, memoryless_losses
 
-    cases = [(data.brackets_text(60000, random.Random(0), 1, 1, 1, 4), data.brackets_memoryless_dependency_bits(4),
-              data.brackets_dependency_mask),
+    cases = [(data.brackets_text(60000, random.Random(0), 1, 1, 1, 4),
+              data.brackets_memoryless_dependency_bits(4), data.brackets_dependency_mask),
              (data.anbn_text(60000, random.Random(0), 1, 4), data.anbn_memoryless_dependency_bits(1, 4),
               data.anbn_dependency_mask)]
     for text, level, make_mask in cases:
@@ -139,7 +139,8 @@ def test_dependency_bits_average_only_the_marked_positions_of_the_tail():
 
     losses = torch.tensor([[9.0, 9.0], [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]) * math.log(2)
     mask = torch.tensor([[True, True], [True, False], [False, True], [True, True]])
-    torch.testing.assert_close(dependency_bits(losses, mask, 0.75), torch.tensor([3.0, 5.0], dtype=torch.float64))
+    expected = torch.tensor([3.0, 5.0], dtype=torch.float64)
+    torch.testing.assert_close(dependency_bits(losses, mask, 0.75), expected)
     steps, curve = dependency_curve(losses, mask, bins=2)
     assert steps.tolist() == [2, 4]
     torch.testing.assert_close(curve, torch.tensor([[5.0, 9.0], [5.0, 5.0]], dtype=torch.float64))

@@ -176,7 +176,8 @@ def test_uoro_tangent_modes_agree():
 
 def test_epsilon_changes_nothing_measurable():
     """The official code's 1e-5 and our 1e-7 give the same UORO pair (same noise) to about six digits, on a
-    tanh RNN (closed form) and a GRU (autograd); a large epsilon (1e-1) does change it, so the test can fail."""
+    tanh RNN (closed form) and a GRU (autograd); a large epsilon (1e-1) does change it, so the test can
+    fail."""
     for model in (TanhRNN(4, 6, 4), GRU(4, 6, 4)):
         w_state, w_out, state, inputs, targets = random_problem(model, steps=30, batch=3)
         pairs = {}
