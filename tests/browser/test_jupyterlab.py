@@ -20,7 +20,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, SCREENSHOTS
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 # The cheapest chapter at smoke scale with an explore(...) panel, and the dropdown of that panel to change.
 CHAPTER = Path("chapters/ebm-backprop/01-energy-and-relaxation.md")
@@ -105,6 +106,28 @@ def open_by_double_click(page, path: Path):
         listing.get_by_text(part, exact=True).dblclick()
 
 
+def wait_for_connected_idle_kernel(url: str, token: str) -> None:
+    """Until the server reports one kernel, idle, with the page's websocket connected to it."""
+    deadline = time.monotonic() + STEP_MS / 1000
+    while time.monotonic() < deadline:
+        kernels = api(url, token, "/api/kernels")
+        if kernels and kernels[0]["execution_state"] == "idle" and kernels[0]["connections"] >= 1:
+            return
+        time.sleep(1)
+    pytest.fail(f"the chapter's kernel did not come up connected and idle: {kernels}")
+
+
+def wait_or_fail(page, condition: str, timeout_ms: float, message: str) -> None:
+    """Wait for a JavaScript condition; on a timeout, fail with the cells' prompts and a screenshot."""
+    try:
+        page.wait_for_function(condition, timeout=timeout_ms, polling=1000)
+    except PlaywrightTimeout:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        screenshot = SCREENSHOTS / "jupyterlab-failure.png"
+        page.screenshot(path=str(screenshot))
+        pytest.fail(f"{message}; prompts {prompts(page)}; screenshot {screenshot}")
+
+
 def prompts(page) -> list[str]:
     return page.locator(".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt").all_text_contents()
 
@@ -123,12 +146,10 @@ def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown
     page.set_default_timeout(STEP_MS)
     page.goto(f"{url}/lab?token={token}")
     open_by_double_click(page, CHAPTER)
-    notebook = page.locator(".jp-NotebookPanel")
-    notebook.wait_for()
+    page.locator(".jp-NotebookPanel, .jp-FileEditor").first.wait_for()
     assert page.locator(".jp-FileEditor").count() == 0, "the chapter opened as text, not as a notebook"
-    page.wait_for_function("() => document.querySelector"
-                           "('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status=\"idle\"]')",
-                           timeout=STEP_MS)
+    notebook = page.locator(".jp-NotebookPanel")
+    wait_for_connected_idle_kernel(url, token)
 
     parameters = notebook.locator(".jp-CodeCell", has_text="SCALE = ").first
     parameters.locator(".cm-content").click()
@@ -138,17 +159,26 @@ def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown
     page.keyboard.press("Escape")
     assert parameters.locator(".cm-line").first.inner_text() == new_line
 
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
-    page.locator(".lm-Menu-content").get_by_text("Run All Cells", exact=True).click()
-    page.wait_for_function(
-        """() => {
-            const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')];
-            const prompt = cell => cell.querySelector('.jp-InputPrompt').textContent;
-            const busy = cells.some(cell => prompt(cell).includes('*'));
-            const failed = [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
-                .some(o => o.textContent.includes('Traceback (most recent call last)'));
-            return !busy && (failed || /\\d/.test(prompt(cells[cells.length - 1])));
-        }""", timeout=RUN_ALL_S * 1000, polling=1000)
+    # Run All Cells while the kernel's connection is still coming up leaves every cell unrun, silently; the
+    # first cell's prompt shows whether it started, and only then is it safe to ask again.
+    started = "() => /[*\\d]/.test(document.querySelector('.jp-NotebookPanel .jp-InputPrompt').textContent)"
+    for attempt in range(3):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+        page.locator(".lm-Menu-content").get_by_text("Run All Cells", exact=True).click()
+        try:
+            page.wait_for_function(started, timeout=30_000, polling=500)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                wait_or_fail(page, started, 0, "Run All Cells did not start the first cell")
+    wait_or_fail(page, """() => {
+        const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')];
+        const prompt = cell => cell.querySelector('.jp-InputPrompt').textContent;
+        const busy = cells.some(cell => prompt(cell).includes('*'));
+        const failed = [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
+            .some(o => o.textContent.includes('Traceback (most recent call last)'));
+        return !busy && (failed || /\\d/.test(prompt(cells[cells.length - 1])));
+    }""", RUN_ALL_S * 1000, f"the cells did not finish within {RUN_ALL_S} s")
     tracebacks = [text for text in notebook.locator(".jp-OutputArea-output").all_text_contents()
                   if "Traceback (most recent call last)" in text]
     assert not tracebacks, "a cell failed:\n" + "\n\n".join(tracebacks)
