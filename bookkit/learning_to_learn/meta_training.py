@@ -4,8 +4,8 @@ The meta-loss of one window of $K$ steps (the paper's unroll, $K=20$ over $T=100
 
 $$\mathcal L(\phi)=\sum_{t=1}^{K}w_t\,\frac1n\sum_{i=1}^{n}f_i(\theta_{i,t}),\qquad w_t=1,$$
 
-differentiated through $\theta_{t+1}=\theta_t+g_t(\phi)$ with the optimizee gradients $\nabla_t$ held constant.
-Parameters and LSTM states are carried across windows, their gradients are not (truncated BPTT).
+differentiated through $\theta_{t+1}=\theta_t+g_t(\phi)$ with the optimizee gradients $\nabla_t$ held
+constant. Parameters and LSTM states are carried across windows, their gradients are not (truncated BPTT).
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ import torch
 from torch import nn
 
 from bookkit.learning_to_learn.problems import Problem
-from bookkit.training import check_finite, progress
+from bookkit.training import check_finite, progress, resumable_checkpointer
 
 UpdateRule = Any
 """Anything with ``init_state(params)`` and ``__call__(grad, state) -> (update, state)``."""
+
+CHECKPOINTS_PER_RUN = 5
+"""How many checkpoints a meta-training run inside :func:`~bookkit.training.load_or_train` writes."""
 
 
 def _detach_state(state: Any) -> Any:
@@ -36,7 +39,8 @@ def _detach_state(state: Any) -> Any:
 
 @dataclass
 class Rollout:
-    """Losses ``(num_steps + 1, n)`` at $\\theta_0..\\theta_T$; with ``trace``, gradients and updates ``(T, n, P)``."""
+    """Losses ``(num_steps + 1, n)`` at $\\theta_0..\\theta_T$; with ``trace``, gradients and updates
+    ``(T, n, P)``."""
 
     losses: torch.Tensor
     params: torch.Tensor
@@ -92,10 +96,12 @@ def unrolled_windows(optimizer: nn.Module, problem: Problem, params: torch.Tenso
 def meta_epoch(optimizer: nn.Module, meta_optimizer: torch.optim.Optimizer, problem: Problem,
                num_steps: int, unroll: int, generator: torch.Generator, device: torch.device | str = "cpu"
                ) -> float:
-    """Optimize one batch of fresh problems for ``num_steps``, one meta-update per window; mean loss per step."""
+    """Optimize one batch of fresh problems for ``num_steps``, one meta-update per window; mean loss per
+    step."""
     params = problem.initial_params(generator, device)
     summed = 0.0
-    for window, total in enumerate(unrolled_windows(optimizer, problem, params, num_steps, unroll, generator)):
+    windows = unrolled_windows(optimizer, problem, params, num_steps, unroll, generator)
+    for window, total in enumerate(windows):
         check_finite(total.detach(), step=window * unroll, what="meta-loss")
         meta_optimizer.zero_grad(set_to_none=True)
         total.backward()
@@ -130,20 +136,33 @@ def meta_train(optimizer: nn.Module, sample_problem: Callable[[torch.Generator],
                num_epochs: int, num_steps: int, unroll: int, meta_lr: float, generator: torch.Generator,
                device: torch.device | str = "cpu", validate: Callable[[nn.Module], float] | None = None,
                validate_every: int = 25, desc: str = "meta-training") -> MetaTrainingResult:
-    """Meta-train ``optimizer`` in place with Adam; each epoch optimizes a fresh batch from ``sample_problem``.
+    """Meta-train ``optimizer`` in place with Adam; each epoch optimizes a fresh batch from
+    ``sample_problem``.
 
     With ``validate`` (lower is better), the optimizer is scored every ``validate_every`` epochs and the best
     weights are kept and loaded at the end (early stopping); without it, the last weights are kept.
+
+    Inside :func:`bookkit.training.load_or_train` the loop checkpoints ``CHECKPOINTS_PER_RUN`` times (the
+    optimizer, Adam's state, the history so far with the best weights, ``generator`` and the elapsed
+    time), and a run killed midway resumes from the last checkpoint with the same result.
     """
     meta_optimizer = torch.optim.Adam(optimizer.parameters(), lr=meta_lr)
     result = MetaTrainingResult(copy.deepcopy(optimizer.state_dict()), 0)
     best_score = float("inf")
-    if validate is not None:
+    checkpointer = resumable_checkpointer(every=max(1, num_epochs // CHECKPOINTS_PER_RUN), label=desc)
+    epochs_done, saved = checkpointer.resume(total=num_epochs) if checkpointer is not None else (0, None)
+    if saved is not None:
+        optimizer.load_state_dict(saved["optimizer"])
+        meta_optimizer.load_state_dict(saved["meta_optimizer"])
+        result = MetaTrainingResult.from_state(saved["result"])
+        best_score = min(result.validation_scores, default=best_score)  # the score a kept weight had
+        generator.set_state(saved["generator"])
+    elif validate is not None:
         best_score = float(validate(optimizer))
         result.validation_epochs.append(0)
         result.validation_scores.append(best_score)
-    start = time.perf_counter()
-    for epoch in progress(range(1, num_epochs + 1), desc, total=num_epochs):
+    start = time.perf_counter() - result.seconds
+    for epoch in progress(range(epochs_done + 1, num_epochs + 1), desc, total=num_epochs - epochs_done):
         problem = sample_problem(generator)
         result.meta_losses.append(meta_epoch(optimizer, meta_optimizer, problem, num_steps, unroll,
                                              generator, device))
@@ -154,6 +173,11 @@ def meta_train(optimizer: nn.Module, sample_problem: Callable[[torch.Generator],
             if score < best_score:
                 best_score, result.best_epoch = score, epoch
                 result.best_state = copy.deepcopy(optimizer.state_dict())
+        if checkpointer is not None:
+            checkpointer.maybe_save(epoch, lambda: {
+                "optimizer": optimizer.state_dict(), "meta_optimizer": meta_optimizer.state_dict(),
+                "result": {**result.to_state(), "seconds": time.perf_counter() - start},
+                "generator": generator.get_state()})
     if validate is None:
         result.best_state, result.best_epoch = copy.deepcopy(optimizer.state_dict()), num_epochs
     optimizer.load_state_dict(result.best_state)
@@ -163,7 +187,8 @@ def meta_train(optimizer: nn.Module, sample_problem: Callable[[torch.Generator],
 
 def meta_gradient_norms(optimizer: nn.Module, problem: Problem, params: torch.Tensor, num_steps: int,
                         unroll: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    r"""$\big\lVert\nabla_\phi\tfrac1K\mathcal L_w(\phi)\big\rVert$ for each window $w$ of length $K$=``unroll``.
+    r"""$\big\lVert\nabla_\phi\tfrac1K\mathcal L_w(\phi)\big\rVert$ for each window $w$ of length
+    $K$=``unroll``.
 
     Dividing by $K$ makes windows of different lengths comparable: growth with $K$ then comes from
     backpropagating through longer optimization trajectories, not from summing more terms.

@@ -23,9 +23,12 @@ from bookkit.prednet.data import (
     rotating_heads,
 )
 from bookkit.prednet.model import build_model, layer_weights, prednet_loss
-from bookkit.training import check_finite, load_or_train, progress
+from bookkit.training import check_finite, load_or_train, progress, resumable_checkpointer
 
 WORLDS = ("heads", "balls", "car", "car_held_out")
+
+CHECKPOINTS_PER_RUN = 5
+"""How many checkpoints a training run inside :func:`~bookkit.training.load_or_train` writes."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,13 +79,14 @@ def data_generator(seed: int, split: str) -> torch.Generator:
 
 
 class DeadPixelLayerError(RuntimeError):
-    """The pixel prediction :math:`\\hat A_0 = \\min(1, \\mathrm{ReLU}(\\mathrm{Conv}(R_0)))` stayed zero everywhere."""
+    """The pixel prediction :math:`\\hat A_0 = \\min(1, \\mathrm{ReLU}(\\mathrm{Conv}(R_0)))` stayed zero
+    everywhere."""
 
 
 def adam_coasting_steps(beta1: float = 0.9, remaining: float = 1e-3) -> int:
     """Steps after which Adam, fed zero gradients, has stopped moving: its step is
-    :math:`\\mathrm{lr}\\,\\hat m/\\sqrt{\\hat v}` with :math:`m` decaying as :math:`\\beta_1^k` (and :math:`v` only as
-    :math:`\\beta_2^k \\approx 1`), so it falls below ``remaining`` of its size after
+    :math:`\\mathrm{lr}\\,\\hat m/\\sqrt{\\hat v}` with :math:`m` decaying as :math:`\\beta_1^k` (and
+    :math:`v` only as :math:`\\beta_2^k \\approx 1`), so it falls below ``remaining`` of its size after
     :math:`k = \\lceil\\ln(\\mathrm{remaining})/\\ln\\beta_1\\rceil` steps (66 for the defaults)."""
     return math.ceil(math.log(remaining) / math.log(beta1))
 
@@ -104,8 +108,8 @@ class PixelLayerWatch:
         self.dead_steps = 0 if bool((predictions[:, 1:] > 0).any()) else self.dead_steps + 1
         if self.dead_steps >= self.patience:
             raise DeadPixelLayerError(
-                f"the pixel-layer ReLU has been off at every pixel for {self.dead_steps} steps (step {step}): "
-                "no gradient reaches the network and Adam's momentum is spent")
+                f"the pixel-layer ReLU has been off at every pixel for {self.dead_steps} steps "
+                f"(step {step}): no gradient reaches the network and Adam's momentum is spent")
 
 
 def frame_loss(predictions: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
@@ -115,21 +119,36 @@ def frame_loss(predictions: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
 
 def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int, batch_size: int, lr: float,
                       generator: torch.Generator, device: torch.device, weighting: str = "L_0",
-                      lr_drop_fraction: float = 0.5, extrap_start: int | None = None, max_seconds: float = 0.0,
-                      desc: str = "training") -> list[float]:
+                      lr_drop_fraction: float = 0.5, extrap_start: int | None = None,
+                      max_seconds: float = 0.0, desc: str = "training") -> list[float]:
     """Adam on random minibatches of ``frames`` (N, T, C, H, W); returns the loss of every step.
 
     Without ``extrap_start`` the loss is :func:`~bookkit.prednet.model.prednet_loss` with the layer weights
     of ``weighting`` (the control uses its pixel error); with it, the model runs in extrapolation mode and
     the loss is :func:`frame_loss`, as in the official fine-tuning.
+
+    Inside :func:`bookkit.training.load_or_train` the loop checkpoints ``CHECKPOINTS_PER_RUN`` times (model,
+    Adam state with its learning rate, losses so far, the minibatch generator, the dead-pixel count and the
+    elapsed time), and a run killed midway resumes from the last checkpoint with the same result.
     """
     model.to(device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     drop_at = int(lr_drop_fraction * num_steps)
     losses: list[float] = []
     watch = PixelLayerWatch()
-    start = time.perf_counter()
-    for step in progress(range(num_steps), desc=desc):
+    checkpointer = resumable_checkpointer(every=max(1, num_steps // CHECKPOINTS_PER_RUN), label=desc)
+    first_step, elapsed = 0, 0.0
+    if checkpointer is not None:
+        first_step, saved = checkpointer.resume(total=num_steps)
+        if saved is not None:
+            model.load_state_dict(saved["model"])
+            optimiser.load_state_dict(saved["optimiser"])
+            losses = list(saved["losses"])
+            generator.set_state(saved["generator"])
+            watch.dead_steps = int(saved["dead_steps"])
+            elapsed = float(saved["seconds"])
+    start = time.perf_counter() - elapsed
+    for step in progress(range(first_step, num_steps), desc=desc, total=num_steps - first_step):
         if step == drop_at:
             for group in optimiser.param_groups:
                 group["lr"] = lr / 10
@@ -146,6 +165,11 @@ def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int,
         optimiser.step()
         check_finite(loss.detach(), step=step)
         losses.append(loss.item())
+        if checkpointer is not None:
+            checkpointer.maybe_save(step + 1, lambda: {
+                "model": model.state_dict(), "optimiser": optimiser.state_dict(), "losses": losses,
+                "generator": generator.get_state(), "dead_steps": watch.dead_steps,
+                "seconds": time.perf_counter() - start})
         if max_seconds and time.perf_counter() - start > max_seconds:
             break
     model.eval()
@@ -186,8 +210,8 @@ def load_or_train_model(path: str | Path, spec: TrainSpec, seed: int, device: to
 @torch.no_grad()
 def predict_frames(model: nn.Module, frames: torch.Tensor, device: torch.device, batch_size: int = 64,
                    extrap_start: int | None = None) -> torch.Tensor:
-    """Predictions :math:`\\hat x_t` for every step of ``frames``, computed in batches on ``device`` (the model is
-    moved there), returned on the CPU."""
+    """Predictions :math:`\\hat x_t` for every step of ``frames``, computed in batches on ``device`` (the
+    model is moved there), returned on the CPU."""
     model.to(device).eval()
     parts = [model(frames[i:i + batch_size].to(device), extrap_start=extrap_start).predictions.cpu()
              for i in range(0, len(frames), batch_size)]
@@ -199,8 +223,8 @@ def representations_at(model: nn.Module, frames: torch.Tensor, step: int, device
                        batch_size: int = 64, pooled_size: int | None = None) -> list[torch.Tensor]:
     """:math:`R_l^{t}` at time index ``step`` (it has seen frames ``0..step-1``), one (N, features) per layer.
 
-    With ``pooled_size``, each :math:`R_l` is average-pooled to at most pooled_size x pooled_size first. The model
-    is moved to ``device``.
+    With ``pooled_size``, each :math:`R_l` is average-pooled to at most pooled_size x pooled_size first. The
+    model is moved to ``device``.
     """
     model.to(device).eval()
     per_layer: list[list[torch.Tensor]] = []
