@@ -1,5 +1,5 @@
-r"""Character streams: the authors' synthetic tasks (anbn, distant brackets), a corpus built from the Python
-standard library's own source, and the entropy lines that tell what a model has learnt.
+r"""Character streams: the authors' synthetic tasks (anbn, distant brackets), a fixed stretch of Shakespeare,
+and the entropy lines that tell what a model has learnt.
 
 The generators follow the descriptions of ctallec/uoro's data scripts (rewritten, not ported):
 
@@ -14,17 +14,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-import sysconfig
 from collections import Counter
 from collections.abc import Hashable, Sequence
-from pathlib import Path
 
 import torch
 
-STDLIB_MODULES = ("textwrap.py", "string.py", "heapq.py", "bisect.py", "fnmatch.py", "colorsys.py", "glob.py",
-                  "shlex.py", "difflib.py", "argparse.py", "dataclasses.py", "functools.py", "inspect.py",
-                  "typing.py", "pathlib.py", "random.py", "statistics.py", "fractions.py", "decimal.py")
-r"""Modules read, in this order, for the character-level corpus (any that a Python lacks are skipped)."""
+from bookkit.datasets.shakespeare import shakespeare
 
 
 def anbn_text(num_chars: int, rng: random.Random, low: int = 1, high: int = 32) -> str:
@@ -52,23 +47,15 @@ def brackets_text(num_chars: int, rng: random.Random, save: int = 1, min_filler:
     return "".join(pieces)
 
 
-def stdlib_text(num_chars: int) -> str:
-    r"""The first ``num_chars`` characters of the modules :data:`STDLIB_MODULES` of this Python, concatenated."""
-    folder = Path(sysconfig.get_paths()["stdlib"])
-    pieces, length = [], 0
-    for name in STDLIB_MODULES:
-        path = folder / name
-        if not path.exists():
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        pieces.append(text)
-        length += len(text)
-        if length >= num_chars:
-            break
-    corpus = "".join(pieces)
-    if len(corpus) < num_chars:
-        raise ValueError(f"the standard library modules hold only {len(corpus)} characters, {num_chars} asked")
-    return corpus[:num_chars]
+def shakespeare_text(num_chars: int) -> str:
+    r"""The first ``num_chars`` characters of Shakespeare's works in modern spelling
+    (:func:`bookkit.datasets.shakespeare`: the works in file-name order, *All's Well That Ends Well* first,
+    with title pages, speaker names and stage directions as printed). The stretch is fixed: seeds change the
+    model and its training, not the text."""
+    text = shakespeare().text
+    if num_chars > len(text):
+        raise ValueError(f"the modern-spelling works hold only {len(text)} characters, {num_chars} asked")
+    return text[:num_chars]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,11 +1,14 @@
-"""Generators, entropy lines and the optimiser against independent references."""
+"""Generators, the Shakespeare stretch, entropy lines and the optimiser against independent references."""
 
 import math
 import random
 
+import pytest
 import torch
 
+from bookkit.datasets.cache import data_dir
 from bookkit.uoro import data
+from bookkit.uoro.presets import CHARLM
 from bookkit.uoro.train import ScheduledAdam, recent_average
 
 
@@ -40,7 +43,16 @@ def test_vocabulary_folds_rare_characters_into_other():
     vocabulary = data.Vocabulary.from_text("aaabbc", max_size=2)
     assert len(vocabulary) == 2
     assert vocabulary.encode("abc").tolist() == [0, 1, 1]
-    assert data.stdlib_text(1000).startswith('"""') or len(data.stdlib_text(1000)) == 1000
+
+
+def test_shakespeare_stretch_is_the_opening_of_the_modern_text_and_the_full_stream_fits():
+    corpus = (data_dir() / "shakespeare" / "modern.txt").read_text(encoding="utf-8")
+    text = data.shakespeare_text(2000)
+    assert text == corpus[:2000] and text.startswith("ALL'S WELL THAT ENDS WELL\n\nby William Shakespeare")
+    full_length = CHARLM.full.num_streams * (CHARLM.full.steps + 1)
+    assert len(data.shakespeare_text(full_length)) == full_length
+    with pytest.raises(ValueError, match="5057279 characters"):
+        data.shakespeare_text(len(corpus) + 1)
 
 
 def test_scheduled_adam_with_alpha_zero_matches_torch_adam():
