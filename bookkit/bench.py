@@ -42,10 +42,15 @@ def format_table(rows: list[Comparison]) -> str:
 
 def run_benchmarks(chapters: list[str], quick: bool = True, device: str = "auto") -> int:
     layout = Layout()
-    available = [c for c in layout.chapters() if (layout.package_dir / chapter_package(c) / "benchmarks.py").exists()]
+    available = [
+        c for c in layout.chapters() if (layout.package_dir / chapter_package(c) / "benchmarks.py").exists()
+    ]
     unknown = sorted(set(chapters) - set(available))
     if unknown:
-        print(f"error: no benchmarks for {unknown}; chapters with benchmarks: {', '.join(available)}", file=sys.stderr)
+        print(
+            f"error: no benchmarks for {unknown}; chapters with benchmarks: {', '.join(available)}",
+            file=sys.stderr,
+        )
         return 2
     os.environ.setdefault("BOOKKIT_HEADLESS", "1")  # progress bars of the timed loops stay quiet
     torch_device = resolve_device(device)
@@ -54,8 +59,14 @@ def run_benchmarks(chapters: list[str], quick: bool = True, device: str = "auto"
     errors: dict[str, str] = {}
 
     def save(rows: list[Comparison], errors: dict[str, str]) -> None:
-        payload = {"date": dt.date.today().isoformat(), "device": describe_device(torch_device), **versions(),
-                   "quick": quick, "rows": [dataclasses.asdict(r) for r in rows], "errors": errors}
+        payload = {
+            "date": dt.date.today().isoformat(),
+            "device": describe_device(torch_device),
+            **versions(),
+            "quick": quick,
+            "rows": [dataclasses.asdict(r) for r in rows],
+            "errors": errors,
+        }
         write_json_atomically(layout.generated / "benchmarks.json", payload)
 
     for chapter in [c for c in PAPERS if c in (chapters or available)]:
@@ -64,7 +75,7 @@ def run_benchmarks(chapters: list[str], quick: bool = True, device: str = "auto"
             for row in chapter_benchmarks(chapter, quick, str(torch_device)):
                 rows.append(row)
                 save(rows, errors)  # after each row: a run stopped at a time limit keeps what it measured
-        except Exception as error:  # noqa: BLE001 - one chapter's failure must not lose the others' rows
+        except Exception as error:
             errors[chapter] = f"{type(error).__name__}: {error}"[:500]
             print(f"error: {chapter} benchmarks failed: {errors[chapter]}", file=sys.stderr)
             save(rows, errors)

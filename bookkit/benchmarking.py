@@ -45,9 +45,16 @@ def time_once(function: Callable[[], object], device: str = "cpu") -> float:
     return time.perf_counter() - start
 
 
-def compare(chapter: str, name: str, subject: tuple[str, Callable[[], object]],
-            baseline: tuple[str, Callable[[], object]], *, repeats: int = 5, device: str = "cpu",
-            note: str = "") -> Comparison:
+def compare(
+    chapter: str,
+    name: str,
+    subject: tuple[str, Callable[[], object]],
+    baseline: tuple[str, Callable[[], object]],
+    *,
+    repeats: int = 5,
+    device: str = "cpu",
+    note: str = "",
+) -> Comparison:
     """Time ``subject`` and ``baseline`` alternately ``repeats`` times after one warm-up call each."""
     (subject_label, subject_fn), (baseline_label, baseline_fn) = subject, baseline
     subject_fn()
@@ -56,5 +63,13 @@ def compare(chapter: str, name: str, subject: tuple[str, Callable[[], object]],
     for _ in range(repeats):
         subject_times.append(time_once(subject_fn, device))
         baseline_times.append(time_once(baseline_fn, device))
-    return Comparison(chapter, name, subject_label, baseline_label, statistics.median(subject_times),
-                      statistics.median(baseline_times), device, note)
+    return Comparison(
+        chapter,
+        name,
+        subject_label,
+        baseline_label,
+        statistics.median(subject_times),
+        statistics.median(baseline_times),
+        device,
+        note,
+    )

@@ -67,8 +67,14 @@ def compare(measured: Any, op: str, threshold: Any) -> bool:
         return bool(low <= measured <= high)
     if op == "==":
         return bool(measured == threshold)
-    return bool({"<": measured < threshold, "<=": measured <= threshold,
-                 ">": measured > threshold, ">=": measured >= threshold}[op])
+    return bool(
+        {
+            "<": measured < threshold,
+            "<=": measured <= threshold,
+            ">": measured > threshold,
+            ">=": measured >= threshold,
+        }[op]
+    )
 
 
 def describe_threshold(op: str, threshold: Any) -> str:
@@ -104,13 +110,18 @@ class Claim:
 
     def line(self) -> str:
         paper = "—" if self.paper is None else f"{format_value(self.paper)} ({self.paper_tag})"
-        rule = (f"pass if {describe_threshold(self.op, self.threshold)} at {self.scale}"
-                if self.threshold is not None else f"not asserted at {self.scale}")
+        rule = (
+            f"pass if {describe_threshold(self.op, self.threshold)} at {self.scale}"
+            if self.threshold is not None
+            else f"not asserted at {self.scale}"
+        )
         optional = "" if self.required or self.passed is None else " (informative)"
         if self.kind == "check":
             optional += " (implementation check)"
-        return (f"[{self.status}]{optional} {self.id}: {self.text} | ours {format_value(self.measured)} "
-                f"| paper {paper} | {rule}")
+        return (
+            f"[{self.status}]{optional} {self.id}: {self.text} | ours {format_value(self.measured)} "
+            f"| paper {paper} | {rule}"
+        )
 
 
 def _to_python(value: Any) -> Any:
@@ -134,8 +145,14 @@ def _to_jsonable(value: Any) -> Any:
 class ClaimBook:
     """The claims of one notebook run at one scale."""
 
-    def __init__(self, notebook: str, scale: str, device: str, metrics_path: Path | None = None,
-                 provenance: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        notebook: str,
+        scale: str,
+        device: str,
+        metrics_path: Path | None = None,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> None:
         self.notebook = notebook
         self.scale = check_scale(scale)
         self.device = device
@@ -145,9 +162,19 @@ class ClaimBook:
         self.finished = False
         self._write()
 
-    def claim(self, id: str, measured: Any, *, op: str, threshold: Threshold | Mapping[str, Threshold],
-              text: str, paper: Any = None, paper_tag: str = "paper", required: bool = True,
-              timing: bool = False) -> Claim:
+    def claim(
+        self,
+        id: str,
+        measured: Any,
+        *,
+        op: str,
+        threshold: Threshold | Mapping[str, Threshold],
+        text: str,
+        paper: Any = None,
+        paper_tag: str = "paper",
+        required: bool = True,
+        timing: bool = False,
+    ) -> Claim:
         """State a claim, print its line, glue and record it; returns the :class:`Claim`.
 
         ``threshold`` is either one value used at ``ci`` and ``full`` (smoke runs are too small to assert
@@ -159,39 +186,95 @@ class ClaimBook:
         An empty mapping (no threshold at any scale) records a report, as :meth:`report` does.
         """
         kind = "report" if isinstance(threshold, Mapping) and not threshold else "claim"
-        return self._state(kind, id, measured, op=op, threshold=threshold, text=text, paper=paper,
-                           paper_tag=paper_tag, required=required, timing=timing)
+        return self._state(
+            kind,
+            id,
+            measured,
+            op=op,
+            threshold=threshold,
+            text=text,
+            paper=paper,
+            paper_tag=paper_tag,
+            required=required,
+            timing=timing,
+        )
 
-    def check(self, id: str, measured: Any, *, op: str, threshold: Threshold | Mapping[str, Threshold],
-              text: str) -> Claim:
+    def check(
+        self, id: str, measured: Any, *, op: str, threshold: Threshold | Mapping[str, Threshold], text: str
+    ) -> Claim:
         """State an implementation check: an identity or invariant of our code that holds unless the code is
         wrong (RTRL equals BPTT to rounding, a preset compared with itself, a value clamped by construction).
         It is asserted like a claim (same ``op`` and ``threshold`` rules) and fails the notebook when it fails,
         but it is not evidence for the paper: the scorecard lists it apart."""
-        return self._state("check", id, measured, op=op, threshold=threshold, text=text, paper=None,
-                           paper_tag="none", required=True, timing=False)
+        return self._state(
+            "check",
+            id,
+            measured,
+            op=op,
+            threshold=threshold,
+            text=text,
+            paper=None,
+            paper_tag="none",
+            required=True,
+            timing=False,
+        )
 
-    def report(self, id: str, measured: Any, *, text: str, paper: Any = None, paper_tag: str = "paper",
-               timing: bool = False) -> Claim:
+    def report(
+        self,
+        id: str,
+        measured: Any,
+        *,
+        text: str,
+        paper: Any = None,
+        paper_tag: str = "paper",
+        timing: bool = False,
+    ) -> Claim:
         """Report a value without a threshold at any scale (listed as INFO), beside the paper's if given."""
-        return self._state("report", id, measured, op=None, threshold={}, text=text, paper=paper,
-                           paper_tag=paper_tag, required=False, timing=timing)
+        return self._state(
+            "report",
+            id,
+            measured,
+            op=None,
+            threshold={},
+            text=text,
+            paper=paper,
+            paper_tag=paper_tag,
+            required=False,
+            timing=timing,
+        )
 
-    def _state(self, kind: str, id: str, measured: Any, *, op: str | None,
-               threshold: Threshold | Mapping[str, Threshold], text: str, paper: Any, paper_tag: str,
-               required: bool, timing: bool) -> Claim:
+    def _state(
+        self,
+        kind: str,
+        id: str,
+        measured: Any,
+        *,
+        op: str | None,
+        threshold: Threshold | Mapping[str, Threshold],
+        text: str,
+        paper: Any,
+        paper_tag: str,
+        required: bool,
+        timing: bool,
+    ) -> Claim:
         if not id or any(ch.isspace() for ch in id):
             raise ClaimError(f"claim id must be a non-empty string without spaces, got {id!r}")
         if any(existing.id == id for existing in self.claims):
             raise ClaimError(f"claim {id!r} was already stated in this notebook")
         if kind != "report" and op not in OPERATORS:
-            raise ClaimError(f"unknown operator {op!r} in claim {id!r}; valid operators are: {', '.join(OPERATORS)}")
+            raise ClaimError(
+                f"unknown operator {op!r} in claim {id!r}; valid operators are: {', '.join(OPERATORS)}"
+            )
         if paper_tag not in PAPER_TAGS:
-            raise ClaimError(f"unknown paper_tag {paper_tag!r} in claim {id!r}; valid tags are: {', '.join(PAPER_TAGS)}")
+            raise ClaimError(
+                f"unknown paper_tag {paper_tag!r} in claim {id!r}; valid tags are: {', '.join(PAPER_TAGS)}"
+            )
         if isinstance(threshold, Mapping):
             unknown = sorted(set(threshold) - set(SCALES))
             if unknown:
-                raise ClaimError(f"unknown scale {unknown} in thresholds of {id!r}; valid scales are: {', '.join(SCALES)}")
+                raise ClaimError(
+                    f"unknown scale {unknown} in thresholds of {id!r}; valid scales are: {', '.join(SCALES)}"
+                )
             active = threshold.get(self.scale)
         else:
             active = None if self.scale == "smoke" else threshold
@@ -199,10 +282,21 @@ class ClaimBook:
             raise ClaimError(f"operator 'in' needs a (low, high) threshold in claim {id!r}")
         measured = _to_python(measured)
         passed = None if active is None else compare(measured, op, active)
-        record = Claim(id=id, text=text, measured=measured, op=op, threshold=_to_python(active),
-                       paper=_to_python(paper), paper_tag=paper_tag if paper is not None else "none",
-                       scale=self.scale, device=self.device, required=required, timing=timing, passed=passed,
-                       kind=kind)
+        record = Claim(
+            id=id,
+            text=text,
+            measured=measured,
+            op=op,
+            threshold=_to_python(active),
+            paper=_to_python(paper),
+            paper_tag=paper_tag if paper is not None else "none",
+            scale=self.scale,
+            device=self.device,
+            required=required,
+            timing=timing,
+            passed=passed,
+            kind=kind,
+        )
         self.claims.append(record)
         print(record.line(), flush=True)
         _glue(id, measured)
@@ -230,14 +324,21 @@ class ClaimBook:
         self._write()
         print(self.summary(), flush=True)
         if self.failed:
-            names = ", ".join(f"{c.id} (ours {format_value(c.measured)}, needs "
-                              f"{describe_threshold(c.op, c.threshold)})" for c in self.failed)
+            names = ", ".join(
+                f"{c.id} (ours {format_value(c.measured)}, needs {describe_threshold(c.op, c.threshold)})"
+                for c in self.failed
+            )
             raise ClaimsFailed(f"{len(self.failed)} required claim(s) failed at scale {self.scale}: {names}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"notebook": self.notebook, "scale": self.scale, "device": self.device,
-                **self.provenance, "finished": self.finished,
-                "claims": [{k: _to_jsonable(v) for k, v in dataclasses.asdict(c).items()} for c in self.claims]}
+        return {
+            "notebook": self.notebook,
+            "scale": self.scale,
+            "device": self.device,
+            **self.provenance,
+            "finished": self.finished,
+            "claims": [{k: _to_jsonable(v) for k, v in dataclasses.asdict(c).items()} for c in self.claims],
+        }
 
     def _write(self) -> None:
         if self.metrics_path is not None:
@@ -248,6 +349,7 @@ def _glue(name: str, value: Any) -> None:
     """Glue ``value`` for ``{glue:text}`` when running inside a kernel; a no-op in plain python."""
     try:
         from IPython import get_ipython
+
         if get_ipython() is None:
             return
         from myst_nb import glue

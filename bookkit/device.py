@@ -27,7 +27,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     if text == "cpu":
         return torch.device("cpu")
     if text == "cuda" or text.startswith("cuda:"):
-        index_text = text[len("cuda:"):] if ":" in text else "0"
+        index_text = text[len("cuda:") :] if ":" in text else "0"
         if not index_text.isdigit():
             raise DeviceError(f"unknown device {name!r}; valid choices are: {', '.join(DEVICE_CHOICES)}")
         if not torch.cuda.is_available():

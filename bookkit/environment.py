@@ -20,20 +20,37 @@ class Variable:
     doc: str
 
 
-HEADLESS = Variable("BOOKKIT_HEADLESS", "1 in papermill, nbval and CI runs: one torch thread by default, a few "
-                                        "plain progress lines instead of bars, widgets drawn as static figures "
-                                        "(the runner sets it)")
-THREADS = Variable("BOOKKIT_THREADS", "torch threads of a headless kernel (the runner sets it from --threads)")
-GENERATED = Variable("BOOKKIT_GENERATED", "the folder of executed notebooks, records and cached models "
-                                          "(default book/_generated; the runner sets it to its output folder so "
-                                          "that the kernels cache trained models beside it)")
-METRICS_PATH = Variable("BOOKKIT_METRICS_PATH", "where a kernel writes its notebook's claims (the runner sets it "
-                                                "to the run's scratch folder; unset, claims are printed only)")
-MNIST = Variable("BOOKKIT_MNIST", "an mnist.npz to use instead of Keras's cache ~/.keras/datasets/mnist.npz "
-                                  "(learning-to-learn)")
-DATA_DIR = Variable("BOOKKIT_DATA_DIR", "the folder of the fetched data sets (default data/ in the repository; "
-                                        "`make data` fills it)")
-CHROMIUM = Variable("BOOKKIT_CHROMIUM", "the Chromium binary of the browser tests (default /usr/bin/chromium)")
+HEADLESS = Variable(
+    "BOOKKIT_HEADLESS",
+    "1 in papermill, nbval and CI runs: one torch thread by default, a few "
+    "plain progress lines instead of bars, widgets drawn as static figures "
+    "(the runner sets it)",
+)
+THREADS = Variable(
+    "BOOKKIT_THREADS", "torch threads of a headless kernel (the runner sets it from --threads)"
+)
+GENERATED = Variable(
+    "BOOKKIT_GENERATED",
+    "the folder of executed notebooks, records and cached models "
+    "(default book/_generated; the runner sets it to its output folder so "
+    "that the kernels cache trained models beside it)",
+)
+METRICS_PATH = Variable(
+    "BOOKKIT_METRICS_PATH",
+    "where a kernel writes its notebook's claims (the runner sets it "
+    "to the run's scratch folder; unset, claims are printed only)",
+)
+MNIST = Variable(
+    "BOOKKIT_MNIST",
+    "an mnist.npz to use instead of Keras's cache ~/.keras/datasets/mnist.npz (learning-to-learn)",
+)
+DATA_DIR = Variable(
+    "BOOKKIT_DATA_DIR",
+    "the folder of the fetched data sets (default data/ in the repository; `make data` fills it)",
+)
+CHROMIUM = Variable(
+    "BOOKKIT_CHROMIUM", "the Chromium binary of the browser tests (default /usr/bin/chromium)"
+)
 
 VARIABLES: tuple[Variable, ...] = (HEADLESS, THREADS, GENERATED, METRICS_PATH, DATA_DIR, MNIST, CHROMIUM)
 
@@ -51,5 +68,9 @@ def is_set_true(variable: Variable) -> bool:
 def documentation(width: int = 110) -> str:
     """Each variable with its text wrapped to ``width`` columns, for help texts."""
     indent = max(len(v.name) for v in VARIABLES) + 4
-    return "\n".join(textwrap.fill(v.doc, width, initial_indent=f"  {v.name:<{indent - 4}}  ",
-                                    subsequent_indent=" " * indent) for v in VARIABLES)
+    return "\n".join(
+        textwrap.fill(
+            v.doc, width, initial_indent=f"  {v.name:<{indent - 4}}  ", subsequent_indent=" " * indent
+        )
+        for v in VARIABLES
+    )

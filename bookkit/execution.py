@@ -51,7 +51,9 @@ notebook is simply started again."""
 
 def kernel_never_started(exception: Exception) -> bool:
     """True for jupyter_client's failure to start a kernel (before any cell ran)."""
-    return isinstance(exception, RuntimeError) and "Kernel died before replying to kernel_info" in str(exception)
+    return isinstance(exception, RuntimeError) and "Kernel died before replying to kernel_info" in str(
+        exception
+    )
 
 
 def execute(request: dict[str, Any]) -> dict[str, Any]:
@@ -63,20 +65,32 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
     executable = Path(request["input_notebook"])
     output = Path(request["output_notebook"])
     notebook = jupytext.read(source)
-    notebook.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    notebook.metadata.setdefault(
+        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
+    )
     nbformat.write(notebook, executable)
     start = time.perf_counter()
     status, error = "ok", None
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             papermill.execute_notebook(
-                str(executable), str(output), parameters=request["parameters"], cwd=str(source.parent),
-                kernel_name="python3", execution_timeout=request.get("cell_timeout"), progress_bar=False,
-                log_output=False, report_mode=False,
+                str(executable),
+                str(output),
+                parameters=request["parameters"],
+                cwd=str(source.parent),
+                kernel_name="python3",
+                execution_timeout=request.get("cell_timeout"),
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
             )
-        except Exception as exception:  # noqa: BLE001 - any failure (cell error, timeout, kernel death) is reported
+        except Exception as exception:
             if kernel_never_started(exception) and attempt < KERNEL_START_ATTEMPTS:
-                print(f"the kernel did not start ({exception}); attempt {attempt + 1}", file=sys.stderr, flush=True)
+                print(
+                    f"the kernel did not start ({exception}); attempt {attempt + 1}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 continue
             status = "failed"
             name = getattr(exception, "ename", type(exception).__name__)
@@ -89,9 +103,14 @@ def execute(request: dict[str, Any]) -> dict[str, Any]:
         if reason:
             status, error = "failed", reason
     kernel = resource.getrusage(resource.RUSAGE_CHILDREN)  # the kernel is this process's (waited-for) child
-    return {"status": status, "error": error, "wall_s": round(wall, 2),
-            "cpu_s": round(kernel.ru_utime + kernel.ru_stime, 1), "peak_rss_mb": round(kernel.ru_maxrss / 1024, 1),
-            "output_exists": output.exists()}
+    return {
+        "status": status,
+        "error": error,
+        "wall_s": round(wall, 2),
+        "cpu_s": round(kernel.ru_utime + kernel.ru_stime, 1),
+        "peak_rss_mb": round(kernel.ru_maxrss / 1024, 1),
+        "output_exists": output.exists(),
+    }
 
 
 def child_pids(parent: int) -> list[int]:

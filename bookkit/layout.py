@@ -35,8 +35,12 @@ from bookkit.provenance import PACKAGE_DIR, REPO_ROOT, generated_dir
 NOTEBOOK_GLOB = "[0-9][0-9]-*.md"
 
 OUTPUT_SUFFIXES: dict[str, str] = {
-    "notebook": ".ipynb", "metrics": ".metrics.json", "record": ".run.json",
-    "failed_notebook": ".failed.ipynb", "failed_record": ".failed.json", "failed_metrics": ".failed.metrics.json",
+    "notebook": ".ipynb",
+    "metrics": ".metrics.json",
+    "record": ".run.json",
+    "failed_notebook": ".failed.ipynb",
+    "failed_record": ".failed.json",
+    "failed_metrics": ".failed.metrics.json",
     "log": ".log",
 }
 """The outputs of one notebook, by kind (see the module docstring)."""
@@ -98,12 +102,22 @@ class Scratch:
     def log(self) -> Path:
         return self.folder / "worker.log"
 
-    def write_request(self, source: NotebookSource, parameters: dict[str, Any], cell_timeout: float,
-                      runner_pid: int) -> None:
-        write_json_atomically(self.request, {
-            "source": str(source.path), "input_notebook": str(self.input_notebook),
-            "output_notebook": str(self.output_notebook), "metrics": str(self.metrics), "result": str(self.result),
-            "parameters": parameters, "cell_timeout": cell_timeout, "runner_pid": runner_pid})
+    def write_request(
+        self, source: NotebookSource, parameters: dict[str, Any], cell_timeout: float, runner_pid: int
+    ) -> None:
+        write_json_atomically(
+            self.request,
+            {
+                "source": str(source.path),
+                "input_notebook": str(self.input_notebook),
+                "output_notebook": str(self.output_notebook),
+                "metrics": str(self.metrics),
+                "result": str(self.result),
+                "parameters": parameters,
+                "cell_timeout": cell_timeout,
+                "runner_pid": runner_pid,
+            },
+        )
 
     def read_request(self) -> dict[str, Any] | None:
         return read_record(self.request)
@@ -140,17 +154,26 @@ class Layout:
 
     def scratches(self, source: NotebookSource) -> list[Scratch]:
         """The notebook's scratch folders, newest first."""
-        folders = [p for p in (self.generated / source.chapter).glob(f"{SCRATCH_PREFIX}{source.stem}-*") if p.is_dir()]
+        folders = [
+            p
+            for p in (self.generated / source.chapter).glob(f"{SCRATCH_PREFIX}{source.stem}-*")
+            if p.is_dir()
+        ]
         return [Scratch(p) for p in sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)]
 
     def chapters(self) -> list[str]:
         if not self.chapters_dir.is_dir():
             return []
-        return sorted(p.name for p in self.chapters_dir.iterdir() if p.is_dir() and any(p.glob(NOTEBOOK_GLOB)))
+        return sorted(
+            p.name for p in self.chapters_dir.iterdir() if p.is_dir() and any(p.glob(NOTEBOOK_GLOB))
+        )
 
     def all_sources(self) -> list[NotebookSource]:
-        return [NotebookSource(chapter, path.stem, path) for chapter in self.chapters()
-                for path in sorted((self.chapters_dir / chapter).glob(NOTEBOOK_GLOB))]
+        return [
+            NotebookSource(chapter, path.stem, path)
+            for chapter in self.chapters()
+            for path in sorted((self.chapters_dir / chapter).glob(NOTEBOOK_GLOB))
+        ]
 
 
 def read_record(path: Path) -> dict[str, Any] | None:
@@ -210,8 +233,11 @@ def last_attempt(layout: Layout, source: NotebookSource) -> dict[str, Any] | Non
     record = read_record(layout.output(source, "failed_record"))
     if record is not None and record.get("status") == "running":
         if attempt_is_live(layout, source):
-            record = {**record, "error": f"running since {record.get('started_at')} "
-                                         f"(runner process {record.get('runner_pid')})"}
+            record = {
+                **record,
+                "error": f"running since {record.get('started_at')} "
+                f"(runner process {record.get('runner_pid')})",
+            }
         else:
             record = {**record, "status": "killed"}
     return record

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Generic
@@ -28,8 +30,15 @@ from bookkit.training import artifact_path
 class NotebookSession(Generic[ConfigT]):
     """What a notebook needs after its parameters cell: ``config``, ``device``, ``claim`` and ``finish``."""
 
-    def __init__(self, name: str, presets: Presets[ConfigT], scale: str, seed: int, device: str,
-                 overrides: Mapping[str, Any] | str | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        presets: Presets[ConfigT],
+        scale: str,
+        seed: int,
+        device: str,
+        overrides: Mapping[str, Any] | str | None,
+    ) -> None:
         if "/" not in name:
             raise ValueError(f"notebook name must be 'chapter/NN-topic', got {name!r}")
         if isinstance(overrides, str):
@@ -38,9 +47,11 @@ class NotebookSession(Generic[ConfigT]):
         self.chapter = name.split("/", 1)[0]
         self.config: ConfigT = presets.resolve(scale, overrides)
         default = presets.resolve(scale)  # the fields this run changed name its cached models
-        self.changed_settings = {field.name: getattr(self.config, field.name)
-                                 for field in dataclasses.fields(self.config)  # type: ignore[arg-type]
-                                 if getattr(self.config, field.name) != getattr(default, field.name)}
+        self.changed_settings = {
+            field.name: getattr(self.config, field.name)
+            for field in dataclasses.fields(self.config)  # type: ignore[arg-type]
+            if getattr(self.config, field.name) != getattr(default, field.name)
+        }
         self.scale = scale
         self.seed = seed
         self.device: torch.device = resolve_device(device)
@@ -48,16 +59,24 @@ class NotebookSession(Generic[ConfigT]):
         self.generator = seed_everything(seed)
         use_book_style()
         metrics = environment.get(environment.METRICS_PATH)
-        self.provenance = {"seed": seed, "device_name": describe_device(self.device), **versions(),
-                           "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                           "overrides": {k: str(v) for k, v in dict(overrides or {}).items()}}
-        self.claims = ClaimBook(name, scale, str(self.device), Path(metrics) if metrics else None, self.provenance)
+        self.provenance = {
+            "seed": seed,
+            "device_name": describe_device(self.device),
+            **versions(),
+            "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "overrides": {k: str(v) for k, v in dict(overrides or {}).items()},
+        }
+        self.claims = ClaimBook(
+            name, scale, str(self.device), Path(metrics) if metrics else None, self.provenance
+        )
 
     def provenance_line(self) -> str:
         p = self.provenance
         overrides = f", overrides {p['overrides']}" if p["overrides"] else ""
-        return (f"{self.name}: scale={self.scale}, seed={self.seed}, device={p['device_name']}, "
-                f"torch {p['torch']}, bookkit {p['bookkit']}, python {p['python']}{overrides}")
+        return (
+            f"{self.name}: scale={self.scale}, seed={self.seed}, device={p['device_name']}, "
+            f"torch {p['torch']}, bookkit {p['bookkit']}, python {p['python']}{overrides}"
+        )
 
     def claim(self, id: str, measured: Any, **kwargs: Any) -> None:
         """State a claim (see :meth:`bookkit.claims.ClaimBook.claim` for the arguments); its line is printed,
@@ -66,7 +85,8 @@ class NotebookSession(Generic[ConfigT]):
         self.claims.claim(id, measured, **kwargs)
 
     def check(self, id: str, measured: Any, **kwargs: Any) -> None:
-        """State an implementation check, listed apart from the evidence (:meth:`bookkit.claims.ClaimBook.check`)."""
+        """State an implementation check, listed apart from the evidence
+        (:meth:`bookkit.claims.ClaimBook.check`)."""
         self.claims.check(id, measured, **kwargs)
 
     def report(self, id: str, measured: Any, **kwargs: Any) -> None:
@@ -87,12 +107,28 @@ class NotebookSession(Generic[ConfigT]):
         self.claims.finish()
 
 
-def start_notebook(name: str, presets: Presets[ConfigT], *, scale: str = "ci", seed: int = 0,
-                   device: str = "auto", overrides: Mapping[str, Any] | str | None = None,
-                   show_config: bool = True) -> NotebookSession[ConfigT]:
+def start_notebook(
+    name: str,
+    presets: Presets[ConfigT],
+    *,
+    scale: str = "ci",
+    seed: int = 0,
+    device: str = "auto",
+    overrides: Mapping[str, Any] | str | None = None,
+    show_config: bool = True,
+) -> NotebookSession[ConfigT]:
     """Set up a chapter notebook and print its provenance line and resolved settings."""
     session = NotebookSession(name, presets, scale, seed, device, overrides)
     print(session.provenance_line())
     if show_config:
         print(f"settings ({type(session.config).__name__}):\n{session.config_table()}")
     return session
+
+
+def show_source(obj: Any) -> Any:
+    """The source of a function, method or class, for a reader to read: syntax-highlighted in the HTML
+    book and in Jupyter (IPython's ``Code`` display), plain text in a terminal or an nbval comparison.
+    Chapters show the model code they run through this one helper instead of printing its source."""
+    from IPython.display import Code
+
+    return Code(textwrap.dedent(inspect.getsource(obj)), language="python")

@@ -55,7 +55,9 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
     counts = {"PASS": 0, "FAIL": 0, "INFO": 0}
     check_counts = {"PASS": 0, "FAIL": 0, "INFO": 0}
     records = load_records(layout, "runs")
-    recorded = ({c["id"]: c for e in latest_entries(records).values() for c in e["claims"]} if records else None)
+    recorded = (
+        {c["id"]: c for e in latest_entries(records).values() for c in e["claims"]} if records else None
+    )
     sweeps = newest_sweep_claims(layout)
     swept = {"all": 0, "some": 0}
     stale_sweeps: dict[tuple[str, str], bool] = {}
@@ -65,8 +67,14 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
             status = _status(claim)
             is_check = claim.get("kind") == "check"
             (check_counts if is_check else counts)[status] += 1
-            paper = "—" if claim["paper"] is None else f"{format_value(claim['paper'])} ({claim['paper_tag']})"
-            threshold = "not asserted" if claim["threshold"] is None else describe_threshold(claim["op"], claim["threshold"])
+            paper = (
+                "—" if claim["paper"] is None else f"{format_value(claim['paper'])} ({claim['paper_tag']})"
+            )
+            threshold = (
+                "not asserted"
+                if claim["threshold"] is None
+                else describe_threshold(claim["op"], claim["threshold"])
+            )
             verdict = _claim_verdict(claim)
             if state == "stale":
                 verdict += " (stale)"
@@ -80,34 +88,47 @@ def scorecard_markdown(layout: Layout, page_dir: Path) -> str:
                     stale_sweeps[key] = sweep_is_stale(layout, source, sweep)
                 rate += " (stale)" if stale_sweeps[key] else ""
             label = source.name if is_check else source.stem
-            row = (f"| {_page_link(layout, source, page_dir, label)} | {_cell(claim['text'])} (`{claim['id']}`) | {_cell(paper)} | "
-                   f"{_cell(format_value(claim['measured']))} | {_cell(threshold)} | {claim['scale']} | "
-                   f"{_cell(metrics.get('device_name', claim['device']))} | {verdict} | {rate} |"
-                   + ("" if recorded is None else f" {_recorded_cell(recorded.get(claim['id']))} |"))
+            row = (
+                f"| {_page_link(layout, source, page_dir, label)} | {_cell(claim['text'])} (`{claim['id']}`) | {_cell(paper)} | "
+                f"{_cell(format_value(claim['measured']))} | {_cell(threshold)} | {claim['scale']} | "
+                f"{_cell(metrics.get('device_name', claim['device']))} | {verdict} | {rate} |"
+                + ("" if recorded is None else f" {_recorded_cell(recorded.get(claim['id']))} |")
+            )
             (check_rows if is_check else rows_by_chapter.setdefault(source.chapter, [])).append(row)
-    explanation = ("Every claim every chapter makes, as computed in the executed notebooks that this book shows: "
-                   "the paper's value (and where it comes from), ours, the threshold it must meet at the scale it "
-                   "ran at, and the verdict. INFO rows are reported without a threshold at that scale; *stale* "
-                   "means the code changed since the run. The *seeds* column is the claim's pass rate over the seeds "
-                   "of the newest seed sweep that ran it (`python -m bookkit sweep`; seeds 0-4 calibrated the "
-                   "thresholds, seeds 5-9 validated them), in bold when some seed fails, *stale* when the code changed "
-                   "since that sweep; — where no sweep ran it. "
-                   "Implementation checks (identities and invariants of our code, which hold unless the code is "
-                   "wrong) are listed last and not counted as evidence.")
-    header = ["| notebook | claim | paper | ours | threshold | scale | device | verdict | seeds |",
-              "|---|---|---|---:|---|---|---|---|---:|"]
+    explanation = (
+        "Every claim every chapter makes, as computed in the executed notebooks that this book shows: "
+        "the paper's value (and where it comes from), ours, the threshold it must meet at the scale it "
+        "ran at, and the verdict. INFO rows are reported without a threshold at that scale; *stale* "
+        "means the code changed since the run. The *seeds* column is the claim's pass rate over the seeds "
+        "of the newest seed sweep that ran it (`python -m bookkit sweep`; seeds 0-4 calibrated the "
+        "thresholds, seeds 5-9 validated them), in bold when some seed fails, *stale* when the code changed "
+        "since that sweep; — where no sweep ran it. "
+        "Implementation checks (identities and invariants of our code, which hold unless the code is "
+        "wrong) are listed last and not counted as evidence."
+    )
+    header = [
+        "| notebook | claim | paper | ours | threshold | scale | device | verdict | seeds |",
+        "|---|---|---|---:|---|---|---|---|---:|",
+    ]
     if recorded is not None:
         header = [header[0] + " at full scale (recorded) |", header[1] + "---|"]
-        explanation += (" The last column is the same claim in the newest recorded full-scale run of its notebook "
-                        "(the {doc}`full-scale` page names the device); — where no recorded run reached it.")
-    headline = f"**{counts['PASS']} pass, {counts['FAIL']} fail, {counts['INFO']} reported without a threshold.**"
+        explanation += (
+            " The last column is the same claim in the newest recorded full-scale run of its notebook "
+            "(the {doc}`full-scale` page names the device); — where no recorded run reached it."
+        )
+    headline = (
+        f"**{counts['PASS']} pass, {counts['FAIL']} fail, {counts['INFO']} reported without a threshold.**"
+    )
     if swept["all"] or swept["some"]:
-        headline += (f" Over seeds, {swept['all']} of {swept['all'] + swept['some']} swept claims pass on every "
-                     "seed.")
+        headline += (
+            f" Over seeds, {swept['all']} of {swept['all'] + swept['some']} swept claims pass on every seed."
+        )
     if check_rows:
-        headline += (f" Implementation checks: {check_counts['PASS']} pass, {check_counts['FAIL']} fail"
-                     + (f", {check_counts['INFO']} not asserted" if check_counts["INFO"] else "")
-                     + " (not counted as evidence).")
+        headline += (
+            f" Implementation checks: {check_counts['PASS']} pass, {check_counts['FAIL']} fail"
+            + (f", {check_counts['INFO']} not asserted" if check_counts["INFO"] else "")
+            + " (not counted as evidence)."
+        )
     lines = ["# Scorecard", "", GENERATED_NOTE, "", explanation, "", headline, ""]
     chapters = [c for c in PAPERS if c in rows_by_chapter] + sorted(set(rows_by_chapter) - set(PAPERS))
     if not chapters and not check_rows:
@@ -123,22 +144,36 @@ def _recorded_cell(claim: dict[str, Any] | None) -> str:
     """A claim of a recorded run in one cell: value, threshold and verdict."""
     if claim is None:
         return "—"
-    threshold = "" if claim["threshold"] is None else f" ({describe_threshold(claim['op'], claim['threshold'])})"
+    threshold = (
+        "" if claim["threshold"] is None else f" ({describe_threshold(claim['op'], claim['threshold'])})"
+    )
     return f"{_cell(format_value(claim['measured']))}{_cell(threshold)} {_claim_verdict(claim)}"
 
 
 def status_markdown(layout: Layout, page_dir: Path) -> str:
     """The status page: per notebook, how and when it last ran, and whether its inputs changed since."""
-    explanation = ("How each notebook in this book was last executed. *fresh*: the notebook source, the bookkit "
-                   "code it runs and requirements.txt are unchanged since that run; *stale*: something changed, "
-                   "rerun it with `python -m bookkit run`; *failed*: the last attempt failed and the page shows the "
-                   "previous good run (the failed notebook is kept beside it); *stopped* or *killed*: the last "
-                   "attempt was stopped by a signal or killed before it finished, and the page shows the previous "
-                   "good run.")
-    header = ("| notebook | state | scale | seed | device | wall time (s) | kernel CPU time (s) | peak memory (MB) "
-              "| finished (UTC) | torch | bookkit |")
-    lines = ["# Run status", "", GENERATED_NOTE, "", explanation, "", header,
-             "|---|---|---|---:|---|---:|---:|---:|---|---|---|"]
+    explanation = (
+        "How each notebook in this book was last executed. *fresh*: the notebook source, the bookkit "
+        "code it runs and requirements.txt are unchanged since that run; *stale*: something changed, "
+        "rerun it with `python -m bookkit run`; *failed*: the last attempt failed and the page shows the "
+        "previous good run (the failed notebook is kept beside it); *stopped* or *killed*: the last "
+        "attempt was stopped by a signal or killed before it finished, and the page shows the previous "
+        "good run."
+    )
+    header = (
+        "| notebook | state | scale | seed | device | wall time (s) | kernel CPU time (s) | peak memory (MB) "
+        "| finished (UTC) | torch | bookkit |"
+    )
+    lines = [
+        "# Run status",
+        "",
+        GENERATED_NOTE,
+        "",
+        explanation,
+        "",
+        header,
+        "|---|---|---|---:|---|---:|---:|---:|---|---|---|",
+    ]
     total_wall = 0.0
     for source in layout.all_sources():
         record = read_record(layout.output(source, "record"))
@@ -154,20 +189,26 @@ def status_markdown(layout: Layout, page_dir: Path) -> str:
             f"| {_page_link(layout, source, page_dir, source.name)} | {state} | {record['scale']} | {record['seed']} | "
             f"{_cell(record.get('device_name') or record['device'])} | {record['wall_s']:.1f} | "
             f"{record.get('cpu_s') or ''} | {record.get('peak_rss_mb') or ''} | {record['finished_at'].replace('+00:00', '')} | "
-            f"{_cell(record['torch'])} | {record['bookkit']} |")
+            f"{_cell(record['torch'])} | {record['bookkit']} |"
+        )
     lines += ["", f"Total notebook wall time: {total_wall:.0f} s."]
     return "\n".join(lines) + "\n"
 
 
 def _benchmark_table(payload: dict[str, Any]) -> list[str]:
     sizes = "quick sizes" if payload.get("quick") else "full sizes"
-    lines = [f"Measured {payload['date']} on {payload['device']} with torch {payload['torch']} ({sizes}).", "",
-             "| chapter | benchmark | subject | baseline | subject (ms) | baseline (ms) | ratio | note |",
-             "|---|---|---|---|---:|---:|---:|---|"]
+    lines = [
+        f"Measured {payload['date']} on {payload['device']} with torch {payload['torch']} ({sizes}).",
+        "",
+        "| chapter | benchmark | subject | baseline | subject (ms) | baseline (ms) | ratio | note |",
+        "|---|---|---|---|---:|---:|---:|---|",
+    ]
     for row in payload["rows"]:
-        lines.append(f"| {row['chapter']} | {_cell(row['name'])} | {_cell(row['subject'])} | {_cell(row['baseline'])} | "
-                     f"{row['subject_s'] * 1e3:.3g} | {row['baseline_s'] * 1e3:.3g} | "
-                     f"{row['subject_s'] / row['baseline_s']:.3g} | {_cell(row.get('note', ''))} |")
+        lines.append(
+            f"| {row['chapter']} | {_cell(row['name'])} | {_cell(row['subject'])} | {_cell(row['baseline'])} | "
+            f"{row['subject_s'] * 1e3:.3g} | {row['baseline_s'] * 1e3:.3g} | "
+            f"{row['subject_s'] / row['baseline_s']:.3g} | {_cell(row.get('note', ''))} |"
+        )
     for chapter, error in (payload.get("errors") or {}).items():
         lines.append(f"| {chapter} | *did not finish* | | | | | | {_cell(error)} |")
     return lines
@@ -177,18 +218,34 @@ def benchmarks_markdown(layout: Layout) -> str:
     """The benchmark page: the table ``python -m bookkit bench`` saved on this build, then the tables recorded
     on other machines (``book/records/bench-*.json``), each with the device named."""
     results = layout.generated / "benchmarks.json"
-    explanation = ("Each chapter's hot kernels timed against a baseline in the same process, alternating the two "
-                   "and taking medians; ratios are what to compare across machines, absolute times only with the "
-                   "device.")
-    lines = ["# Benchmarks", "", GENERATED_NOTE, "", explanation, "", "## On the machine that built this book", ""]
+    explanation = (
+        "Each chapter's hot kernels timed against a baseline in the same process, alternating the two "
+        "and taking medians; ratios are what to compare across machines, absolute times only with the "
+        "device."
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        GENERATED_NOTE,
+        "",
+        explanation,
+        "",
+        "## On the machine that built this book",
+        "",
+    ]
     if results.exists():
         lines += _benchmark_table(json.loads(results.read_text()))
     else:
         lines.append("No benchmark has been run on this build: `python -m bookkit bench` runs them.")
     for record in load_records(layout, "bench"):
-        lines += ["", f"## Recorded on {record['device']}", "",
-                  f"From `{RECORDS_DIR}/{record['file']}`. {record.get('note', '')}".strip(), "",
-                  *_benchmark_table(record)]
+        lines += [
+            "",
+            f"## Recorded on {record['device']}",
+            "",
+            f"From `{RECORDS_DIR}/{record['file']}`. {record.get('note', '')}".strip(),
+            "",
+            *_benchmark_table(record),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -204,11 +261,13 @@ def _claim_verdict(claim: dict[str, Any]) -> str:
 def full_scale_markdown(layout: Layout) -> str:
     """The full-scale page: every recorded run at paper scale (``book/records/runs-*.json``), claim by claim,
     including notebooks that failed or were stopped at the time budget with the claims they had computed."""
-    explanation = ("The chapters above ran at the `ci` scale on a CPU. Their `full` (paper-size) presets need a GPU "
-                   "and far more time; whenever one is available the runs are recorded here, claim by claim. A "
-                   "notebook is *finished*, *failed* (a claim failed or a cell raised; the claims computed before "
-                   "are shown), *stopped* (the time budget ran out; the claims it had computed are shown) or *not "
-                   "run*. `python -m bookkit collect` writes these records.")
+    explanation = (
+        "The chapters above ran at the `ci` scale on a CPU. Their `full` (paper-size) presets need a GPU "
+        "and far more time; whenever one is available the runs are recorded here, claim by claim. A "
+        "notebook is *finished*, *failed* (a claim failed or a cell raised; the claims computed before "
+        "are shown), *stopped* (the time budget ran out; the claims it had computed are shown) or *not "
+        "run*. `python -m bookkit collect` writes these records."
+    )
     lines = ["# Full-scale runs", "", GENERATED_NOTE, "", explanation, ""]
     records = load_records(layout, "runs")
     if not records:
@@ -218,30 +277,46 @@ def full_scale_markdown(layout: Layout) -> str:
         states = [e["state"] for e in entries]
         claims = [c for e in entries for c in e["claims"]]
         verdicts = [_status(c) for c in claims]
-        lines += [f"## {record['file'].removesuffix('.json')}", "",
-                  f"Scale `{record['scale']}` on {', '.join(record['devices']) or 'no device'} with torch "
-                  f"{record['torch']}, recorded {record.get('date', 'on an unknown date')}; "
-                  + (f"time budget {record['budget_s']:.0f} s. " if record.get("budget_s") else "no time budget. ")
-                  + record.get("note", ""), "",
-                  "**Notebooks:** " + ", ".join(f"{states.count(s)} {s}" for s in
-                                                ("finished", "failed", "stopped", "not run") if s in states)
-                  + f". **Claims computed:** {verdicts.count('PASS')} pass, {verdicts.count('FAIL')} fail, "
-                  f"{verdicts.count('INFO')} reported without a threshold.", "",
-                  "| notebook | state | wall (s) | claim | paper | ours | threshold | verdict |",
-                  "|---|---|---:|---|---|---:|---|---|"]
+        lines += [
+            f"## {record['file'].removesuffix('.json')}",
+            "",
+            f"Scale `{record['scale']}` on {', '.join(record['devices']) or 'no device'} with torch "
+            f"{record['torch']}, recorded {record.get('date', 'on an unknown date')}; "
+            + (f"time budget {record['budget_s']:.0f} s. " if record.get("budget_s") else "no time budget. ")
+            + record.get("note", ""),
+            "",
+            "**Notebooks:** "
+            + ", ".join(
+                f"{states.count(s)} {s}" for s in ("finished", "failed", "stopped", "not run") if s in states
+            )
+            + f". **Claims computed:** {verdicts.count('PASS')} pass, {verdicts.count('FAIL')} fail, "
+            f"{verdicts.count('INFO')} reported without a threshold.",
+            "",
+            "| notebook | state | wall (s) | claim | paper | ours | threshold | verdict |",
+            "|---|---|---:|---|---|---:|---|---|",
+        ]
         for entry in entries:
             wall = f"{entry['wall_s']:.0f}" if entry.get("wall_s") else ""
             state = entry["state"] + (f" ({_cell(entry['error'])[:160]})" if entry.get("error") else "")
             if not entry["claims"]:
                 lines.append(f"| {entry['notebook']} | {state} | {wall} | | | | | |")
             for index, claim in enumerate(entry["claims"]):
-                paper = "—" if claim["paper"] is None else f"{format_value(claim['paper'])} ({claim['paper_tag']})"
-                threshold = ("not asserted" if claim["threshold"] is None
-                             else describe_threshold(claim["op"], claim["threshold"]))
+                paper = (
+                    "—"
+                    if claim["paper"] is None
+                    else f"{format_value(claim['paper'])} ({claim['paper_tag']})"
+                )
+                threshold = (
+                    "not asserted"
+                    if claim["threshold"] is None
+                    else describe_threshold(claim["op"], claim["threshold"])
+                )
                 first = index == 0
-                lines.append(f"| {entry['notebook'] if first else ''} | {state if first else ''} | "
-                             f"{wall if first else ''} | {_cell(claim['text'])} (`{claim['id']}`) | {_cell(paper)} | "
-                             f"{_cell(format_value(claim['measured']))} | {_cell(threshold)} | {_claim_verdict(claim)} |")
+                lines.append(
+                    f"| {entry['notebook'] if first else ''} | {state if first else ''} | "
+                    f"{wall if first else ''} | {_cell(claim['text'])} (`{claim['id']}`) | {_cell(paper)} | "
+                    f"{_cell(format_value(claim['measured']))} | {_cell(threshold)} | {_claim_verdict(claim)} |"
+                )
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -285,10 +360,12 @@ def front_summary_markdown(layout: Layout, page_dir: Path) -> str:
     scales = ", ".join(f"`{s}`" for s in sorted(scales_seen)) or "no"
     lines = [GENERATED_NOTE, ""]
     if notebooks:
-        lines.append(f"**Where the book stands:** in the {notebooks} notebook{'s' if notebooks != 1 else ''} shown here "
-                     f"(scale {scales}), "
-                     f"**{counts['PASS']} claims pass and {counts['FAIL']} fail**; {counts['INFO']} more are "
-                     "reported without a threshold at that scale. The {doc}`scorecard` lists them all.")
+        lines.append(
+            f"**Where the book stands:** in the {notebooks} notebook{'s' if notebooks != 1 else ''} shown here "
+            f"(scale {scales}), "
+            f"**{counts['PASS']} claims pass and {counts['FAIL']} fail**; {counts['INFO']} more are "
+            "reported without a threshold at that scale. The {doc}`scorecard` lists them all."
+        )
     else:
         lines.append("No chapter has been run yet: `make book` runs them.")
     latest = latest_entries(load_records(layout, "runs"))
@@ -296,10 +373,12 @@ def front_summary_markdown(layout: Layout, page_dir: Path) -> str:
         devices = sorted({device for entry in latest.values() for device in entry["devices"]})
         finished = sum(entry["state"] == "finished" for entry in latest.values())
         verdicts = [_status(c) for entry in latest.values() for c in entry["claims"]]
-        lines[-1] += (f" At the paper's scale, the recorded runs ({', '.join(devices)}) "
-                      f"finished {finished} of {len(layout.all_sources())} notebooks and computed "
-                      f"{verdicts.count('PASS')} passing and {verdicts.count('FAIL')} failing claims: see "
-                      "{doc}`full-scale`.")
+        lines[-1] += (
+            f" At the paper's scale, the recorded runs ({', '.join(devices)}) "
+            f"finished {finished} of {len(layout.all_sources())} notebooks and computed "
+            f"{verdicts.count('PASS')} passing and {verdicts.count('FAIL')} failing claims: see "
+            "{doc}`full-scale`."
+        )
     lines.append("")
     for chapter, paper in PAPERS.items():
         found = front_figure(layout, chapter)
@@ -307,8 +386,14 @@ def front_summary_markdown(layout: Layout, page_dir: Path) -> str:
             continue
         source, image = found
         target = os.path.relpath(layout.output(source, "notebook").with_suffix(""), page_dir)
-        lines += [f"```{{figure}} {Path(os.path.relpath(image, page_dir)).as_posix()}", ":width: 100%", "",
-                  f"{paper}: from {{doc}}`{source.title()} <{Path(target).as_posix()}>`.", "```", ""]
+        lines += [
+            f"```{{figure}} {Path(os.path.relpath(image, page_dir)).as_posix()}",
+            ":width: 100%",
+            "",
+            f"{paper}: from {{doc}}`{source.title()} <{Path(target).as_posix()}>`.",
+            "```",
+            "",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -317,11 +402,13 @@ def write_pages(layout: Layout, book_dir: Path | None = None) -> list[Path]:
     ``book/summary.md`` (the front page's summary); returns their paths."""
     book_dir = book_dir or layout.repo_root / "book"
     book_dir.mkdir(parents=True, exist_ok=True)
-    pages = {book_dir / "scorecard.md": scorecard_markdown(layout, book_dir),
-             book_dir / "status.md": status_markdown(layout, book_dir),
-             book_dir / "benchmarks.md": benchmarks_markdown(layout),
-             book_dir / "full-scale.md": full_scale_markdown(layout),
-             book_dir / "summary.md": front_summary_markdown(layout, book_dir)}
+    pages = {
+        book_dir / "scorecard.md": scorecard_markdown(layout, book_dir),
+        book_dir / "status.md": status_markdown(layout, book_dir),
+        book_dir / "benchmarks.md": benchmarks_markdown(layout),
+        book_dir / "full-scale.md": full_scale_markdown(layout),
+        book_dir / "summary.md": front_summary_markdown(layout, book_dir),
+    }
     for path, text in pages.items():
         write_text_atomically(path, text)
     return list(pages)

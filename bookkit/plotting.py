@@ -25,8 +25,9 @@ BOOK_STYLE: dict[RcKeyType, Any] = {
     "legend.frameon": False,
     "lines.linewidth": 1.6,
     "image.cmap": "viridis",
-    "axes.prop_cycle": cycler(color=[
-        "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]),
+    "axes.prop_cycle": cycler(
+        color=["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+    ),
 }
 """Okabe-Ito colours (readable with colour-blindness), light grids, no top/right spines."""
 
@@ -39,8 +40,10 @@ def use_book_style() -> None:
     matplotlib.rcParams.update(BOOK_STYLE)
     try:
         from IPython import get_ipython
+
         if get_ipython() is not None:
             from matplotlib_inline.backend_inline import set_matplotlib_formats
+
             set_matplotlib_formats("png")
     except ImportError:
         pass

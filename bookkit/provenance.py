@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import platform
 from pathlib import Path
@@ -20,13 +21,42 @@ def generated_dir() -> Path:
     return Path(environment.get(environment.GENERATED) or REPO_ROOT / "book" / "_generated")
 
 
+def code_fingerprint(path: Path) -> bytes:
+    """What a source file means rather than how it is laid out: for a ``.py`` file the dump of its syntax
+    tree (``ast.dump``), so that reformatting and comments change nothing while any change to code or
+    docstrings does; for a chapter notebook (``.md``) its markdown cells verbatim (they are the rendered
+    page) and its code cells as syntax trees (a cell with IPython magics, which ``ast`` cannot parse, stays
+    verbatim). Any other file, or one that does not parse, counts byte for byte."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".py":
+        return _syntax_tree(text).encode()
+    if path.suffix == ".md":
+        import jupytext
+
+        notebook = jupytext.reads(text, fmt="md:myst")
+        parts = [
+            f"{cell.cell_type}\0{_syntax_tree(cell.source) if cell.cell_type == 'code' else cell.source}"
+            for cell in notebook.cells
+        ]
+        return "\0\0".join(parts).encode()
+    return path.read_bytes()
+
+
+def _syntax_tree(source: str) -> str:
+    try:
+        return ast.dump(ast.parse(source))
+    except SyntaxError:
+        return source
+
+
 def hash_files(paths: list[Path], root: Path) -> str:
-    """SHA-256 over the relative names and bytes of ``paths`` (sorted), so renames count as changes."""
+    """SHA-256 over the relative names and :func:`code_fingerprint` of ``paths`` (sorted), so renames count
+    as changes and reformatting does not."""
     digest = hashlib.sha256()
     for path in sorted(paths):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        digest.update(code_fingerprint(path))
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -36,8 +66,17 @@ def chapter_package(chapter: str) -> str:
     return chapter.replace("-", "_")
 
 
-OUTSIDE_THE_KERNEL = frozenset({"__main__.py", "sweep.py", "seed_statistics.py", "pages.py", "records.py",
-                                "bench.py", "book_structure.py"})
+OUTSIDE_THE_KERNEL = frozenset(
+    {
+        "__main__.py",
+        "sweep.py",
+        "seed_statistics.py",
+        "pages.py",
+        "records.py",
+        "bench.py",
+        "book_structure.py",
+    }
+)
 """Top-level modules that only the command line runs (sweeps, page rendering, records, benchmarks): no
 notebook imports them, so editing them changes no claim and makes no executed notebook stale."""
 
@@ -50,8 +89,11 @@ def bookkit_source_files(chapter: str | None = None, package_dir: Path = PACKAGE
     :data:`OUTSIDE_THE_KERNEL`), the shared subpackages and the chapter's own subpackage (every subpackage
     when ``chapter`` is None)."""
     files = [p for p in package_dir.glob("*.py") if p.name not in OUTSIDE_THE_KERNEL]
-    subpackages = [package_dir / name for name in (chapter_package(chapter), *SHARED_SUBPACKAGES)] if chapter else [
-        p for p in package_dir.iterdir() if p.is_dir() and p.name != "__pycache__"]
+    subpackages = (
+        [package_dir / name for name in (chapter_package(chapter), *SHARED_SUBPACKAGES)]
+        if chapter
+        else [p for p in package_dir.iterdir() if p.is_dir() and p.name != "__pycache__"]
+    )
     for folder in subpackages:
         files += [p for p in folder.rglob("*.py") if "__pycache__" not in p.parts]
     return files
@@ -65,6 +107,7 @@ def bookkit_source_hash(chapter: str | None = None, package_dir: Path = PACKAGE_
 
 def bookkit_version() -> str:
     from bookkit import __version__
+
     return __version__
 
 

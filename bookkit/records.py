@@ -21,8 +21,18 @@ from bookkit.layout import Layout, NotebookSource, last_attempt, read_record
 RECORDS_DIR = "book/records"
 """Where recorded runs (``runs-*.json``) and benchmark tables (``bench-*.json``) are committed."""
 
-CLAIM_FIELDS = ("id", "text", "measured", "op", "threshold", "paper", "paper_tag", "required", "passed",
-                "kind")
+CLAIM_FIELDS = (
+    "id",
+    "text",
+    "measured",
+    "op",
+    "threshold",
+    "paper",
+    "paper_tag",
+    "required",
+    "passed",
+    "kind",
+)
 
 
 def _claims(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,15 +59,33 @@ def notebook_entry(layout: Layout, source: NotebookSource, scale: str) -> dict[s
         else:
             claims = _claims(read_record(layout.output(source, "failed_metrics")) or {})
         state = "failed" if attempt["status"] == "failed" else "stopped"
-        return {"notebook": name, "state": state, "wall_s": attempt.get("wall_s"),
-                "error": attempt.get("error") if state == "failed" else None,
-                "device_name": attempt.get("device_name"), "claims": claims}
+        return {
+            "notebook": name,
+            "state": state,
+            "wall_s": attempt.get("wall_s"),
+            "error": attempt.get("error") if state == "failed" else None,
+            "device_name": attempt.get("device_name"),
+            "claims": claims,
+        }
     record = read_record(layout.output(source, "record"))
     if record is not None and record.get("scale") == scale:
         metrics = read_record(layout.output(source, "metrics"))
-        return {"notebook": name, "state": "finished", "wall_s": record.get("wall_s"), "error": None,
-                "device_name": record.get("device_name"), "claims": _claims(metrics or {})}
-    return {"notebook": name, "state": "not run", "wall_s": None, "error": None, "device_name": None, "claims": []}
+        return {
+            "notebook": name,
+            "state": "finished",
+            "wall_s": record.get("wall_s"),
+            "error": None,
+            "device_name": record.get("device_name"),
+            "claims": _claims(metrics or {}),
+        }
+    return {
+        "notebook": name,
+        "state": "not run",
+        "wall_s": None,
+        "error": None,
+        "device_name": None,
+        "claims": [],
+    }
 
 
 def collect_runs(layout: Layout, scale: str, budget_s: float | None, note: str = "") -> dict[str, Any]:
@@ -66,8 +94,15 @@ def collect_runs(layout: Layout, scale: str, budget_s: float | None, note: str =
 
     entries = [notebook_entry(layout, s, scale) for s in layout.all_sources()]
     devices = sorted({e["device_name"] for e in entries if e["device_name"]})
-    return {"scale": scale, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "budget_s": budget_s, "note": note, "devices": devices, **versions(), "notebooks": entries}
+    return {
+        "scale": scale,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "budget_s": budget_s,
+        "note": note,
+        "devices": devices,
+        **versions(),
+        "notebooks": entries,
+    }
 
 
 def write_record(path: Path, payload: dict[str, Any]) -> Path:

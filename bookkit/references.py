@@ -29,8 +29,11 @@ def reference_path(layout: Layout, source: NotebookSource) -> Path:
 
 def code_cells(notebook: nbformat.NotebookNode) -> list[str]:
     """The code of a notebook's cells, without papermill's injected-parameters cell."""
-    return [cell.source.strip() for cell in notebook.cells
-            if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])]
+    return [
+        cell.source.strip()
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "injected-parameters" not in cell.metadata.get("tags", [])
+    ]
 
 
 def source_code_cells(source: NotebookSource) -> list[str]:
@@ -77,7 +80,9 @@ def regenerate_references(targets: list[str], jobs: int = 2, layout: Layout | No
     sources = discover(layout, targets)
     with tempfile.TemporaryDirectory(prefix="bookkit-references-") as scratch:
         smoke = Layout(repo_root=layout.repo_root, generated=Path(scratch), package_dir=layout.package_dir)
-        outcomes = run_notebooks(smoke, sources, RunSettings(scale="smoke", device="cpu"), jobs=jobs, force=True)
+        outcomes = run_notebooks(
+            smoke, sources, RunSettings(scale="smoke", device="cpu"), jobs=jobs, force=True
+        )
         print(summary_table(outcomes))
         for outcome in outcomes:
             if outcome.status != "ok":

@@ -44,8 +44,9 @@ def check_run_options(*, seed: Any, device: str, threads: Any, timeout_s: Any, j
     for name, value in (("--threads", threads), ("--jobs", jobs)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise RunnerError(f"{name} must be an integer >= 1, got {value!r}")
-    if timeout_s is not None and not (isinstance(timeout_s, (int, float)) and math.isfinite(timeout_s)
-                                      and timeout_s > 0):
+    if timeout_s is not None and not (
+        isinstance(timeout_s, (int, float)) and math.isfinite(timeout_s) and timeout_s > 0
+    ):
         raise RunnerError(f"--timeout must be a positive number of seconds, got {timeout_s!r}")
 
 
@@ -55,7 +56,9 @@ def _code_cells(source: NotebookSource) -> Iterator[ast.Module]:
     for cell in jupytext.read(source.path).cells:
         if cell.cell_type != "code":
             continue
-        code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        code = "\n".join(
+            line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))
+        )
         try:
             yield ast.parse(code)
         except SyntaxError:
@@ -74,7 +77,11 @@ def presets_reference(source: NotebookSource) -> tuple[str, str] | None:
                 continue
             function = node.func
             called = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", None)
-            if called == "start_notebook" and isinstance(node.args[1], ast.Name) and node.args[1].id in imported:
+            if (
+                called == "start_notebook"
+                and isinstance(node.args[1], ast.Name)
+                and node.args[1].id in imported
+            ):
                 return imported[node.args[1].id], node.args[1].id
     return None
 
@@ -95,8 +102,9 @@ def notebook_presets(source: NotebookSource) -> Presets[Any] | None:
     return presets if isinstance(presets, Presets) else None
 
 
-def overrides_by_notebook(sources: list[NotebookSource], scale: str,
-                          overrides: dict[str, str]) -> dict[str, dict[str, str]]:
+def overrides_by_notebook(
+    sources: list[NotebookSource], scale: str, overrides: dict[str, str]
+) -> dict[str, dict[str, str]]:
     """The overrides each notebook takes (see the module docstring), every value checked; raises
     :class:`RunnerError` for a key no selected notebook has or a notebook whose presets are not static."""
     if not overrides:
@@ -105,8 +113,10 @@ def overrides_by_notebook(sources: list[NotebookSource], scale: str,
     for source in sources:
         presets = notebook_presets(source)
         if presets is None:
-            raise RunnerError(f"cannot check overrides for {source.name}: its start_notebook(...) call does not "
-                              "name presets imported from a module; run it without --override")
+            raise RunnerError(
+                f"cannot check overrides for {source.name}: its start_notebook(...) call does not "
+                "name presets imported from a module; run it without --override"
+            )
         fields[source.name] = presets.fields
         taken = {key: value for key, value in overrides.items() if key in presets.fields}
         try:
@@ -116,18 +126,28 @@ def overrides_by_notebook(sources: list[NotebookSource], scale: str,
     unused = sorted(key for key in overrides if not any(key in keys for keys in fields.values()))
     if unused:
         valid = "; ".join(f"{name}: {', '.join(keys)}" for name, keys in fields.items())
-        raise RunnerError(f"override {', '.join(map(repr, unused))} is not a setting of any selected notebook; "
-                          f"valid keys are {valid}")
+        raise RunnerError(
+            f"override {', '.join(map(repr, unused))} is not a setting of any selected notebook; "
+            f"valid keys are {valid}"
+        )
     return {name: {k: v for k, v in overrides.items() if k in keys} for name, keys in fields.items()}
 
 
 def settings_by_notebook(sources: list[NotebookSource], settings: Any, jobs: int = 1) -> dict[str, Any]:
     """Check every option and override, then give each notebook its ``RunSettings`` (the overrides it takes)."""
-    check_run_options(seed=settings.seed, device=settings.device, threads=settings.threads,
-                      timeout_s=settings.timeout_s, jobs=jobs, scale=settings.scale)
+    check_run_options(
+        seed=settings.seed,
+        device=settings.device,
+        threads=settings.threads,
+        timeout_s=settings.timeout_s,
+        jobs=jobs,
+        scale=settings.scale,
+    )
     taken = overrides_by_notebook(sources, settings.scale, dict(settings.overrides))
-    return {name: dataclasses.replace(settings, overrides=tuple(sorted(keys.items())))
-            for name, keys in taken.items()}
+    return {
+        name: dataclasses.replace(settings, overrides=tuple(sorted(keys.items())))
+        for name, keys in taken.items()
+    }
 
 
 def check_writable(folder: Path) -> None:

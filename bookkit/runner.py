@@ -50,13 +50,31 @@ from bookkit.layout import (
     last_attempt,
     read_record,
 )
-from bookkit.provenance import bookkit_source_hash, versions
+from bookkit.provenance import bookkit_source_hash, code_fingerprint, versions
 from bookkit.run_validation import RunnerError, settings_by_notebook
 
-__all__ = ["DEFAULT_TIMEOUT_S", "NOTEBOOK_GLOB", "Layout", "NotebookSource", "Outcome", "RunSettings",
-           "RunnerError", "StopRequest", "attempt_is_live", "compute_stamp", "discover", "execute_source",
-           "freshness", "last_attempt", "longest_first", "plan_run", "read_record", "run_notebooks",
-           "stopping_on_signals", "summary_table"]
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "NOTEBOOK_GLOB",
+    "Layout",
+    "NotebookSource",
+    "Outcome",
+    "RunSettings",
+    "RunnerError",
+    "StopRequest",
+    "attempt_is_live",
+    "compute_stamp",
+    "discover",
+    "execute_source",
+    "freshness",
+    "last_attempt",
+    "longest_first",
+    "plan_run",
+    "read_record",
+    "run_notebooks",
+    "stopping_on_signals",
+    "summary_table",
+]
 
 DEFAULT_TIMEOUT_S = {"smoke": 300.0, "ci": 600.0, "full": 6 * 3600.0}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -74,10 +92,20 @@ class RunSettings:
     timeout_s: float | None = None
 
     def parameters(self) -> dict[str, Any]:
-        return {"SCALE": self.scale, "SEED": self.seed, "DEVICE": self.device, "OVERRIDES": dict(self.overrides)}
+        return {
+            "SCALE": self.scale,
+            "SEED": self.seed,
+            "DEVICE": self.device,
+            "OVERRIDES": dict(self.overrides),
+        }
 
     def stamp_fields(self) -> dict[str, Any]:
-        return {"scale": self.scale, "seed": self.seed, "device": self.device, "overrides": list(self.overrides)}
+        return {
+            "scale": self.scale,
+            "seed": self.seed,
+            "device": self.device,
+            "overrides": list(self.overrides),
+        }
 
     @property
     def cell_timeout_s(self) -> float:
@@ -99,16 +127,19 @@ def discover(layout: Layout, targets: Iterable[str] = ()) -> list[NotebookSource
         matches = [s for s in everything if s.chapter == text or s.name == text]
         if not matches:
             valid = ", ".join(layout.chapters()) or "(none yet)"
-            raise RunnerError(f"unknown chapter or notebook {target!r}; chapters are: {valid}; "
-                              f"notebooks are: {', '.join(s.name for s in everything)}")
+            raise RunnerError(
+                f"unknown chapter or notebook {target!r}; chapters are: {valid}; "
+                f"notebooks are: {', '.join(s.name for s in everything)}"
+            )
         chosen += [m for m in matches if m not in chosen]
     return chosen
 
 
 def compute_stamp(layout: Layout, source: NotebookSource, settings: RunSettings) -> str:
-    """SHA-256 of the notebook source, the chapter's bookkit code, requirements.txt and the settings."""
+    """SHA-256 of the notebook source (its :func:`~bookkit.provenance.code_fingerprint`: layout and comments
+    do not count), the chapter's bookkit code, requirements.txt and the settings."""
     digest = hashlib.sha256()
-    digest.update(source.path.read_bytes())
+    digest.update(code_fingerprint(source.path))
     digest.update(bookkit_source_hash(source.chapter, layout.package_dir).encode())
     requirements = layout.repo_root / "requirements.txt"
     digest.update(requirements.read_bytes() if requirements.exists() else b"")
@@ -123,8 +154,12 @@ def freshness(layout: Layout, source: NotebookSource, settings: RunSettings | No
     if record is None or not layout.output(source, "notebook").exists():
         return "missing"
     if settings is None:
-        settings = RunSettings(scale=record["scale"], seed=record["seed"], device=record["device"],
-                               overrides=tuple(tuple(kv) for kv in record.get("overrides", [])))
+        settings = RunSettings(
+            scale=record["scale"],
+            seed=record["seed"],
+            device=record["device"],
+            overrides=tuple(tuple(kv) for kv in record.get("overrides", [])),
+        )
     return "fresh" if record.get("stamp") == compute_stamp(layout, source, settings) else "stale"
 
 
@@ -181,7 +216,9 @@ def stopping_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
-    previous = {signum: signal.signal(signum, lambda signum, _frame: stop.stop(signum)) for signum in STOP_SIGNALS}
+    previous = {
+        signum: signal.signal(signum, lambda signum, _frame: stop.stop(signum)) for signum in STOP_SIGNALS
+    }
     try:
         yield stop
     finally:
@@ -191,10 +228,17 @@ def stopping_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
 
 def _worker_environment(layout: Layout, settings: RunSettings, metrics: Path) -> dict[str, str]:
     threads = str(settings.threads)
-    return {**os.environ, environment.HEADLESS.name: "1", environment.THREADS.name: threads,
-            environment.GENERATED.name: str(layout.generated), environment.METRICS_PATH.name: str(metrics),
-            "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    return {
+        **os.environ,
+        environment.HEADLESS.name: "1",
+        environment.THREADS.name: threads,
+        environment.GENERATED.name: str(layout.generated),
+        environment.METRICS_PATH.name: str(metrics),
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
 
 
 def _now() -> str:
@@ -207,9 +251,13 @@ def _run_worker(layout: Layout, settings: RunSettings, scratch: Scratch, stop: S
     overall_timeout = settings.cell_timeout_s * 2 + 60
     deadline = time.monotonic() + overall_timeout
     with open(scratch.log, "wb") as log:
-        worker = subprocess.Popen([sys.executable, "-m", "bookkit.execution", str(scratch.request)],
-                                  env=_worker_environment(layout, settings, scratch.metrics), stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "bookkit.execution", str(scratch.request)],
+            env=_worker_environment(layout, settings, scratch.metrics),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     timed_out, stopped_at = False, None
     with stop.tracking(worker):
         if stop.requested:  # a signal came between the check before starting and the tracking
@@ -238,11 +286,14 @@ def _run_worker(layout: Layout, settings: RunSettings, scratch: Scratch, stop: S
     if timed_out:
         return {"status": "failed", "error": f"timed out after {overall_timeout:.0f} s"}
     return read_record(scratch.result) or {
-        "status": "failed", "error": f"worker exited with code {returncode} and no result (see its log)"}
+        "status": "failed",
+        "error": f"worker exited with code {returncode} and no result (see its log)",
+    }
 
 
-def _acquire(lock: NotebookLock, source: NotebookSource, stop: StopRequest, record: Path,
-             log: Callable[[str], None]) -> str:
+def _acquire(
+    lock: NotebookLock, source: NotebookSource, stop: StopRequest, record: Path, log: Callable[[str], None]
+) -> str:
     """Take the notebook's lock: ``taken`` at once, ``waited`` after another runner released it, or
     ``stopped`` when a stop came first."""
     announced = False
@@ -251,15 +302,23 @@ def _acquire(lock: NotebookLock, source: NotebookSource, stop: StopRequest, reco
             return "waited" if announced else "taken"
         if not announced:
             holder = read_record(record) or {}
-            log(f"waiting: {source.name} is being run by process {holder.get('runner_pid', '?')} "
-                f"(started {holder.get('started_at', '?')})")
+            log(
+                f"waiting: {source.name} is being run by process {holder.get('runner_pid', '?')} "
+                f"(started {holder.get('started_at', '?')})"
+            )
             announced = True
         time.sleep(1.0)
     return "stopped"
 
 
-def execute_source(layout: Layout, source: NotebookSource, settings: RunSettings, *,
-                   stop: StopRequest | None = None, log: Callable[[str], None] = lambda _: None) -> Outcome:
+def execute_source(
+    layout: Layout,
+    source: NotebookSource,
+    settings: RunSettings,
+    *,
+    stop: StopRequest | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> Outcome:
     """Run one notebook in a worker process and move its outputs into place (atomically, success only).
 
     Holds the notebook's lock meanwhile (a second runner waits; when the first leaves fresh outputs for the
@@ -275,8 +334,11 @@ def execute_source(layout: Layout, source: NotebookSource, settings: RunSettings
             return Outcome(source, "not run", error="stopped before it started")
         try:
             record = read_record(layout.output(source, "record")) or {}
-            if (taken == "waited" and record.get("finished_at", "") >= waited_since
-                    and freshness(layout, source, settings) == "fresh"):
+            if (
+                taken == "waited"
+                and record.get("finished_at", "") >= waited_since
+                and freshness(layout, source, settings) == "fresh"
+            ):
                 return Outcome(source, "skipped", error="run by another runner meanwhile")
             return _execute_locked(layout, source, settings, stop)
         finally:
@@ -290,13 +352,28 @@ def _io_error(error: OSError) -> str:
     return f"could not write the outputs: {error.strerror or error}{where}"
 
 
-def _execute_locked(layout: Layout, source: NotebookSource, settings: RunSettings, stop: StopRequest) -> Outcome:
+def _execute_locked(
+    layout: Layout, source: NotebookSource, settings: RunSettings, stop: StopRequest
+) -> Outcome:
     stamp = compute_stamp(layout, source, settings)
-    base = {"notebook": source.name, "title": source.title(), "stamp": stamp, **settings.stamp_fields(),
-            "runner_pid": os.getpid(), "host": socket.gethostname(), "started_at": _now(), **versions()}
-    write_json_atomically(layout.output(source, "failed_record"), {
-        **base, "status": "running",
-        "error": "the run did not finish: it was killed, or the machine stopped, before it could record why"})
+    base = {
+        "notebook": source.name,
+        "title": source.title(),
+        "stamp": stamp,
+        **settings.stamp_fields(),
+        "runner_pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started_at": _now(),
+        **versions(),
+    }
+    write_json_atomically(
+        layout.output(source, "failed_record"),
+        {
+            **base,
+            "status": "running",
+            "error": "the run did not finish: it was killed, or the machine stopped, before it could record why",
+        },
+    )
     for kind in ("failed_notebook", "failed_metrics"):  # they belong to the attempt this one replaces
         layout.output(source, kind).unlink(missing_ok=True)
     for leftover in layout.scratches(source):  # killed attempts' folders: no live runner holds this notebook
@@ -309,10 +386,18 @@ def _execute_locked(layout: Layout, source: NotebookSource, settings: RunSetting
         wall = time.perf_counter() - start
         metrics = read_record(scratch.metrics) or {}
         claims = metrics.get("claims", [])
-        record = {**base, "status": result["status"], "device_name": metrics.get("device_name"),
-                  "wall_s": round(wall, 1), "cpu_s": result.get("cpu_s"), "peak_rss_mb": result.get("peak_rss_mb"),
-                  "error": result.get("error"), "finished_at": _now(), "claims": len(claims),
-                  "claims_failed": sum(1 for c in claims if c.get("passed") is False)}
+        record = {
+            **base,
+            "status": result["status"],
+            "device_name": metrics.get("device_name"),
+            "wall_s": round(wall, 1),
+            "cpu_s": result.get("cpu_s"),
+            "peak_rss_mb": result.get("peak_rss_mb"),
+            "error": result.get("error"),
+            "finished_at": _now(),
+            "claims": len(claims),
+            "claims_failed": sum(1 for c in claims if c.get("passed") is False),
+        }
         outcome = Outcome(source, result["status"], wall, result.get("peak_rss_mb"), result.get("error"))
         try:
             _file_outputs(layout, source, scratch, record, outcome)
@@ -335,8 +420,9 @@ def _record_failure(layout: Layout, source: NotebookSource, record: dict[str, An
         write_json_atomically(layout.output(source, "failed_record"), record)
 
 
-def _file_outputs(layout: Layout, source: NotebookSource, scratch: Scratch, record: dict[str, Any],
-                  outcome: Outcome) -> None:
+def _file_outputs(
+    layout: Layout, source: NotebookSource, scratch: Scratch, record: dict[str, Any], outcome: Outcome
+) -> None:
     """Move an attempt's files into place. Every new file is written in the scratch folder first and then
     renamed (which needs no space), so a full disk stops this before anything was replaced."""
     write_json_atomically(scratch.folder / "record.json", record)
@@ -359,15 +445,18 @@ def _file_outputs(layout: Layout, source: NotebookSource, scratch: Scratch, reco
 def longest_first(layout: Layout, sources: list[NotebookSource]) -> list[NotebookSource]:
     """``sources`` ordered by their last recorded wall time, longest first, never-run ones before all (the
     longest-processing-time rule: with several jobs, a long notebook started last would finish alone)."""
+
     def last_wall(source: NotebookSource) -> float:
         runs = [read_record(layout.output(source, kind)) for kind in ("record", "failed_record")]
         walls = [run["wall_s"] for run in runs if run and run.get("wall_s")]
         return max(walls) if walls else math.inf
+
     return sorted(sources, key=last_wall, reverse=True)  # stable: ties keep the book's order
 
 
-def plan_run(layout: Layout, sources: list[NotebookSource], settings: RunSettings,
-             jobs: int = 1) -> dict[str, RunSettings]:
+def plan_run(
+    layout: Layout, sources: list[NotebookSource], settings: RunSettings, jobs: int = 1
+) -> dict[str, RunSettings]:
     """Check every option and override before any kernel starts (see :mod:`bookkit.run_validation`) and
     return each notebook's settings; raises ``RunnerError``, ``ScaleError`` or ``DeviceError``."""
     from bookkit.run_validation import check_writable
@@ -377,17 +466,25 @@ def plan_run(layout: Layout, sources: list[NotebookSource], settings: RunSetting
     return planned
 
 
-def run_notebooks(layout: Layout, sources: list[NotebookSource], settings: RunSettings, *, jobs: int = 1,
-                  force: bool = False, log: Callable[[str], None] = print,
-                  stop: StopRequest | None = None) -> list[Outcome]:
+def run_notebooks(
+    layout: Layout,
+    sources: list[NotebookSource],
+    settings: RunSettings,
+    *,
+    jobs: int = 1,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+    stop: StopRequest | None = None,
+) -> list[Outcome]:
     """Execute ``sources`` (``jobs`` at a time), skipping fresh ones unless ``force``; returns outcomes.
 
     Everything is checked first (:func:`plan_run`); a signal stops the run (see the module docstring) and
     ``stop.signal`` then names it."""
     planned = plan_run(layout, sources, settings, jobs)
     stop = stop or StopRequest()
-    pending = longest_first(layout, [s for s in sources
-                                     if force or freshness(layout, s, planned[s.name]) != "fresh"])
+    pending = longest_first(
+        layout, [s for s in sources if force or freshness(layout, s, planned[s.name]) != "fresh"]
+    )
     outcomes = {s.name: Outcome(s, "skipped") for s in sources if s not in pending}
     for name in outcomes:
         log(f"fresh, skipped: {name}")
@@ -403,8 +500,10 @@ def run_notebooks(layout: Layout, sources: list[NotebookSource], settings: RunSe
         with counter:
             done += 1
             mark = {"ok": "ok    ", "skipped": "skipped"}.get(outcome.status, outcome.status.upper())
-            log(f"[{done}/{total}] {mark} {source.name} in {outcome.wall_s:.1f} s "
-                f"(elapsed {time.perf_counter() - start:.0f} s)")
+            log(
+                f"[{done}/{total}] {mark} {source.name} in {outcome.wall_s:.1f} s "
+                f"(elapsed {time.perf_counter() - start:.0f} s)"
+            )
         return outcome
 
     with stopping_on_signals(stop), ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -58,7 +58,9 @@ def _coerce_override(name: str, value: Any, default: Any) -> Any:
         try:
             as_float = float(value)
         except (TypeError, ValueError):
-            raise ScaleError(f"override {name}={value!r}: expected an int like the preset's {default!r}") from None
+            raise ScaleError(
+                f"override {name}={value!r}: expected an int like the preset's {default!r}"
+            ) from None
         if not as_float.is_integer():
             raise ScaleError(f"override {name}={value!r}: expected an int like the preset's {default!r}")
         return int(as_float)
@@ -66,7 +68,9 @@ def _coerce_override(name: str, value: Any, default: Any) -> Any:
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise ScaleError(f"override {name}={value!r}: expected a float like the preset's {default!r}") from None
+            raise ScaleError(
+                f"override {name}={value!r}: expected a float like the preset's {default!r}"
+            ) from None
     if isinstance(default, tuple):
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
@@ -112,8 +116,10 @@ def check_override_range(name: str, value: Any, preset_values: list[Any]) -> Non
         if all(k >= 0 for k in known) and number < 0:
             raise ScaleError(f"override {name}={number:g}: must be >= 0 (the presets use {_span(known)})")
         if largest > 0 and abs(number) > RANGE_FACTOR * largest:
-            raise ScaleError(f"override {name}={number:g}: at most {RANGE_FACTOR * largest:g} in magnitude "
-                             f"({RANGE_FACTOR:g} times the largest preset value; the presets use {_span(known)})")
+            raise ScaleError(
+                f"override {name}={number:g}: at most {RANGE_FACTOR * largest:g} in magnitude "
+                f"({RANGE_FACTOR:g} times the largest preset value; the presets use {_span(known)})"
+            )
 
 
 def _span(numbers: list[float]) -> str:
@@ -125,7 +131,7 @@ def parse_overrides(text: str) -> dict[str, str]:
     overrides: dict[str, str] = {}
     depth, current, parts = 0, "", []
     for char in text:
-        depth += char in "([" 
+        depth += char in "(["
         depth -= char in ")]"
         if char == "," and depth == 0:
             parts.append(current)

@@ -10,10 +10,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-INTERVAL = ("95% Student-t interval of the mean over seeds: mean ± t(0.975, n-1) · s / sqrt(n), s the sample "
-            "standard deviation over the n seeds with a finite value; none for n < 2 or non-numeric values")
-MARGIN = ("signed distance from the threshold, positive on the passing side, relative to |threshold| "
-          "(for 'in': to the interval's half-width; none for '==' or a zero threshold)")
+INTERVAL = (
+    "95% Student-t interval of the mean over seeds: mean ± t(0.975, n-1) · s / sqrt(n), s the sample "
+    "standard deviation over the n seeds with a finite value; none for n < 2 or non-numeric values"
+)
+MARGIN = (
+    "signed distance from the threshold, positive on the passing side, relative to |threshold| "
+    "(for 'in': to the interval's half-width; none for '==' or a zero threshold)"
+)
 
 
 def _number(value: Any) -> float | None:
@@ -91,14 +95,19 @@ def aggregate_claims(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 if found is None:
                     entry.update(measured=None, passed=None, margin=None, missing=True)
                 else:
-                    entry.update(measured=found["measured"], passed=found["passed"],
-                                 margin=_rounded(relative_margin(found["measured"], found["op"], found["threshold"])))
+                    entry.update(
+                        measured=found["measured"],
+                        passed=found["passed"],
+                        margin=_rounded(relative_margin(found["measured"], found["op"], found["threshold"])),
+                    )
                 per_seed.append(entry)
             aggregated.append(_claim_statistics(notebook, definition, per_seed))
     return aggregated
 
 
-def _claim_statistics(notebook: str, definition: dict[str, Any], per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+def _claim_statistics(
+    notebook: str, definition: dict[str, Any], per_seed: list[dict[str, Any]]
+) -> dict[str, Any]:
     asserted = any(entry["passed"] is not None for entry in per_seed)
     passes = sum(entry["passed"] is True for entry in per_seed)
     by_role: dict[str, str] = {}
@@ -108,19 +117,34 @@ def _claim_statistics(notebook: str, definition: dict[str, Any], per_seed: list[
             by_role[role] = f"{sum(e['passed'] is True for e in entries)}/{len(entries)}"
     values = [v for v in (_number(e["measured"]) for e in per_seed) if v is not None and math.isfinite(v)]
     mean = sum(values) / len(values) if values else None
-    std = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-           if mean is not None and len(values) > 1 else None)
+    std = (
+        math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+        if mean is not None and len(values) > 1
+        else None
+    )
     interval = t_interval(values)
     margins = [e["margin"] for e in per_seed if e["margin"] is not None]
     distance = signed_distance(mean, definition["op"], definition["threshold"]) if mean is not None else None
-    return {"id": definition["id"], "notebook": notebook, "text": definition["text"],
-            "kind": definition.get("kind", "claim"), "op": definition["op"], "threshold": definition["threshold"],
-            "required": definition["required"], "paper": definition.get("paper"),
-            "paper_tag": definition.get("paper_tag"), "runs": len(per_seed), "asserted": asserted,
-            "passes": passes if asserted else None, "rate": f"{passes}/{len(per_seed)}" if asserted else None,
-            "by_role": by_role, "mean": _rounded(mean), "std": _rounded(std),
-            "interval": None if interval is None else [_rounded(interval[0]), _rounded(interval[1])],
-            "margin_worst": min(margins) if margins else None,
-            "margin_mean": _rounded(sum(margins) / len(margins)) if margins else None,
-            "fragile": None if distance is None or std is None else bool(distance < std),
-            "seeds": per_seed}
+    return {
+        "id": definition["id"],
+        "notebook": notebook,
+        "text": definition["text"],
+        "kind": definition.get("kind", "claim"),
+        "op": definition["op"],
+        "threshold": definition["threshold"],
+        "required": definition["required"],
+        "paper": definition.get("paper"),
+        "paper_tag": definition.get("paper_tag"),
+        "runs": len(per_seed),
+        "asserted": asserted,
+        "passes": passes if asserted else None,
+        "rate": f"{passes}/{len(per_seed)}" if asserted else None,
+        "by_role": by_role,
+        "mean": _rounded(mean),
+        "std": _rounded(std),
+        "interval": None if interval is None else [_rounded(interval[0]), _rounded(interval[1])],
+        "margin_worst": min(margins) if margins else None,
+        "margin_mean": _rounded(sum(margins) / len(margins)) if margins else None,
+        "fragile": None if distance is None or std is None else bool(distance < std),
+        "seeds": per_seed,
+    }

@@ -77,7 +77,9 @@ def parse_seeds(text: str) -> list[int]:
     for part in text.replace(" ", "").split(","):
         match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not match:
-            raise SweepError(f"invalid seed list {text!r}: use ranges and numbers such as 0-9, 0,3,5 or 0-4,7")
+            raise SweepError(
+                f"invalid seed list {text!r}: use ranges and numbers such as 0-9, 0,3,5 or 0-4,7"
+            )
         low = int(match.group(1))
         high = int(match.group(2)) if match.group(2) is not None else low
         if high < low:
@@ -104,7 +106,9 @@ def seed_layout(layout: Layout, scale: str, seed: int) -> Layout:
     return dataclasses.replace(layout, generated=layout.generated / "sweeps" / scale / f"seed-{seed}")
 
 
-def _run_summary(layout: Layout, source: NotebookSource, seed: int, outcome: Outcome | None) -> dict[str, Any]:
+def _run_summary(
+    layout: Layout, source: NotebookSource, seed: int, outcome: Outcome | None
+) -> dict[str, Any]:
     """One (notebook, seed) run as the record keeps it: status (``ok``, ``failed``, ``stopped``, ``not run``),
     whether fresh outputs were reused (``outcome`` None, or another runner made them meanwhile), wall time,
     error and its claims (those of the failed run when it failed: the claims it computed before failing)."""
@@ -112,16 +116,28 @@ def _run_summary(layout: Layout, source: NotebookSource, seed: int, outcome: Out
     status = "ok" if reused else outcome.status  # type: ignore[union-attr]
     ok = status == "ok"
     run = read_record(layout.output(source, "record" if ok else "failed_record")) or {}
-    metrics = (read_record(layout.output(source, "metrics" if ok else "failed_metrics")) or {}
-               if status in ("ok", "failed") else {})
-    return {"notebook": source.name, "seed": seed, "role": seed_role(seed), "status": status, "reused": reused,
-            "wall_s": run.get("wall_s") or (outcome.wall_s if outcome else None),
-            "error": run.get("error") or (outcome.error if outcome else None), "stamp": run.get("stamp"),
-            "device_name": run.get("device_name"), "claims": metrics.get("claims", [])}
+    metrics = (
+        read_record(layout.output(source, "metrics" if ok else "failed_metrics")) or {}
+        if status in ("ok", "failed")
+        else {}
+    )
+    return {
+        "notebook": source.name,
+        "seed": seed,
+        "role": seed_role(seed),
+        "status": status,
+        "reused": reused,
+        "wall_s": run.get("wall_s") or (outcome.wall_s if outcome else None),
+        "error": run.get("error") or (outcome.error if outcome else None),
+        "stamp": run.get("stamp"),
+        "device_name": run.get("device_name"),
+        "claims": metrics.get("claims", []),
+    }
 
 
-def execute_seed_run(layout: Layout, source: NotebookSource, settings: RunSettings,
-                     stop: StopRequest | None = None) -> dict[str, Any]:
+def execute_seed_run(
+    layout: Layout, source: NotebookSource, settings: RunSettings, stop: StopRequest | None = None
+) -> dict[str, Any]:
     """Run one notebook at one seed (``layout`` is already the seed's) and summarise it; the task each
     executor runs, a module-level function so Dask can send it to its workers. ``stop`` (local executor
     only) stops the run's worker and kernel when a signal comes."""
@@ -145,9 +161,11 @@ class Progress:
         elapsed = time.perf_counter() - self.start
         eta = elapsed / self.done * (self.total - self.done)
         mark = "ok    " if run["status"] == "ok" else "FAILED"
-        self.log(f"[{self.done}/{self.total}] {mark} {run['notebook']} seed {run['seed']} in "
-                 f"{run['wall_s'] or 0:.0f} s | {self.failures} failed so far | elapsed {_duration(elapsed)}, "
-                 f"ETA {_duration(eta)}")
+        self.log(
+            f"[{self.done}/{self.total}] {mark} {run['notebook']} seed {run['seed']} in "
+            f"{run['wall_s'] or 0:.0f} s | {self.failures} failed so far | elapsed {_duration(elapsed)}, "
+            f"ETA {_duration(eta)}"
+        )
 
 
 def _duration(seconds: float) -> str:
@@ -161,9 +179,18 @@ Task = tuple[Layout, NotebookSource, RunSettings]
 def lost_run(task: Task, error: BaseException) -> dict[str, Any]:
     """A run whose task raised instead of returning (a Dask worker that died, a bug): failed, no claims."""
     _, source, settings = task
-    return {"notebook": source.name, "seed": settings.seed, "role": seed_role(settings.seed), "status": "failed",
-            "reused": False, "wall_s": None, "error": f"{type(error).__name__}: {error}"[:2000], "stamp": None,
-            "device_name": None, "claims": []}
+    return {
+        "notebook": source.name,
+        "seed": settings.seed,
+        "role": seed_role(settings.seed),
+        "status": "failed",
+        "reused": False,
+        "wall_s": None,
+        "error": f"{type(error).__name__}: {error}"[:2000],
+        "stamp": None,
+        "device_name": None,
+        "claims": [],
+    }
 
 
 def stop_descendants(grace_s: float = 5.0) -> int:
@@ -189,6 +216,7 @@ def stop_descendants(grace_s: float = 5.0) -> int:
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Within the block SIGTERM (``kill``, a job scheduler stopping the sweep) stops it as Ctrl-C does."""
+
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
@@ -224,7 +252,9 @@ def run_local(tasks: Sequence[Task], jobs: int, progress: Progress) -> list[dict
     return runs
 
 
-def run_dask(tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: str | None = None) -> list[dict[str, Any]]:
+def run_dask(
+    tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: str | None = None
+) -> list[dict[str, Any]]:
     """Submit ``tasks`` to a Dask cluster: the one at ``scheduler`` (its workers must see this repository at
     the same path, e.g. on a shared file system), or a ``LocalCluster`` of ``jobs`` single-threaded workers."""
     import logging
@@ -233,11 +263,21 @@ def run_dask(tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: st
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               memory_limit=0, silence_logs=logging.ERROR)
+        cluster = LocalCluster(
+            n_workers=jobs,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit=0,
+            silence_logs=logging.ERROR,
+        )
     client = Client(cluster if cluster is not None else scheduler)
-    submitted = {client.submit(execute_seed_run, *task, pure=False,
-                               key=f"{task[1].name}-seed-{task[2].seed}-{time.time_ns()}"): task for task in tasks}
+    submitted = {
+        client.submit(
+            execute_seed_run, *task, pure=False, key=f"{task[1].name}-seed-{task[2].seed}-{time.time_ns()}"
+        ): task
+        for task in tasks
+    }
     futures = list(submitted)
     runs: list[dict[str, Any]] = []
     try:
@@ -253,13 +293,23 @@ def run_dask(tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: st
     finally:
         for closeable in (client, cluster):
             if closeable is not None:
-                with contextlib.suppress(Exception):  # a cluster whose workers were stopped may not close cleanly
+                with contextlib.suppress(
+                    Exception
+                ):  # a cluster whose workers were stopped may not close cleanly
                     closeable.close()
     return runs
 
 
-def build_record(runs: Sequence[dict[str, Any]], *, settings: RunSettings, seeds: Sequence[int],
-                 targets: Sequence[str], executor: str, jobs: int, wall_s: float) -> dict[str, Any]:
+def build_record(
+    runs: Sequence[dict[str, Any]],
+    *,
+    settings: RunSettings,
+    seeds: Sequence[int],
+    targets: Sequence[str],
+    executor: str,
+    jobs: int,
+    wall_s: float,
+) -> dict[str, Any]:
     """The sweep record: settings, seed roles, each run's outcome (with the stamp of the inputs it ran) and
     :func:`aggregate_claims`."""
     from bookkit.provenance import versions
@@ -267,19 +317,37 @@ def build_record(runs: Sequence[dict[str, Any]], *, settings: RunSettings, seeds
     notebooks: dict[str, list[dict[str, Any]]] = {}
     for run in sorted(runs, key=lambda r: (r["notebook"], r["seed"])):
         notebooks.setdefault(run["notebook"], []).append(
-            {k: run[k] for k in ("seed", "role", "status", "reused", "wall_s", "error", "stamp")})
-    roles = {role: [s for s in sorted(seeds) if seed_role(s) == role] for role in ("calibration", "validation", "extra")}
-    return {"kind": "seed sweep", "scale": settings.scale,
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "targets": list(targets), "seeds": sorted(seeds), "roles": roles,
-            "protocol": "seeds 0-4 calibrate thresholds and settings; seeds 5-9 validate them and tune nothing; "
-                        "other seeds are extra checks",
-            "interval": INTERVAL, "margin": MARGIN, "executor": executor, "jobs": jobs, "wall_s": round(wall_s, 1),
-            "settings": {"device": settings.device, "overrides": [list(kv) for kv in settings.overrides],
-                         "threads": settings.threads, "timeout_s": settings.timeout_s},
-            "devices": sorted({r["device_name"] for r in runs if r.get("device_name")}), **versions(),
-            "notebooks": [{"notebook": name, "runs": entries} for name, entries in notebooks.items()],
-            "claims": aggregate_claims(runs)}
+            {k: run[k] for k in ("seed", "role", "status", "reused", "wall_s", "error", "stamp")}
+        )
+    roles = {
+        role: [s for s in sorted(seeds) if seed_role(s) == role]
+        for role in ("calibration", "validation", "extra")
+    }
+    return {
+        "kind": "seed sweep",
+        "scale": settings.scale,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "targets": list(targets),
+        "seeds": sorted(seeds),
+        "roles": roles,
+        "protocol": "seeds 0-4 calibrate thresholds and settings; seeds 5-9 validate them and tune nothing; "
+        "other seeds are extra checks",
+        "interval": INTERVAL,
+        "margin": MARGIN,
+        "executor": executor,
+        "jobs": jobs,
+        "wall_s": round(wall_s, 1),
+        "settings": {
+            "device": settings.device,
+            "overrides": [list(kv) for kv in settings.overrides],
+            "threads": settings.threads,
+            "timeout_s": settings.timeout_s,
+        },
+        "devices": sorted({r["device_name"] for r in runs if r.get("device_name")}),
+        **versions(),
+        "notebooks": [{"notebook": name, "runs": entries} for name, entries in notebooks.items()],
+        "claims": aggregate_claims(runs),
+    }
 
 
 def record_text(record: dict[str, Any]) -> str:
@@ -291,8 +359,11 @@ def record_text(record: dict[str, Any]) -> str:
         held.append(items)
         return f"@held:{len(held) - 1}"
 
-    shallow = {**record, "notebooks": [{**n, "runs": hold(n["runs"])} for n in record["notebooks"]],
-               "claims": [{**c, "seeds": hold(c["seeds"])} for c in record["claims"]]}
+    shallow = {
+        **record,
+        "notebooks": [{**n, "runs": hold(n["runs"])} for n in record["notebooks"]],
+        "claims": [{**c, "seeds": hold(c["seeds"])} for c in record["claims"]],
+    }
 
     def expand(match: re.Match[str]) -> str:
         indent, key, items = match.group(1), match.group(2), held[int(match.group(3))]
@@ -305,19 +376,32 @@ def record_text(record: dict[str, Any]) -> str:
     return re.sub(r'^( *)"(runs|seeds)": "@held:(\d+)"', expand, text, flags=re.MULTILINE) + "\n"
 
 
-def default_record_path(layout: Layout, scale: str, targets: Sequence[str], when: dt.date | None = None) -> Path:
+def default_record_path(
+    layout: Layout, scale: str, targets: Sequence[str], when: dt.date | None = None
+) -> Path:
     """``book/records/sweep-<scale>-<date>[-<targets>].json``: the targets in the name keep sweeps of
     different chapters made the same day apart."""
     from bookkit.records import RECORDS_DIR
 
     day = (when or dt.datetime.now(dt.timezone.utc).date()).isoformat()
-    suffix = "".join(f"-{re.sub(r'[^A-Za-z0-9_-]+', '-', t.strip('/').removeprefix('chapters/'))}" for t in targets)
+    suffix = "".join(
+        f"-{re.sub(r'[^A-Za-z0-9_-]+', '-', t.strip('/').removeprefix('chapters/'))}" for t in targets
+    )
     return layout.repo_root / RECORDS_DIR / f"{RECORD_PREFIX}-{scale}-{day}{suffix}.json"
 
 
-def run_sweep(layout: Layout, targets: Sequence[str], seeds: Sequence[int], settings: RunSettings, *,
-              executor: str = "local", jobs: int = 1, scheduler: str | None = None, force: bool = False,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_sweep(
+    layout: Layout,
+    targets: Sequence[str],
+    seeds: Sequence[int],
+    settings: RunSettings,
+    *,
+    executor: str = "local",
+    jobs: int = 1,
+    scheduler: str | None = None,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Run every (notebook, seed) that is not fresh (all with ``force``) and return the sweep record."""
     check_scale(settings.scale)
     if executor not in EXECUTORS:
@@ -340,15 +424,28 @@ def run_sweep(layout: Layout, targets: Sequence[str], seeds: Sequence[int], sett
                 runs.append(_run_summary(here, source, seed, None))
             else:
                 tasks.append((here, source, seeded))
-    log(f"sweep of {len(sources)} notebook(s) x {len(seeds)} seed(s) ({format_seeds(seeds)}) at scale "
+    log(
+        f"sweep of {len(sources)} notebook(s) x {len(seeds)} seed(s) ({format_seeds(seeds)}) at scale "
         f"{settings.scale}: {len(runs)} fresh run(s) reused, {len(tasks)} to run with the {executor} executor, "
-        f"{jobs} job(s)" + (f" on {scheduler}" if scheduler else ""))
+        f"{jobs} job(s)" + (f" on {scheduler}" if scheduler else "")
+    )
     start = time.perf_counter()
     progress = Progress(len(tasks), log)
     if tasks:
-        runs += run_local(tasks, jobs, progress) if executor == "local" else run_dask(tasks, jobs, progress, scheduler)
-    return build_record(runs, settings=settings, seeds=seeds, targets=targets, executor=executor, jobs=jobs,
-                        wall_s=time.perf_counter() - start)
+        runs += (
+            run_local(tasks, jobs, progress)
+            if executor == "local"
+            else run_dask(tasks, jobs, progress, scheduler)
+        )
+    return build_record(
+        runs,
+        settings=settings,
+        seeds=seeds,
+        targets=targets,
+        executor=executor,
+        jobs=jobs,
+        wall_s=time.perf_counter() - start,
+    )
 
 
 def sweep_summary(record: dict[str, Any]) -> str:
@@ -364,8 +461,11 @@ def sweep_summary(record: dict[str, Any]) -> str:
         mean = "-" if c["mean"] is None else format_value(c["mean"])
         lines.append(f"{c['id']:<{width}}  {c['rate']:>7}  {mean:>10}  {worst:>12}{mark}")
     for notebook in record["notebooks"]:
-        lines += [f"FAILED {notebook['notebook']} seed {run['seed']}: {run['error']}"
-                  for run in notebook["runs"] if run["status"] != "ok"]
+        lines += [
+            f"FAILED {notebook['notebook']} seed {run['seed']}: {run['error']}"
+            for run in notebook["runs"]
+            if run["status"] != "ok"
+        ]
     return "\n".join(lines)
 
 
@@ -377,12 +477,19 @@ def newest_sweep_claims(layout: Layout) -> dict[tuple[str, str, str], dict[str, 
 
     newest: dict[tuple[str, str, str], dict[str, Any]] = {}
     for record in load_records(layout, RECORD_PREFIX):  # oldest first
-        stamps = {entry["notebook"]: {run["seed"]: run.get("stamp") for run in entry["runs"]}
-                  for entry in record.get("notebooks", [])}
+        stamps = {
+            entry["notebook"]: {run["seed"]: run.get("stamp") for run in entry["runs"]}
+            for entry in record.get("notebooks", [])
+        }
         for claim in record.get("claims", []):
             newest[(record["scale"], claim["notebook"], claim["id"])] = {
-                **claim, "file": record["file"], "date": record["date"], "scale": record["scale"],
-                "settings": record.get("settings"), "stamps": stamps.get(claim["notebook"], {})}
+                **claim,
+                "file": record["file"],
+                "date": record["date"],
+                "scale": record["scale"],
+                "settings": record.get("settings"),
+                "stamps": stamps.get(claim["notebook"], {}),
+            }
     return newest
 
 
@@ -391,10 +498,15 @@ def sweep_is_stale(layout: Layout, source: NotebookSource, entry: dict[str, Any]
     the current ones: the notebook, its bookkit code or requirements.txt changed since the sweep."""
     if not entry.get("settings") or not entry.get("stamps"):
         return False
-    settings = RunSettings(scale=entry["scale"], device=entry["settings"]["device"],
-                           overrides=tuple(tuple(kv) for kv in entry["settings"]["overrides"]))
-    return any(stamp != compute_stamp(layout, source, dataclasses.replace(settings, seed=int(seed)))
-               for seed, stamp in entry["stamps"].items())
+    settings = RunSettings(
+        scale=entry["scale"],
+        device=entry["settings"]["device"],
+        overrides=tuple(tuple(kv) for kv in entry["settings"]["overrides"]),
+    )
+    return any(
+        stamp != compute_stamp(layout, source, dataclasses.replace(settings, seed=int(seed)))
+        for seed, stamp in entry["stamps"].items()
+    )
 
 
 def seed_rate_cell(entry: dict[str, Any] | None) -> str:
@@ -419,24 +531,33 @@ class SeedPassRates:
             return f"no seed sweep at the {self.scale} scale has been recorded for these claims yet"
         seeds = format_seeds({e["seed"] for c in asserted for e in c["seeds"]})
         every = [c for c in asserted if c["passes"] == c["runs"]]
-        text = f"{len(every)} of {len(asserted)} claims pass on every seed swept ({seeds}, {self.scale} scale)"
+        text = (
+            f"{len(every)} of {len(asserted)} claims pass on every seed swept ({seeds}, {self.scale} scale)"
+        )
         others = [f"{c['id']} on {c['rate']}" for c in asserted if c["passes"] != c["runs"]]
         return text + (f"; {', '.join(others)}" if others else "")
 
     def table(self) -> str:
-        header = ("| claim | seeds passing | calibration (0-4) | validation (5-9) | mean [95% t-interval] "
-                  "| threshold | worst margin |")
+        header = (
+            "| claim | seeds passing | calibration (0-4) | validation (5-9) | mean [95% t-interval] "
+            "| threshold | worst margin |"
+        )
         lines = [header, "|---|---:|---:|---:|---|---|---:|"]
         for c in self.claims:
             if not c["asserted"]:
                 continue
-            interval = "" if c["interval"] is None else (f" [{format_value(c['interval'][0])}, "
-                                                         f"{format_value(c['interval'][1])}]")
+            interval = (
+                ""
+                if c["interval"] is None
+                else (f" [{format_value(c['interval'][0])}, {format_value(c['interval'][1])}]")
+            )
             mean = "—" if c["mean"] is None else format_value(c["mean"]) + interval
             worst = "—" if c["margin_worst"] is None else f"{c['margin_worst']:+.0%}"
-            lines.append(f"| `{c['id']}` | {seed_rate_cell(c)} | {c['by_role'].get('calibration', '—')} | "
-                         f"{c['by_role'].get('validation', '—')} | {mean} | "
-                         f"{describe_threshold(c['op'], c['threshold'])} | {worst} |")
+            lines.append(
+                f"| `{c['id']}` | {seed_rate_cell(c)} | {c['by_role'].get('calibration', '—')} | "
+                f"{c['by_role'].get('validation', '—')} | {mean} | "
+                f"{describe_threshold(c['op'], c['threshold'])} | {worst} |"
+            )
         return "\n".join(lines)
 
     def glue(self, name: str) -> None:
@@ -456,6 +577,9 @@ def seed_pass_rates(target: str, scale: str = "ci", layout: Layout | None = None
     """The newest recorded seed pass rate of every claim of ``target`` (a chapter such as ``uoro`` or a
     notebook such as ``uoro/01-rtrl-bptt-truncation``) at ``scale``, in the notebooks' order."""
     newest = newest_sweep_claims(layout or Layout())
-    chosen = [c for (s, notebook, _), c in newest.items()
-              if s == scale and (notebook == target or notebook.split("/", 1)[0] == target)]
+    chosen = [
+        c
+        for (s, notebook, _), c in newest.items()
+        if s == scale and (notebook == target or notebook.split("/", 1)[0] == target)
+    ]
     return SeedPassRates(target, scale, sorted(chosen, key=lambda c: c["notebook"]))

@@ -44,13 +44,15 @@ class CheckpointError(RuntimeError):
     """A checkpoint file exists but cannot be read."""
 
 
-def progress(iterable: Iterable[ItemT], desc: str, total: int | None = None,
-             reports: int = 5) -> Iterator[ItemT]:
+def progress(
+    iterable: Iterable[ItemT], desc: str, total: int | None = None, reports: int = 5
+) -> Iterator[ItemT]:
     """A tqdm bar in a live session; headless, ``reports`` plain lines (so logs stay short)."""
     if total is None and hasattr(iterable, "__len__"):
         total = len(iterable)  # type: ignore[arg-type]
     if not is_headless():
         from tqdm.auto import tqdm
+
         yield from tqdm(iterable, desc=desc, total=total)
         return
     start = time.perf_counter()
@@ -59,7 +61,9 @@ def progress(iterable: Iterable[ItemT], desc: str, total: int | None = None,
     for count, item in enumerate(iterable, start=1):
         yield item
         if count in marks:
-            print(f"{desc}: {count}/{total} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+            print(
+                f"{desc}: {count}/{total} ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True
+            )
 
 
 def check_finite(value: float | torch.Tensor, *, step: int, what: str = "loss") -> None:
@@ -71,8 +75,10 @@ def check_finite(value: float | torch.Tensor, *, step: int, what: str = "loss") 
         finite = math.isfinite(value)
         shown = value
     if not finite:
-        raise NonFiniteError(f"{what} became non-finite ({shown}) at step {step}; stopping the run "
-                             "(lower the learning rate or check the inputs)")
+        raise NonFiniteError(
+            f"{what} became non-finite ({shown}) at step {step}; stopping the run "
+            "(lower the learning rate or check the inputs)"
+        )
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
@@ -106,8 +112,14 @@ def settings_key(settings: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def artifact_path(chapter: str, name: str, scale: str, seed: int, suffix: str = ".pt",
-                  settings: Mapping[str, Any] | None = None) -> Path:
+def artifact_path(
+    chapter: str,
+    name: str,
+    scale: str,
+    seed: int,
+    suffix: str = ".pt",
+    settings: Mapping[str, Any] | None = None,
+) -> Path:
     """Where a trained model shared between notebooks lives. The name says what made it: ``settings`` are
     the preset fields a run changed (``--override``), so such a run trains its own model instead of loading
     the default one; the bookkit hash retrains after any code change, so a stale model is never reused."""
@@ -121,10 +133,12 @@ def capture_global_rng() -> dict[str, Any]:
     """Python's, numpy's, torch's (and CUDA's) global generator states, as a checkpoint can hold them."""
     version, python_state, gauss = random.getstate()
     kind, keys, position, has_gauss, cached = np.random.get_state()
-    return {"python": [version, list(python_state), gauss],
-            "numpy": [kind, torch.from_numpy(np.asarray(keys).astype(np.int64)), position, has_gauss, cached],
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+    return {
+        "python": [version, list(python_state), gauss],
+        "numpy": [kind, torch.from_numpy(np.asarray(keys).astype(np.int64)), position, has_gauss, cached],
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+    }
 
 
 def restore_global_rng(states: dict[str, Any]) -> None:
@@ -170,8 +184,12 @@ def load_or_train(path: str | Path, train: Callable[[], dict[str, Any]]) -> dict
         except FileNotFoundError:
             pass
         except CheckpointError as error:
-            print(f"the cached model {path.name} could not be read ({error.__cause__ or error}); "
-                  "training it again", file=sys.stderr, flush=True)
+            print(
+                f"the cached model {path.name} could not be read ({error.__cause__ or error}); "
+                "training it again",
+                file=sys.stderr,
+                flush=True,
+            )
         token = _TRAINING.set([path, 0])
         try:
             with preserved_global_rng():
@@ -242,21 +260,30 @@ class Checkpointer:
         try:
             state = load_checkpoint(self.path)
         except CheckpointError as error:
-            print(f"{self.label}: the checkpoint could not be read ({error.__cause__ or error}); starting again",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{self.label}: the checkpoint could not be read ({error.__cause__ or error}); starting again",
+                file=sys.stderr,
+                flush=True,
+            )
             self.path.unlink(missing_ok=True)
             return 0, None
         if "step" not in state:
-            raise CheckpointError(f"checkpoint {self.path} has no 'step' entry; it was not written by Checkpointer")
+            raise CheckpointError(
+                f"checkpoint {self.path} has no 'step' entry; it was not written by Checkpointer"
+            )
         if "global_rng" in state:
             restore_global_rng(state["global_rng"])
         steps = int(state["step"])
         of = f" of {total}" if total is not None else ""
-        print(f"{self.label}: resumed from its checkpoint after step {steps}{of} (an earlier run stopped there)",
-              flush=True)
+        print(
+            f"{self.label}: resumed from its checkpoint after step {steps}{of} (an earlier run stopped there)",
+            flush=True,
+        )
         return steps, state
 
-    def maybe_save(self, steps_done: int, make_state: Callable[[], dict[str, Any]], force: bool = False) -> bool:
+    def maybe_save(
+        self, steps_done: int, make_state: Callable[[], dict[str, Any]], force: bool = False
+    ) -> bool:
         """Save ``make_state()`` with ``step=steps_done`` every ``every`` steps (or when ``force``)."""
         if not force and steps_done % self.every:
             return False

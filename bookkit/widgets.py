@@ -27,11 +27,15 @@ def explore(function: Callable[..., Any], **controls: Any) -> Any:
     for name in controls:
         parameter = signature.parameters.get(name)
         if parameter is None:
-            raise TypeError(f"explore: {function.__name__} has no parameter {name!r}; "
-                            f"it has: {', '.join(signature.parameters)}")
+            raise TypeError(
+                f"explore: {function.__name__} has no parameter {name!r}; "
+                f"it has: {', '.join(signature.parameters)}"
+            )
         if parameter.default is inspect.Parameter.empty:
-            raise TypeError(f"explore: parameter {name!r} of {function.__name__} needs a default value, "
-                            "used for the static figure")
+            raise TypeError(
+                f"explore: parameter {name!r} of {function.__name__} needs a default value, "
+                "used for the static figure"
+            )
     import ipywidgets
 
     if is_headless():

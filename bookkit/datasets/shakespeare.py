@@ -106,7 +106,7 @@ class ShakespeareText:
             held_out_characters += self.works[index].end - self.works[index].start
 
         def joined(indices: list[int]) -> str:
-            return WORK_SEPARATOR.join(self.text[self.works[i].start:self.works[i].end] for i in indices)
+            return WORK_SEPARATOR.join(self.text[self.works[i].start : self.works[i].end] for i in indices)
 
         return (joined([i for i in range(len(self.works)) if i not in held_out]), joined(sorted(held_out)))
 

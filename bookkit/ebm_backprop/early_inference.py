@@ -39,7 +39,9 @@ def backprop_errors(net: LayeredNetwork, states: States, target: Tensor) -> Stat
     """
     kind = net.nonlinearity
     # box convention: visible units held at a face by the projection do not feel a small nudge
-    deltas = [states[-1] - target if kind == "smooth" else rho_prime(states[-1], kind) * (states[-1] - target)]
+    deltas = [
+        states[-1] - target if kind == "smooth" else rho_prime(states[-1], kind) * (states[-1] - target)
+    ]
     for l in range(net.num_layers - 2, -1, -1):
         upstream = rho_prime(states[l + 1], kind) * deltas[0]
         deltas.insert(0, rho_prime(states[l], kind) * (upstream @ net.weights[l + 1]))
@@ -68,7 +70,7 @@ def box_safe_beta(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor
             g = s_star[layer] - target
         else:
             g = (rho_prime(s_star[layer + 1], kind) * deltas[layer + 1]) @ net.weights[layer + 1]
-        move = -eps ** (k + 1) * g  # z_l = z*_l + beta * move
+        move = -(eps ** (k + 1)) * g  # z_l = z*_l + beta * move
         at_low, at_high = s_star[layer] <= 0, s_star[layer] >= 1
         # distance from z*_l to the crossing the move heads for (interior units: either face; face units:
         # back across their own face); inf where the move leads away from any crossing
@@ -80,8 +82,16 @@ def box_safe_beta(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor
     return safe
 
 
-def nudged_trajectory(net: LayeredNetwork, x: Tensor, start: States, num_steps: int, eps: float, *,
-                      beta: float | Tensor = 0.0, target: Tensor | None = None) -> States:
+def nudged_trajectory(
+    net: LayeredNetwork,
+    x: Tensor,
+    start: States,
+    num_steps: int,
+    eps: float,
+    *,
+    beta: float | Tensor = 0.0,
+    target: Tensor | None = None,
+) -> States:
     """The states $s_0=\\text{start}, s_1, \\dots, s_K$ of the (nudged) flow, stacked per layer on dim 0."""
     history = [start]
     states = start
@@ -91,8 +101,15 @@ def nudged_trajectory(net: LayeredNetwork, x: Tensor, start: States, num_steps: 
     return [torch.stack(layer) for layer in zip(*history)]
 
 
-def nudged_minus_free(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float | Tensor,
-                      eps: float, num_steps: int) -> States:
+def nudged_minus_free(
+    net: LayeredNetwork,
+    x: Tensor,
+    s_star: States,
+    target: Tensor,
+    beta: float | Tensor,
+    eps: float,
+    num_steps: int,
+) -> States:
     """$\\Delta^\\beta_l(t)-\\Delta^0_l(t)$ for $t<K$: step differences of the nudged flow minus those of a free
     continuation from the same state, so that leftover drift of an imperfect fixed point cancels.
 
@@ -109,8 +126,9 @@ def first_arrival_steps(net: LayeredNetwork) -> list[int]:
     return [net.num_layers - 1 - i for i in range(net.num_layers)]
 
 
-def first_arrival(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float | Tensor,
-                  eps: float) -> dict[str, Tensor | States]:
+def first_arrival(
+    net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float | Tensor, eps: float
+) -> dict[str, Tensor | States]:
     """Compare the first move of each layer with the prediction $-\\beta\\varepsilon^{k+1}\\delta_l$
     (``beta`` a number, or one per batch element with shape ``(*batch, 1)``).
 
@@ -124,12 +142,20 @@ def first_arrival(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor
     differences = nudged_minus_free(net, x, s_star, target, beta, eps, max(steps) + 1)
     deltas = backprop_errors(net, s_star, target)
     scaled = [diff[k] / (-beta * eps ** (k + 1)) for diff, k in zip(differences, steps)]
-    before = [diff[:k].abs().amax(dim=(0, -1)) if k > 0 else torch.zeros_like(diff[0, ..., 0])
-              for diff, k in zip(differences, steps)]
-    return {"cos": torch.stack([cosine(a, d) for a, d in zip(scaled, deltas)]),
-            "ratio": torch.stack([a.norm(dim=-1) / d.norm(dim=-1) for a, d in zip(scaled, deltas)]),
-            "relative_error": torch.stack([(a - d).norm(dim=-1) / d.norm(dim=-1) for a, d in zip(scaled, deltas)]),
-            "before_arrival": torch.stack(before), "scaled": scaled, "delta": deltas}
+    before = [
+        diff[:k].abs().amax(dim=(0, -1)) if k > 0 else torch.zeros_like(diff[0, ..., 0])
+        for diff, k in zip(differences, steps)
+    ]
+    return {
+        "cos": torch.stack([cosine(a, d) for a, d in zip(scaled, deltas)]),
+        "ratio": torch.stack([a.norm(dim=-1) / d.norm(dim=-1) for a, d in zip(scaled, deltas)]),
+        "relative_error": torch.stack(
+            [(a - d).norm(dim=-1) / d.norm(dim=-1) for a, d in zip(scaled, deltas)]
+        ),
+        "before_arrival": torch.stack(before),
+        "scaled": scaled,
+        "delta": deltas,
+    }
 
 
 def log_log_slope(xs: Sequence[float], ys: Tensor) -> Tensor:
@@ -141,14 +167,16 @@ def log_log_slope(xs: Sequence[float], ys: Tensor) -> Tensor:
     return (log_x.reshape(-1, *([1] * (ys.dim() - 1))) * log_y).sum(0) / log_x.pow(2).sum()
 
 
-def bptt_gradients(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, eps: float,
-                   num_steps: int) -> States:
+def bptt_gradients(
+    net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, eps: float, num_steps: int
+) -> States:
     """$\\nabla^{BPTT}(t)=\\partial C(s_T)/\\partial s_{T-t}$ for $t<K$, back-propagated through free Euler steps
     started at the fixed point, where every step has the same Jacobian $I-\\varepsilon H$:
 
     $$\\nabla^{BPTT}(0)=\\nabla_sC(s^*),\\qquad \\nabla^{BPTT}(t+1)=(I-\\varepsilon H)\\,\\nabla^{BPTT}(t).$$
     Each step is one vector-Jacobian product of the Euler map (a Hessian-vector product), batched.
     """
+
     def step(*layers: Tensor) -> tuple[Tensor, ...]:
         return tuple(euler_step(net, x, list(layers), eps))
 
@@ -183,6 +211,7 @@ def gdu_metrics(ep_updates: States, bptt: States, eps: float) -> dict[str, float
 
 def hessian_vector_product(net: LayeredNetwork, x: Tensor, states: States, vector: States) -> States:
     """$Hv$ with $H=\\nabla^2_sE$: the directional derivative of the closed-form gradient (one ``jvp``)."""
+
     def gradient(*layers: Tensor) -> tuple[Tensor, ...]:
         return tuple(energy_gradient(net, x, list(layers)))
 
@@ -190,8 +219,15 @@ def hessian_vector_product(net: LayeredNetwork, x: Tensor, states: States, vecto
     return list(product)
 
 
-def solve_hessian_system(net: LayeredNetwork, x: Tensor, states: States, rhs: States, *,
-                         tolerance: float = 1e-13, max_iterations: int = 2000) -> States:
+def solve_hessian_system(
+    net: LayeredNetwork,
+    x: Tensor,
+    states: States,
+    rhs: States,
+    *,
+    tolerance: float = 1e-13,
+    max_iterations: int = 2000,
+) -> States:
     """$v$ solving $H v=r$ per batch element, $H=\\nabla^2_sE(s)$, by conjugate gradients on Hessian-vector
     products ($H$ is positive definite at a stable fixed point of the smooth network). Each batch element
     stops once its residual norm is below ``tolerance`` times that of $r$."""
@@ -200,7 +236,7 @@ def solve_hessian_system(net: LayeredNetwork, x: Tensor, states: States, rhs: St
     residual = rhs_flat.clone()
     direction = residual.clone()
     squared = residual.pow(2).sum(-1, keepdim=True)
-    stop = tolerance ** 2 * squared.clamp_min(torch.finfo(rhs_flat.dtype).tiny)
+    stop = tolerance**2 * squared.clamp_min(torch.finfo(rhs_flat.dtype).tiny)
     for _ in range(max_iterations):
         active = squared > stop
         if not bool(active.any()):
@@ -211,7 +247,9 @@ def solve_hessian_system(net: LayeredNetwork, x: Tensor, states: States, rhs: St
         solution = solution + step * direction
         residual = residual - step * product
         new_squared = residual.pow(2).sum(-1, keepdim=True)
-        direction = residual + torch.where(active, new_squared / squared, torch.zeros_like(squared)) * direction
+        direction = (
+            residual + torch.where(active, new_squared / squared, torch.zeros_like(squared)) * direction
+        )
         squared = new_squared
     return unflatten_states(solution, net)
 
@@ -247,8 +285,10 @@ def fixed_point_weight_gradients(net: LayeredNetwork, x: Tensor, s_star: States,
     for l in range(1, len(layers)):
         post = rho_prime(layers[l], kind) * lambdas[l]
         pre = rho_prime(layers[l - 1], kind) * lambdas[l - 1]
-        gradients.append(post.unsqueeze(-1) * rho(layers[l - 1], kind).unsqueeze(-2)
-                         + rho(layers[l], kind).unsqueeze(-1) * pre.unsqueeze(-2))
+        gradients.append(
+            post.unsqueeze(-1) * rho(layers[l - 1], kind).unsqueeze(-2)
+            + rho(layers[l], kind).unsqueeze(-1) * pre.unsqueeze(-2)
+        )
     return gradients
 
 
@@ -262,13 +302,19 @@ def ep_weight_gradients(net: LayeredNetwork, x: Tensor, free: States, nudged: St
     x_rho = rho(x.expand(*free[0].shape[:-1], x.shape[-1]), kind)
     free_rhos = [x_rho] + [rho(s, kind) for s in free]
     nudged_rhos = [x_rho] + [rho(s, kind) for s in nudged]
-    return [-(nudged_rhos[l].unsqueeze(-1) * nudged_rhos[l - 1].unsqueeze(-2)
-              - free_rhos[l].unsqueeze(-1) * free_rhos[l - 1].unsqueeze(-2)) / beta
-            for l in range(1, len(free_rhos))]
+    return [
+        -(
+            nudged_rhos[l].unsqueeze(-1) * nudged_rhos[l - 1].unsqueeze(-2)
+            - free_rhos[l].unsqueeze(-1) * free_rhos[l - 1].unsqueeze(-2)
+        )
+        / beta
+        for l in range(1, len(free_rhos))
+    ]
 
 
-def early_weight_gradients(net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float,
-                           eps: float) -> States:
+def early_weight_gradients(
+    net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float, eps: float
+) -> States:
     """The weight change a pre-rate times d(post-rate)/dt rule makes at first arrival, scaled to a gradient:
 
     $$\\widehat{\\nabla}^{early}_{W_l}=-\\frac{(\\rho'(s_l)\\odot\\Delta s_l(k))\\,\\rho(s_{l-1})^\\top}{\\beta\\varepsilon^{k+1}}
@@ -279,8 +325,11 @@ def early_weight_gradients(net: LayeredNetwork, x: Tensor, s_star: States, targe
     steps = first_arrival_steps(net)
     differences = nudged_minus_free(net, x, s_star, target, beta, eps, max(steps) + 1)
     layers = [x.expand(*s_star[0].shape[:-1], x.shape[-1])] + list(s_star)
-    return [-(rho_prime(layers[l + 1], kind) * differences[l][k] / (beta * eps ** (k + 1))).unsqueeze(-1)
-            * rho(layers[l], kind).unsqueeze(-2) for l, k in enumerate(steps)]
+    return [
+        -(rho_prime(layers[l + 1], kind) * differences[l][k] / (beta * eps ** (k + 1))).unsqueeze(-1)
+        * rho(layers[l], kind).unsqueeze(-2)
+        for l, k in enumerate(steps)
+    ]
 
 
 def matrix_cosine(a: Tensor, b: Tensor) -> Tensor:
@@ -288,8 +337,15 @@ def matrix_cosine(a: Tensor, b: Tensor) -> Tensor:
     return cosine(a.flatten(-2), b.flatten(-2))
 
 
-def langevin_burn_in(net: LayeredNetwork, x: Tensor, states: States, num_steps: int, eps: float,
-                     temperature: Tensor, generator: torch.Generator) -> States:
+def langevin_burn_in(
+    net: LayeredNetwork,
+    x: Tensor,
+    states: States,
+    num_steps: int,
+    eps: float,
+    temperature: Tensor,
+    generator: torch.Generator,
+) -> States:
     """Free Langevin chains, $s_{t+1}=s_t-\\varepsilon\\nabla E(s_t)+\\sqrt{2\\varepsilon T}\\,\\xi_t$; ``temperature``
     broadcasts against the states (e.g. shape ``(num_T, 1, 1)`` for states ``(num_T, M, n)``)."""
     for _ in range(num_steps):
@@ -298,8 +354,9 @@ def langevin_burn_in(net: LayeredNetwork, x: Tensor, states: States, num_steps: 
     return states
 
 
-def langevin_gaussian_covariance(net: LayeredNetwork, x: Tensor, s_star: States, temperature: float,
-                                 eps: float = 0.0) -> Tensor:
+def langevin_gaussian_covariance(
+    net: LayeredNetwork, x: Tensor, s_star: States, temperature: float, eps: float = 0.0
+) -> Tensor:
     """The covariance of the Gaussian that Langevin chains sample around a fixed point $s^*$ at low temperature
     (second-order expansion of $E$ in $p(s)\\propto e^{-E(s)/T}$), flattened, shape ``(*batch, N, N)``.
 
@@ -314,8 +371,16 @@ def langevin_gaussian_covariance(net: LayeredNetwork, x: Tensor, s_star: States,
     return temperature * torch.linalg.inv(hessian - 0.5 * eps * hessian @ hessian)
 
 
-def predicted_first_move_snr(delta_norm: Tensor, *, beta: float, eps: float, arrival_step: int,
-                             temperature: Tensor | float, num_units: int, num_chains: Tensor | float) -> Tensor:
+def predicted_first_move_snr(
+    delta_norm: Tensor,
+    *,
+    beta: float,
+    eps: float,
+    arrival_step: int,
+    temperature: Tensor | float,
+    num_units: int,
+    num_chains: Tensor | float,
+) -> Tensor:
     """Signal-to-noise ratio of the mean over $M$ chains of a layer's nudged-minus-free first move (team
     derivation, brief section 5, notebook 03):
 
@@ -325,15 +390,26 @@ def predicted_first_move_snr(delta_norm: Tensor, *, beta: float, eps: float, arr
     broadcast against ``delta_norm``.
     """
     signal = beta * eps ** (arrival_step + 1) * delta_norm
-    temperature, num_chains = (torch.as_tensor(v, dtype=delta_norm.dtype, device=delta_norm.device)
-                               for v in (temperature, num_chains))
+    temperature, num_chains = (
+        torch.as_tensor(v, dtype=delta_norm.dtype, device=delta_norm.device)
+        for v in (temperature, num_chains)
+    )
     # SNR = beta eps^{k+1} ||delta_l|| sqrt(M) / sqrt(2 eps T n_l)
     return signal * num_chains.sqrt() / (2 * eps * temperature * num_units).sqrt()
 
 
-def langevin_branch(net: LayeredNetwork, x: Tensor, states: States, target: Tensor, beta: float, eps: float,
-                    temperature: Tensor, num_steps: int, generator: torch.Generator,
-                    shared_noise: bool) -> tuple[States, States]:
+def langevin_branch(
+    net: LayeredNetwork,
+    x: Tensor,
+    states: States,
+    target: Tensor,
+    beta: float,
+    eps: float,
+    temperature: Tensor,
+    num_steps: int,
+    generator: torch.Generator,
+    shared_noise: bool,
+) -> tuple[States, States]:
     """Branch every chain into a nudged and a free copy and run both ``num_steps`` Langevin steps.
 
     With ``shared_noise`` both copies receive the same $\\xi_t$ (common random numbers), so their
@@ -343,10 +419,18 @@ def langevin_branch(net: LayeredNetwork, x: Tensor, states: States, target: Tens
     nudged, free = [states], [states]
     for _ in range(num_steps):
         noise = [torch.randn(s.shape, generator=generator, dtype=s.dtype, device=s.device) for s in states]
-        other = noise if shared_noise else [torch.randn(s.shape, generator=generator, dtype=s.dtype,
-                                                        device=s.device) for s in states]
-        nudged.append(euler_step(net, x, nudged[-1], eps, beta=beta, target=target, noise=noise,
-                                 temperature=temperature))
+        other = (
+            noise
+            if shared_noise
+            else [torch.randn(s.shape, generator=generator, dtype=s.dtype, device=s.device) for s in states]
+        )
+        nudged.append(
+            euler_step(
+                net, x, nudged[-1], eps, beta=beta, target=target, noise=noise, temperature=temperature
+            )
+        )
         free.append(euler_step(net, x, free[-1], eps, noise=other, temperature=temperature))
-    return ([torch.stack(layer).diff(dim=0) for layer in zip(*nudged)],
-            [torch.stack(layer).diff(dim=0) for layer in zip(*free)])
+    return (
+        [torch.stack(layer).diff(dim=0) for layer in zip(*nudged)],
+        [torch.stack(layer).diff(dim=0) for layer in zip(*free)],
+    )

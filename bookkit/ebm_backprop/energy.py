@@ -39,7 +39,9 @@ class LayeredNetwork:
 
     def __post_init__(self) -> None:
         if self.nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"unknown nonlinearity {self.nonlinearity!r}; valid: {', '.join(NONLINEARITIES)}")
+            raise ValueError(
+                f"unknown nonlinearity {self.nonlinearity!r}; valid: {', '.join(NONLINEARITIES)}"
+            )
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -51,9 +53,16 @@ class LayeredNetwork:
         return len(self.weights)
 
 
-def init_network(sizes: Sequence[int], nonlinearity: str, *, gain: float = 1.0,
-                 bias_range: tuple[float, float] = (0.0, 0.0), generator: torch.Generator | None = None,
-                 dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> LayeredNetwork:
+def init_network(
+    sizes: Sequence[int],
+    nonlinearity: str,
+    *,
+    gain: float = 1.0,
+    bias_range: tuple[float, float] = (0.0, 0.0),
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> LayeredNetwork:
     """Glorot-uniform weights scaled by ``gain`` and uniform biases.
 
     $$W_l \\sim U(-1, 1)\\cdot g\\sqrt{6/(n_{l-1}+n_l)},\\qquad b_l\\sim U(b_{lo}, b_{hi}).$$
@@ -65,8 +74,11 @@ def init_network(sizes: Sequence[int], nonlinearity: str, *, gain: float = 1.0,
         weights.append((torch.rand(n_out, n_in, generator=generator, dtype=torch.float64) * 2 - 1) * bound)
         low, high = bias_range
         biases.append(low + (high - low) * torch.rand(n_out, generator=generator, dtype=torch.float64))
-    return LayeredNetwork([w.to(device=device, dtype=dtype) for w in weights],
-                          [b.to(device=device, dtype=dtype) for b in biases], nonlinearity)
+    return LayeredNetwork(
+        [w.to(device=device, dtype=dtype) for w in weights],
+        [b.to(device=device, dtype=dtype) for b in biases],
+        nonlinearity,
+    )
 
 
 def rho(s: Tensor, nonlinearity: str) -> Tensor:
@@ -139,9 +151,17 @@ def energy_gradient(net: LayeredNetwork, x: Tensor, states: States) -> States:
     return [s - rho_prime(s, net.nonlinearity) * h for s, h in zip(states, drives)]
 
 
-def euler_step(net: LayeredNetwork, x: Tensor, states: States, eps: float, *,
-               beta: float | Tensor = 0.0, target: Tensor | None = None,
-               noise: States | None = None, temperature: float | Tensor = 0.0) -> States:
+def euler_step(
+    net: LayeredNetwork,
+    x: Tensor,
+    states: States,
+    eps: float,
+    *,
+    beta: float | Tensor = 0.0,
+    target: Tensor | None = None,
+    noise: States | None = None,
+    temperature: float | Tensor = 0.0,
+) -> States:
     """One step of leaky integration on $F=E+\\beta C$, all layers updated from the same $s_t$:
 
     $$s_{t+1}=s_t-\\varepsilon\\,\\frac{\\partial F}{\\partial s}(s_t)+\\sqrt{2\\varepsilon T}\\,\\xi_t,$$
@@ -153,15 +173,25 @@ def euler_step(net: LayeredNetwork, x: Tensor, states: States, eps: float, *,
         gradients[-1] = gradients[-1] + beta * (states[-1] - target)
     new_states = [s - eps * g for s, g in zip(states, gradients)]
     if noise is not None:
-        scale = torch.sqrt(2 * eps * torch.as_tensor(temperature, dtype=states[0].dtype, device=states[0].device))
+        scale = torch.sqrt(
+            2 * eps * torch.as_tensor(temperature, dtype=states[0].dtype, device=states[0].device)
+        )
         new_states = [s + scale * xi for s, xi in zip(new_states, noise)]
     if net.nonlinearity == "box":
         new_states = [s.clamp(0.0, 1.0) for s in new_states]
     return new_states
 
 
-def relax(net: LayeredNetwork, x: Tensor, states: States, num_steps: int, eps: float, *,
-          beta: float | Tensor = 0.0, target: Tensor | None = None) -> States:
+def relax(
+    net: LayeredNetwork,
+    x: Tensor,
+    states: States,
+    num_steps: int,
+    eps: float,
+    *,
+    beta: float | Tensor = 0.0,
+    target: Tensor | None = None,
+) -> States:
     """``num_steps`` deterministic Euler steps (free phase, or nudged when ``target`` is given)."""
     for _ in range(num_steps):
         states = euler_step(net, x, states, eps, beta=beta, target=target)
@@ -178,8 +208,9 @@ def stationarity_residual(net: LayeredNetwork, x: Tensor, states: States, eps: f
     return torch.stack([((s - t).abs() / eps).amax(-1) for s, t in zip(states, stepped)]).amax(0)
 
 
-def relax_with_history(net: LayeredNetwork, x: Tensor, states: States, num_steps: int,
-                       eps: float) -> tuple[States, Tensor, Tensor]:
+def relax_with_history(
+    net: LayeredNetwork, x: Tensor, states: States, num_steps: int, eps: float
+) -> tuple[States, Tensor, Tensor]:
     """Relax and record $E(s_t)$ and the stationarity residual at every step ``t = 0..num_steps``.
 
     Returns ``(final_states, energies, residuals)`` with the histories of shape ``(num_steps + 1, *batch)``.
@@ -188,7 +219,9 @@ def relax_with_history(net: LayeredNetwork, x: Tensor, states: States, num_steps
     for step in range(num_steps + 1):
         energies.append(energy(net, x, states))
         stepped = euler_step(net, x, states, eps)
-        residuals.append(torch.stack([((s - t).abs() / eps).amax(-1) for s, t in zip(states, stepped)]).amax(0))
+        residuals.append(
+            torch.stack([((s - t).abs() / eps).amax(-1) for s, t in zip(states, stepped)]).amax(0)
+        )
         if step < num_steps:
             states = stepped
     return states, torch.stack(energies), torch.stack(residuals)

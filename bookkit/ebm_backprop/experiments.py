@@ -27,15 +27,24 @@ START_VALUE = {"smooth": 0.5, "box": 0.0, "naive_hard": 0.5}
 """Where the free phase starts (section 3.3 of the brief)."""
 
 
-def brief_network(sizes: Sequence[int], nonlinearity: str, gain: float, generator: torch.Generator,
-                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> LayeredNetwork:
+def brief_network(
+    sizes: Sequence[int],
+    nonlinearity: str,
+    gain: float,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> LayeredNetwork:
     """Glorot weights with ``gain``; biases $U(0,0.5)$ for smooth $\\rho$ and zero for the hard sigmoid."""
     bias_range = (0.0, 0.5) if nonlinearity == "smooth" else (0.0, 0.0)
-    return init_network(sizes, nonlinearity, gain=gain, bias_range=bias_range, generator=generator,
-                        dtype=dtype, device=device)
+    return init_network(
+        sizes, nonlinearity, gain=gain, bias_range=bias_range, generator=generator, dtype=dtype, device=device
+    )
 
 
-def free_fixed_point(net: LayeredNetwork, x: Tensor, num_steps: int, eps: float, newton_steps: int = 0) -> States:
+def free_fixed_point(
+    net: LayeredNetwork, x: Tensor, num_steps: int, eps: float, newton_steps: int = 0
+) -> States:
     """Relax from the brief's start value for ``num_steps`` Euler steps, then (smooth $\\rho$ only) polish
     with ``newton_steps`` Newton steps."""
     states = relax(net, x, initial_states(net, x.shape[:-1], START_VALUE[net.nonlinearity]), num_steps, eps)
@@ -44,14 +53,17 @@ def free_fixed_point(net: LayeredNetwork, x: Tensor, num_steps: int, eps: float,
     return states
 
 
-def first_arrival_sweep(net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, betas: Sequence[float],
-                        eps: float) -> dict[str, Tensor]:
+def first_arrival_sweep(
+    net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, betas: Sequence[float], eps: float
+) -> dict[str, Tensor]:
     """:func:`first_arrival` at each beta, stacked as ``(num_betas, L, *batch)``, plus the slope of
     $\\log$ ``relative_error`` against $\\log\\beta$ for every hidden layer and input (``(L - 1, *batch)``;
     the output layer's first move is exact and has no error to fit)."""
     reports = [first_arrival(net, x, s_star, target, beta, eps) for beta in betas]
-    sweep = {key: torch.stack([r[key] for r in reports]) for key in ("cos", "ratio", "relative_error",
-                                                                     "before_arrival")}
+    sweep = {
+        key: torch.stack([r[key] for r in reports])
+        for key in ("cos", "ratio", "relative_error", "before_arrival")
+    }
     sweep["slope"] = log_log_slope(betas, sweep["relative_error"][:, :-1])
     return sweep
 
@@ -62,21 +74,34 @@ def fraction_inside_box(states: States) -> Tensor:
     return ((flat > 0) & (flat < 1)).to(flat.dtype).mean(-1)
 
 
-def error_wave(net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, beta: float, eps: float,
-               num_steps: int) -> tuple[Tensor, Tensor]:
+def error_wave(
+    net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, beta: float, eps: float, num_steps: int
+) -> tuple[Tensor, Tensor]:
     """Norms $\\lVert\\Delta s_l(t)\\rVert$ for $t<$ ``num_steps`` (shape ``(num_steps, L, *batch)``) and the
     first-arrival prediction $\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert$ (shape ``(L, *batch)``)."""
     differences = nudged_minus_free(net, x, s_star, target, beta, eps, num_steps)
     norms = torch.stack([d.norm(dim=-1) for d in differences], dim=1)
     deltas = backprop_errors(net, s_star, target)
-    predicted = torch.stack([beta * eps ** (k + 1) * d.norm(dim=-1)
-                             for d, k in zip(deltas, first_arrival_steps(net))])
+    predicted = torch.stack(
+        [beta * eps ** (k + 1) * d.norm(dim=-1) for d, k in zip(deltas, first_arrival_steps(net))]
+    )
     return norms, predicted
 
 
-def langevin_first_arrival(net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, *, beta: float,
-                           eps: float, temperatures: Sequence[float], num_chains: int, burn_in_steps: int,
-                           chain_counts: Sequence[int], generator: torch.Generator) -> dict[str, Tensor]:
+def langevin_first_arrival(
+    net: LayeredNetwork,
+    x: Tensor,
+    target: Tensor,
+    s_star: States,
+    *,
+    beta: float,
+    eps: float,
+    temperatures: Sequence[float],
+    num_chains: int,
+    burn_in_steps: int,
+    chain_counts: Sequence[int],
+    generator: torch.Generator,
+) -> dict[str, Tensor]:
     """First arrival in Langevin chains around the fixed point ``s_star`` of one input (batch of 1).
 
     ``num_chains`` chains per temperature start at $s^*$, run ``burn_in_steps`` free Langevin steps, and
@@ -98,23 +123,39 @@ def langevin_first_arrival(net: LayeredNetwork, x: Tensor, target: Tensor, s_sta
     deltas = backprop_errors(net, s_star, target)
     result: dict[str, Tensor] = {}
     for mode, shared in (("shared", True), ("independent", False)):
-        nudged, free = langevin_branch(net, x, chains, target, beta, eps, temperature, max(steps) + 1, generator,
-                                       shared_noise=shared)
-        means = [torch.stack([(n[k] - f[k])[:, :m].mean(1) for m in chain_counts], dim=1)
-                 for n, f, k in zip(nudged, free, steps)]
-        result[mode] = torch.stack([cosine(mean, -delta.reshape(1, -1)) for mean, delta in zip(means, deltas)], dim=-1)
+        nudged, free = langevin_branch(
+            net, x, chains, target, beta, eps, temperature, max(steps) + 1, generator, shared_noise=shared
+        )
+        means = [
+            torch.stack([(n[k] - f[k])[:, :m].mean(1) for m in chain_counts], dim=1)
+            for n, f, k in zip(nudged, free, steps)
+        ]
+        result[mode] = torch.stack(
+            [cosine(mean, -delta.reshape(1, -1)) for mean, delta in zip(means, deltas)], dim=-1
+        )
         if shared:
-            result["raw"] = torch.stack([cosine(n[k][:, 0], -delta.reshape(1, -1))
-                                         for n, delta, k in zip(nudged, deltas, steps)], dim=-1)
+            result["raw"] = torch.stack(
+                [cosine(n[k][:, 0], -delta.reshape(1, -1)) for n, delta, k in zip(nudged, deltas, steps)],
+                dim=-1,
+            )
         else:
             signals = [beta * eps ** (k + 1) * delta.reshape(1, -1) for delta, k in zip(deltas, steps)]
-            result["independent_snr"] = torch.stack([signal.norm() / (mean + signal).norm(dim=-1)
-                                                     for mean, signal in zip(means, signals)], dim=-1)
+            result["independent_snr"] = torch.stack(
+                [signal.norm() / (mean + signal).norm(dim=-1) for mean, signal in zip(means, signals)], dim=-1
+            )
     return result
 
 
-def nudged_phase_cosines(net: LayeredNetwork, x: Tensor, target: Tensor, s_star: States, beta: float, eps: float,
-                         checkpoints: Sequence[int], reference: States) -> Tensor:
+def nudged_phase_cosines(
+    net: LayeredNetwork,
+    x: Tensor,
+    target: Tensor,
+    s_star: States,
+    beta: float,
+    eps: float,
+    checkpoints: Sequence[int],
+    reference: States,
+) -> Tensor:
     """Cosine between ``reference`` (per-layer weight gradients, ``(*batch, n_l, n_{l-1})``) and the EP
     estimate :func:`ep_weight_gradients` between $s^*$ and the nudged state $s^\\beta_K$, for each number of
     nudged steps $K$ in ``checkpoints`` (increasing): shape ``(len(checkpoints), L, *batch)``. Small $K$

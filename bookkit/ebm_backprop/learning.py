@@ -36,9 +36,16 @@ def predict_labels(net: LayeredNetwork, x: Tensor, num_steps: int, eps: float) -
     return states[-1].argmax(-1)
 
 
-def equilibrium_propagation_step(net: LayeredNetwork, x: Tensor, free: list[Tensor], target: Tensor,
-                                 beta: float, eps: float, nudged_steps: int,
-                                 learning_rates: Sequence[float]) -> None:
+def equilibrium_propagation_step(
+    net: LayeredNetwork,
+    x: Tensor,
+    free: list[Tensor],
+    target: Tensor,
+    beta: float,
+    eps: float,
+    nudged_steps: int,
+    learning_rates: Sequence[float],
+) -> None:
     """Run the nudged phase from the free states and apply the EP update in place (batch mean):
 
     $$\\Delta W_l=\\frac{\\alpha_l}{\\beta}\\big[\\rho(s^\\beta_l)\\rho(s^\\beta_{l-1})^\\top-\\rho(s^0_l)\\rho(s^0_{l-1})^\\top\\big],
@@ -56,10 +63,21 @@ def equilibrium_propagation_step(net: LayeredNetwork, x: Tensor, free: list[Tens
         net.biases[l] += scale * (nudged_rhos[l + 1] - free_rhos[l + 1]).sum(0)
 
 
-def train_equilibrium_propagation(net: LayeredNetwork, data: DigitsSplit, *, epochs: int, batch_size: int,
-                                  eps: float, free_steps: int, nudged_steps: int, beta: float,
-                                  learning_rates: Sequence[float], eval_steps: int,
-                                  generator: torch.Generator, random_sign: bool = True) -> LearningCurves:
+def train_equilibrium_propagation(
+    net: LayeredNetwork,
+    data: DigitsSplit,
+    *,
+    epochs: int,
+    batch_size: int,
+    eps: float,
+    free_steps: int,
+    nudged_steps: int,
+    beta: float,
+    learning_rates: Sequence[float],
+    eval_steps: int,
+    generator: torch.Generator,
+    random_sign: bool = True,
+) -> LearningCurves:
     """Train ``net`` (box convention) in place with EP and return its learning curves."""
     if len(learning_rates) != net.num_layers:
         raise ValueError(f"need one learning rate per layer ({net.num_layers}), got {len(learning_rates)}")
@@ -71,18 +89,23 @@ def train_equilibrium_propagation(net: LayeredNetwork, data: DigitsSplit, *, epo
         order = torch.randperm(len(data.labels_train), generator=generator).to(data.x_train.device)
         signs = torch.randint(2, (len(order) // batch_size,), generator=generator) * 2 - 1
         for index in range(len(order) // batch_size):
-            rows = order[index * batch_size:(index + 1) * batch_size]
+            rows = order[index * batch_size : (index + 1) * batch_size]
             x = data.x_train[rows]
             free = relax(net, x, [p[rows] for p in particles], free_steps, eps)
             for p, s in zip(particles, free):
                 p[rows] = s
             signed_beta = beta * float(signs[index]) if random_sign else beta
-            equilibrium_propagation_step(net, x, free, targets[rows], signed_beta, eps, nudged_steps,
-                                         learning_rates)
+            equilibrium_propagation_step(
+                net, x, free, targets[rows], signed_beta, eps, nudged_steps, learning_rates
+            )
         check_finite(net.weights[-1], step=epoch, what="EP weights")
         curves.epoch_seconds.append(time.perf_counter() - start)
-        curves.train_accuracy.append(_accuracy(predict_labels(net, data.x_train, eval_steps, eps), data.labels_train))
-        curves.test_accuracy.append(_accuracy(predict_labels(net, data.x_test, eval_steps, eps), data.labels_test))
+        curves.train_accuracy.append(
+            _accuracy(predict_labels(net, data.x_train, eval_steps, eps), data.labels_train)
+        )
+        curves.test_accuracy.append(
+            _accuracy(predict_labels(net, data.x_test, eval_steps, eps), data.labels_test)
+        )
     return curves
 
 
@@ -95,8 +118,15 @@ def feedforward_output(net: LayeredNetwork, x: Tensor) -> Tensor:
     return h @ net.weights[-1].T + net.biases[-1]
 
 
-def train_backprop(net: LayeredNetwork, data: DigitsSplit, *, epochs: int, batch_size: int,
-                   learning_rates: Sequence[float], generator: torch.Generator) -> LearningCurves:
+def train_backprop(
+    net: LayeredNetwork,
+    data: DigitsSplit,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rates: Sequence[float],
+    generator: torch.Generator,
+) -> LearningCurves:
     """Minibatch SGD on $\\tfrac12\\lVert y-d\\rVert^2$ with layer-wise learning rates, gradients by autograd."""
     targets = one_hot(data.labels_train, data.x_train.dtype)
     parameters = [p for pair in zip(net.weights, net.biases) for p in pair]
@@ -108,7 +138,7 @@ def train_backprop(net: LayeredNetwork, data: DigitsSplit, *, epochs: int, batch
         start = time.perf_counter()
         order = torch.randperm(len(data.labels_train), generator=generator).to(data.x_train.device)
         for index in range(len(order) // batch_size):
-            rows = order[index * batch_size:(index + 1) * batch_size]
+            rows = order[index * batch_size : (index + 1) * batch_size]
             loss = 0.5 * (feedforward_output(net, data.x_train[rows]) - targets[rows]).pow(2).sum(-1).mean()
             gradients = torch.autograd.grad(loss, parameters)
             with torch.no_grad():
@@ -118,8 +148,11 @@ def train_backprop(net: LayeredNetwork, data: DigitsSplit, *, epochs: int, batch
         curves.epoch_seconds.append(time.perf_counter() - start)
         with torch.no_grad():
             curves.train_accuracy.append(
-                _accuracy(feedforward_output(net, data.x_train).argmax(-1), data.labels_train))
-            curves.test_accuracy.append(_accuracy(feedforward_output(net, data.x_test).argmax(-1), data.labels_test))
+                _accuracy(feedforward_output(net, data.x_train).argmax(-1), data.labels_train)
+            )
+            curves.test_accuracy.append(
+                _accuracy(feedforward_output(net, data.x_test).argmax(-1), data.labels_test)
+            )
     for p in parameters:
         p.requires_grad_(False)
     return curves
@@ -153,11 +186,18 @@ def paired_accuracy_difference(correct_a: Tensor, correct_b: Tensor) -> PairedAc
     """
     differences = correct_a.to(torch.float64) - correct_b.to(torch.float64)
     n = differences.numel()
-    return PairedAccuracy(float(differences.mean()), float(differences.std() / n ** 0.5))
+    return PairedAccuracy(float(differences.mean()), float(differences.std() / n**0.5))
 
 
-def pre_post_rate_form(net: LayeredNetwork, x: Tensor, free: list[Tensor], target: Tensor, beta: float, eps: float,
-                       num_steps: int) -> tuple[list[Tensor], list[Tensor]]:
+def pre_post_rate_form(
+    net: LayeredNetwork,
+    x: Tensor,
+    free: list[Tensor],
+    target: Tensor,
+    beta: float,
+    eps: float,
+    num_steps: int,
+) -> tuple[list[Tensor], list[Tensor]]:
     """The EP weight change over a nudged phase of ``num_steps`` steps, written two ways (batch sums):
 
     $$\\rho_l\\rho_{l-1}^\\top\\Big|_0^K \\quad\\text{and}\\quad
@@ -173,6 +213,8 @@ def pre_post_rate_form(net: LayeredNetwork, x: Tensor, free: list[Tensor], targe
     for l in range(1, len(rates)):
         post, pre = rates[l], rates[l - 1]
         endpoint.append(post[-1].T @ pre[-1] - post[0].T @ pre[0])
-        accumulated.append(torch.einsum("tbi,tbj->ij", changes[l], pre[:-1])
-                           + torch.einsum("tbi,tbj->ij", post[:-1], changes[l - 1]))
+        accumulated.append(
+            torch.einsum("tbi,tbj->ij", changes[l], pre[:-1])
+            + torch.einsum("tbi,tbj->ij", post[:-1], changes[l - 1])
+        )
     return endpoint, accumulated

@@ -27,17 +27,43 @@ class RelaxationConfig:
     snapshot_every: int
 
 
-LANGEVIN_SAMPLING = {"temperatures": (1e-4, 1e-3, 1e-2), "num_chains": 256, "burn_in_steps": 300,
-                     "num_snapshots": 8, "snapshot_every": 50}
+LANGEVIN_SAMPLING = {
+    "temperatures": (1e-4, 1e-3, 1e-2),
+    "num_chains": 256,
+    "burn_in_steps": 300,
+    "num_snapshots": 8,
+    "snapshot_every": 50,
+}
 """Langevin chains around the smooth fixed point (brief, notebook 01): M chains, snapshots after burn-in."""
 
 RELAXATION = Presets(
-    smoke=RelaxationConfig(sizes=(64, 20, 20, 10), eps=0.2, gains=(1.0,), pitfall_gain=1.0, num_steps=300,
-                           num_digits=2, **{**LANGEVIN_SAMPLING, "num_chains": 32, "num_snapshots": 2}),
-    ci=RelaxationConfig(sizes=(64, 100, 100, 10), eps=0.2, gains=(1.0,), pitfall_gain=1.0, num_steps=10000,
-                        num_digits=5, **LANGEVIN_SAMPLING),
-    full=RelaxationConfig(sizes=(64, 500, 500, 500, 10), eps=0.2, gains=(0.5, 1.0, 2.0), pitfall_gain=1.0,
-                          num_steps=20000, num_digits=20, **LANGEVIN_SAMPLING),
+    smoke=RelaxationConfig(
+        sizes=(64, 20, 20, 10),
+        eps=0.2,
+        gains=(1.0,),
+        pitfall_gain=1.0,
+        num_steps=300,
+        num_digits=2,
+        **{**LANGEVIN_SAMPLING, "num_chains": 32, "num_snapshots": 2},
+    ),
+    ci=RelaxationConfig(
+        sizes=(64, 100, 100, 10),
+        eps=0.2,
+        gains=(1.0,),
+        pitfall_gain=1.0,
+        num_steps=10000,
+        num_digits=5,
+        **LANGEVIN_SAMPLING,
+    ),
+    full=RelaxationConfig(
+        sizes=(64, 500, 500, 500, 10),
+        eps=0.2,
+        gains=(0.5, 1.0, 2.0),
+        pitfall_gain=1.0,
+        num_steps=20000,
+        num_digits=20,
+        **LANGEVIN_SAMPLING,
+    ),
 )
 
 
@@ -56,13 +82,36 @@ class FirstArrivalConfig:
 
 
 FIRST_ARRIVAL = Presets(
-    smoke=FirstArrivalConfig(sizes=(64, 20, 20, 10), eps=0.2, gains=(1.0,), betas=(1e-1, 1e-2, 1e-3),
-                             box_betas=(1e-1, 1e-3), free_steps=300, newton_steps=1, num_digits=2),
-    ci=FirstArrivalConfig(sizes=(64, 100, 100, 10), eps=0.2, gains=(0.5, 1.0), betas=(1e-1, 1e-2, 1e-3),
-                          box_betas=(1e-1, 1e-3), free_steps=4000, newton_steps=2, num_digits=5),
-    full=FirstArrivalConfig(sizes=(64, 256, 256, 256, 10), eps=0.2, gains=(0.5, 1.0),
-                            betas=(1e-1, 1e-2, 1e-3), box_betas=(1e-1, 1e-3), free_steps=12000,
-                            newton_steps=3, num_digits=200),
+    smoke=FirstArrivalConfig(
+        sizes=(64, 20, 20, 10),
+        eps=0.2,
+        gains=(1.0,),
+        betas=(1e-1, 1e-2, 1e-3),
+        box_betas=(1e-1, 1e-3),
+        free_steps=300,
+        newton_steps=1,
+        num_digits=2,
+    ),
+    ci=FirstArrivalConfig(
+        sizes=(64, 100, 100, 10),
+        eps=0.2,
+        gains=(0.5, 1.0),
+        betas=(1e-1, 1e-2, 1e-3),
+        box_betas=(1e-1, 1e-3),
+        free_steps=4000,
+        newton_steps=2,
+        num_digits=5,
+    ),
+    full=FirstArrivalConfig(
+        sizes=(64, 256, 256, 256, 10),
+        eps=0.2,
+        gains=(0.5, 1.0),
+        betas=(1e-1, 1e-2, 1e-3),
+        box_betas=(1e-1, 1e-3),
+        free_steps=12000,
+        newton_steps=3,
+        num_digits=200,
+    ),
 )
 
 
@@ -81,12 +130,36 @@ class LangevinConfig:
 
 
 LANGEVIN = Presets(
-    smoke=LangevinConfig(sizes=(64, 20, 20, 10), eps=0.2, gain=1.0, beta=0.05, num_chains=16,
-                         burn_in_steps=100, temperatures=(1e-4, 1e-2), free_steps=300),
-    ci=LangevinConfig(sizes=(64, 100, 100, 10), eps=0.2, gain=1.0, beta=0.05, num_chains=256,
-                      burn_in_steps=1500, temperatures=(1e-4, 1e-3, 1e-2), free_steps=4000),
-    full=LangevinConfig(sizes=(64, 256, 256, 256, 256, 10), eps=0.2, gain=1.0, beta=0.05, num_chains=4096,
-                        burn_in_steps=1500, temperatures=(1e-4, 1e-3, 1e-2, 1e-1), free_steps=12000),
+    smoke=LangevinConfig(
+        sizes=(64, 20, 20, 10),
+        eps=0.2,
+        gain=1.0,
+        beta=0.05,
+        num_chains=16,
+        burn_in_steps=100,
+        temperatures=(1e-4, 1e-2),
+        free_steps=300,
+    ),
+    ci=LangevinConfig(
+        sizes=(64, 100, 100, 10),
+        eps=0.2,
+        gain=1.0,
+        beta=0.05,
+        num_chains=256,
+        burn_in_steps=1500,
+        temperatures=(1e-4, 1e-3, 1e-2),
+        free_steps=4000,
+    ),
+    full=LangevinConfig(
+        sizes=(64, 256, 256, 256, 256, 10),
+        eps=0.2,
+        gain=1.0,
+        beta=0.05,
+        num_chains=4096,
+        burn_in_steps=1500,
+        temperatures=(1e-4, 1e-3, 1e-2, 1e-1),
+        free_steps=12000,
+    ),
 )
 
 
@@ -107,15 +180,42 @@ class TrajectoryConfig:
 
 
 TRAJECTORY = Presets(
-    smoke=TrajectoryConfig(sizes=(64, 20, 20, 10), eps=0.2, gains=(1.0,), betas=(1e-1, 1e-2, 1e-3),
-                           num_nudged_steps=12, free_steps=300, newton_steps=1, ep_beta=1e-4,
-                           ep_nudged_steps=300, num_digits=2),
-    ci=TrajectoryConfig(sizes=(64, 100, 100, 10), eps=0.2, gains=(0.25, 0.5, 1.0, 2.0, 3.0),
-                        betas=(1e-1, 1e-2, 1e-3), num_nudged_steps=12, free_steps=4000, newton_steps=2,
-                        ep_beta=1e-4, ep_nudged_steps=4000, num_digits=5),
-    full=TrajectoryConfig(sizes=(64, 512, 512, 512, 10), eps=0.2, gains=(0.5, 1.0, 2.0, 3.0),
-                          betas=(1e-1, 1e-2, 1e-3), num_nudged_steps=40, free_steps=12000, newton_steps=3,
-                          ep_beta=1e-4, ep_nudged_steps=12000, num_digits=100),
+    smoke=TrajectoryConfig(
+        sizes=(64, 20, 20, 10),
+        eps=0.2,
+        gains=(1.0,),
+        betas=(1e-1, 1e-2, 1e-3),
+        num_nudged_steps=12,
+        free_steps=300,
+        newton_steps=1,
+        ep_beta=1e-4,
+        ep_nudged_steps=300,
+        num_digits=2,
+    ),
+    ci=TrajectoryConfig(
+        sizes=(64, 100, 100, 10),
+        eps=0.2,
+        gains=(0.25, 0.5, 1.0, 2.0, 3.0),
+        betas=(1e-1, 1e-2, 1e-3),
+        num_nudged_steps=12,
+        free_steps=4000,
+        newton_steps=2,
+        ep_beta=1e-4,
+        ep_nudged_steps=4000,
+        num_digits=5,
+    ),
+    full=TrajectoryConfig(
+        sizes=(64, 512, 512, 512, 10),
+        eps=0.2,
+        gains=(0.5, 1.0, 2.0, 3.0),
+        betas=(1e-1, 1e-2, 1e-3),
+        num_nudged_steps=40,
+        free_steps=12000,
+        newton_steps=3,
+        ep_beta=1e-4,
+        ep_nudged_steps=12000,
+        num_digits=100,
+    ),
 )
 
 
@@ -138,13 +238,46 @@ class DigitsConfig:
 
 
 DIGITS = Presets(
-    smoke=DigitsConfig(sizes=(64, 100, 10), num_train=300, num_test=100, epochs=2, batch_size=20, eps=0.5,
-                       free_steps=20, nudged_steps=4, beta=0.5, learning_rates=(0.1, 0.05), eval_steps=100,
-                       bp_learning_rates=(0.1, 0.05)),
-    ci=DigitsConfig(sizes=(64, 100, 10), num_train=1297, num_test=500, epochs=15, batch_size=20, eps=0.5,
-                    free_steps=20, nudged_steps=4, beta=0.5, learning_rates=(0.1, 0.05), eval_steps=100,
-                    bp_learning_rates=(0.1, 0.05)),
-    full=DigitsConfig(sizes=(64, 500, 10), num_train=1297, num_test=500, epochs=50, batch_size=20, eps=0.5,
-                      free_steps=20, nudged_steps=4, beta=0.5, learning_rates=(0.1, 0.05), eval_steps=100,
-                      bp_learning_rates=(0.1, 0.05)),
+    smoke=DigitsConfig(
+        sizes=(64, 100, 10),
+        num_train=300,
+        num_test=100,
+        epochs=2,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        nudged_steps=4,
+        beta=0.5,
+        learning_rates=(0.1, 0.05),
+        eval_steps=100,
+        bp_learning_rates=(0.1, 0.05),
+    ),
+    ci=DigitsConfig(
+        sizes=(64, 100, 10),
+        num_train=1297,
+        num_test=500,
+        epochs=15,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        nudged_steps=4,
+        beta=0.5,
+        learning_rates=(0.1, 0.05),
+        eval_steps=100,
+        bp_learning_rates=(0.1, 0.05),
+    ),
+    full=DigitsConfig(
+        sizes=(64, 500, 10),
+        num_train=1297,
+        num_test=500,
+        epochs=50,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        nudged_steps=4,
+        beta=0.5,
+        learning_rates=(0.1, 0.05),
+        eval_steps=100,
+        bp_learning_rates=(0.1, 0.05),
+    ),
 )

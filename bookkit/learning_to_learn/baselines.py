@@ -54,8 +54,9 @@ class Adam:
     def init_state(self, params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
         return torch.zeros_like(params), torch.zeros_like(params), 0
 
-    def __call__(self, grad: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, int]
-                 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, int]]:
+    def __call__(
+        self, grad: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor, int]
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, int]]:
         (beta1, beta2), (m, v, t) = self.betas, state
         t += 1
         m = beta1 * m + (1 - beta1) * grad
@@ -86,8 +87,9 @@ def make_baseline(name: str, lr: float) -> SGD | RMSprop | Adam | NAG:
     return rules[name](lr)
 
 
-def tune_learning_rate(name: str, rates: tuple[float, ...], score: Callable[[Any], float]
-                       ) -> tuple[float, dict[float, float]]:
+def tune_learning_rate(
+    name: str, rates: tuple[float, ...], score: Callable[[Any], float]
+) -> tuple[float, dict[float, float]]:
     """The rate in ``rates`` whose rule has the lowest ``score`` (non-finite scores never win), and all scores.
 
     ``score`` runs a rule on the validation problems, e.g. ``lambda rule: final_loss(rollout(rule, ...))``.
@@ -111,5 +113,3 @@ def best_rate_is_interior(scores: dict[float, float]) -> bool:
         return False
     best = min(finite, key=finite.__getitem__)
     return min(scores) < best < max(scores)
-
-

@@ -20,11 +20,13 @@ from bookkit.learning_to_learn.problems import sample_quadratics
 CHAPTER = "learning-to-learn"
 
 
-def per_parameter_loop_update(net: CoordinatewiseLSTMOptimizer, grad: torch.Tensor, state: tuple) -> torch.Tensor:
+def per_parameter_loop_update(
+    net: CoordinatewiseLSTMOptimizer, grad: torch.Tensor, state: tuple
+) -> torch.Tensor:
     """The naive baseline: the same network called once per coordinate, as a loop over parameters would."""
     updates = []
     for i in range(grad.numel()):
-        update, _ = net(grad.reshape(-1)[i:i + 1], tuple(s[i:i + 1] for s in state))
+        update, _ = net(grad.reshape(-1)[i : i + 1], tuple(s[i : i + 1] for s in state))
         updates.append(update)
     return torch.cat(updates).reshape(grad.shape)
 
@@ -35,7 +37,9 @@ def meta_training_window(num_functions: int, unroll: int = 20, device: torch.dev
     net = CoordinatewiseLSTMOptimizer().to(device)
     meta_optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     problem = sample_quadratics(num_functions, generator, device=device)
-    (window,) = list(unrolled_windows(net, problem, problem.initial_params(generator, device), unroll, unroll))
+    (window,) = list(
+        unrolled_windows(net, problem, problem.initial_params(generator, device), unroll, unroll)
+    )
     meta_optimizer.zero_grad()
     window.backward()
     meta_optimizer.step()
@@ -51,21 +55,44 @@ def benchmarks(quick: bool = True, device: str = "cpu") -> list[Comparison]:
     state = net.init_state(grad)
     rows = []
     with torch.no_grad():
-        rows.append(compare(CHAPTER, f"LSTM optimizer step, {coordinates} coordinates",
-                            ("one batched call", lambda: net(grad, state)),
-                            ("loop over parameters", lambda: per_parameter_loop_update(net, grad, state)),
-                            repeats=repeats, device=device))
+        rows.append(
+            compare(
+                CHAPTER,
+                f"LSTM optimizer step, {coordinates} coordinates",
+                ("one batched call", lambda: net(grad, state)),
+                ("loop over parameters", lambda: per_parameter_loop_update(net, grad, state)),
+                repeats=repeats,
+                device=device,
+            )
+        )
     ci_functions = QUADRATICS.ci.functions_per_epoch
     problem = sample_quadratics(ci_functions, torch.Generator().manual_seed(1), device=device)
     start = problem.initial_params(torch.Generator().manual_seed(2), device)
-    rows.append(compare(CHAPTER, f"meta-training window (20 steps) vs ADAM rollout, {ci_functions * 10} coordinates",
-                        ("meta-training window", lambda: meta_training_window(ci_functions, device=device)),
-                        ("ADAM rollout, 20 steps", lambda: rollout(Adam(0.3), problem, start, 20)),
-                        repeats=repeats, device=device))
+    rows.append(
+        compare(
+            CHAPTER,
+            f"meta-training window (20 steps) vs ADAM rollout, {ci_functions * 10} coordinates",
+            ("meta-training window", lambda: meta_training_window(ci_functions, device=device)),
+            ("ADAM rollout, 20 steps", lambda: rollout(Adam(0.3), problem, start, 20)),
+            repeats=repeats,
+            device=device,
+        )
+    )
     for factor in (10, 100) if not quick else (5,):
-        rows.append(compare(CHAPTER, f"meta-training window scaling, {factor}x coordinates",
-                            (f"{ci_functions * 10 * factor} coordinates",
-                             lambda f=factor: meta_training_window(ci_functions * f, device=device)),
-                            (f"{ci_functions * 10} coordinates", lambda: meta_training_window(ci_functions, device=device)),
-                            repeats=repeats, device=device))
+        rows.append(
+            compare(
+                CHAPTER,
+                f"meta-training window scaling, {factor}x coordinates",
+                (
+                    f"{ci_functions * 10 * factor} coordinates",
+                    lambda f=factor: meta_training_window(ci_functions * f, device=device),
+                ),
+                (
+                    f"{ci_functions * 10} coordinates",
+                    lambda: meta_training_window(ci_functions, device=device),
+                ),
+                repeats=repeats,
+                device=device,
+            )
+        )
     return rows

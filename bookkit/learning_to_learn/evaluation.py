@@ -31,12 +31,15 @@ def last_steps_mean_loss(losses: torch.Tensor, last: int = 10) -> float:
     return float(losses[-last:].mean())
 
 
-def compare_rules(rules: Mapping[str, UpdateRule], problem: Problem, params: torch.Tensor, num_steps: int,
-                  seed: int) -> dict[str, torch.Tensor]:
+def compare_rules(
+    rules: Mapping[str, UpdateRule], problem: Problem, params: torch.Tensor, num_steps: int, seed: int
+) -> dict[str, torch.Tensor]:
     """Losses ``(num_steps + 1, n)`` of each rule from the same $\\theta_0$ and the same minibatch sequence
     (the generator is re-seeded with ``seed`` for every rule), so differences between rules are paired."""
-    return {name: rollout(rule, problem, params, num_steps, torch.Generator().manual_seed(seed)).losses
-            for name, rule in rules.items()}
+    return {
+        name: rollout(rule, problem, params, num_steps, torch.Generator().manual_seed(seed)).losses
+        for name, rule in rules.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -56,13 +59,23 @@ class TunedBaseline:
         return best_rate_is_interior(self.scores)
 
 
-def tune_baselines(rates: Mapping[str, tuple[float, ...]], problem: Problem, params: torch.Tensor,
-                   num_steps: int, seed: int, score: LossScore = final_mean_loss) -> dict[str, TunedBaseline]:
+def tune_baselines(
+    rates: Mapping[str, tuple[float, ...]],
+    problem: Problem,
+    params: torch.Tensor,
+    num_steps: int,
+    seed: int,
+    score: LossScore = final_mean_loss,
+) -> dict[str, TunedBaseline]:
     """Each baseline named in ``rates`` at the rate with the lowest ``score`` on the validation ``problem``."""
     tuned = {}
     for name, grid in rates.items():
+
         def evaluate(rule: UpdateRule) -> float:
-            return score(rollout(rule, problem, params, num_steps, torch.Generator().manual_seed(seed)).losses)
+            return score(
+                rollout(rule, problem, params, num_steps, torch.Generator().manual_seed(seed)).losses
+            )
+
         best, scores = tune_learning_rate(name, grid, evaluate)
         tuned[name] = TunedBaseline(name, best, scores)
     return tuned

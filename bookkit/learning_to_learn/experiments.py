@@ -31,32 +31,40 @@ def generator_for(seed: int, stream: str) -> torch.Generator:
     return torch.Generator().manual_seed(1000 * seed + STREAMS[stream])
 
 
-def quadratic_problems(cfg: QuadraticsConfig, seed: int, stream: str, count: int,
-                       device: torch.device | str = "cpu") -> tuple[Problem, torch.Tensor]:
+def quadratic_problems(
+    cfg: QuadraticsConfig, seed: int, stream: str, count: int, device: torch.device | str = "cpu"
+) -> tuple[Problem, torch.Tensor]:
     """``count`` quadratics and their starting points $\\theta_0$, drawn from the ``stream`` generator."""
     generator = generator_for(seed, stream)
     problem = sample_quadratics(count, generator, cfg.dim, cfg.distribution, device)
     return problem, problem.initial_params(generator, device)
 
 
-def learned_optimizer(state: dict[str, Any], preprocess: bool, output_scale: float,
-                      device: torch.device | str = "cpu") -> CoordinatewiseLSTMOptimizer:
+def learned_optimizer(
+    state: dict[str, Any], preprocess: bool, output_scale: float, device: torch.device | str = "cpu"
+) -> CoordinatewiseLSTMOptimizer:
     """Rebuild a meta-trained optimizer from the ``best_state`` of a saved training run."""
     optimizer = CoordinatewiseLSTMOptimizer(preprocess=preprocess, output_scale=output_scale).to(device)
     optimizer.load_state_dict(state["best_state"])
     return optimizer.eval()
 
 
-def train_quadratic_optimizer(cfg: QuadraticsConfig, seed: int, device: torch.device | str = "cpu",
-                              **overrides: Any) -> dict[str, Any]:
+def train_quadratic_optimizer(
+    cfg: QuadraticsConfig, seed: int, device: torch.device | str = "cpu", **overrides: Any
+) -> dict[str, Any]:
     """Meta-train on fresh quadratics each epoch; early stopping on the mean final log-loss of validation
     functions (:func:`~bookkit.learning_to_learn.evaluation.final_mean_log_loss`), the criterion the baselines
     are tuned on too.
 
     ``overrides`` replace the preset's ``num_epochs``, ``meta_lr``, ``unroll`` or ``functions_per_epoch``.
     """
-    settings = {"num_epochs": cfg.num_epochs, "meta_lr": cfg.meta_lr, "unroll": cfg.unroll,
-                "functions_per_epoch": cfg.functions_per_epoch, **overrides}
+    settings = {
+        "num_epochs": cfg.num_epochs,
+        "meta_lr": cfg.meta_lr,
+        "unroll": cfg.unroll,
+        "functions_per_epoch": cfg.functions_per_epoch,
+        **overrides,
+    }
     torch.manual_seed(seed)
     optimizer = CoordinatewiseLSTMOptimizer().to(device)
     validation, start = quadratic_problems(cfg, seed, "validation", cfg.num_validation, device)
@@ -64,12 +72,19 @@ def train_quadratic_optimizer(cfg: QuadraticsConfig, seed: int, device: torch.de
     def validate(candidate: torch.nn.Module) -> float:
         return final_mean_log_loss(rollout(candidate, validation, start, cfg.num_steps).losses)
 
-    result = meta_train(optimizer, lambda g: sample_quadratics(settings["functions_per_epoch"], g, cfg.dim,
-                                                               cfg.distribution, device),
-                        num_epochs=settings["num_epochs"], num_steps=cfg.num_steps, unroll=settings["unroll"],
-                        meta_lr=settings["meta_lr"], generator=generator_for(seed, "meta_train"),
-                        device=device, validate=validate, validate_every=cfg.validate_every,
-                        desc="meta-training on quadratics")
+    result = meta_train(
+        optimizer,
+        lambda g: sample_quadratics(settings["functions_per_epoch"], g, cfg.dim, cfg.distribution, device),
+        num_epochs=settings["num_epochs"],
+        num_steps=cfg.num_steps,
+        unroll=settings["unroll"],
+        meta_lr=settings["meta_lr"],
+        generator=generator_for(seed, "meta_train"),
+        device=device,
+        validate=validate,
+        validate_every=cfg.validate_every,
+        desc="meta-training on quadratics",
+    )
     return result.to_state()
 
 
@@ -80,8 +95,9 @@ def mlp_dataset_name(cfg: DigitsConfig) -> str:
     return "MNIST" if cfg.dataset == "mnist" else "digits"
 
 
-def digits_problem(cfg: DigitsConfig, split: str, runs: int, device: torch.device | str = "cpu",
-                   **architecture: Any) -> Problem:
+def digits_problem(
+    cfg: DigitsConfig, split: str, runs: int, device: torch.device | str = "cpu", **architecture: Any
+) -> Problem:
     """An MLP optimizee on one split (``meta_train``, ``validation``, ``test``) of the 8x8 digits or of real
     MNIST (see :func:`mlp_dataset_name`), with ``runs`` instances.
 
@@ -95,8 +111,13 @@ def digits_problem(cfg: DigitsConfig, split: str, runs: int, device: torch.devic
     return MLPProblem(data, runs, batch_size=cfg.batch_size, **architecture)
 
 
-def train_digits_optimizer(cfg: DigitsConfig, seed: int, device: torch.device | str = "cpu",
-                           preprocess: bool = True, **overrides: Any) -> dict[str, Any]:
+def train_digits_optimizer(
+    cfg: DigitsConfig,
+    seed: int,
+    device: torch.device | str = "cpu",
+    preprocess: bool = True,
+    **overrides: Any,
+) -> dict[str, Any]:
     """Meta-train on one fresh 1x20 sigmoid MLP per epoch on the meta-training digits; early stopping on the
     mean loss of the last 10 of ``num_steps`` steps of ``validation_runs`` nets on the validation digits.
 
@@ -104,43 +125,69 @@ def train_digits_optimizer(cfg: DigitsConfig, seed: int, device: torch.device | 
     """
     settings = {"num_epochs": cfg.num_epochs, "meta_lr": cfg.meta_lr, **overrides}
     torch.manual_seed(seed)
-    optimizer = CoordinatewiseLSTMOptimizer(preprocess=preprocess, output_scale=cfg.output_scale,
-                                            readout_init_scale=cfg.readout_init_scale).to(device)
+    optimizer = CoordinatewiseLSTMOptimizer(
+        preprocess=preprocess, output_scale=cfg.output_scale, readout_init_scale=cfg.readout_init_scale
+    ).to(device)
     validation = digits_problem(cfg, "validation", cfg.validation_runs, device)
     start = validation.initial_params(generator_for(seed, "validation"), device)
 
     def validate(candidate: torch.nn.Module) -> float:
-        losses = rollout(candidate, validation, start, cfg.num_steps, generator_for(seed, "validation")).losses
+        losses = rollout(
+            candidate, validation, start, cfg.num_steps, generator_for(seed, "validation")
+        ).losses
         return last_steps_mean_loss(losses)
 
     training = digits_problem(cfg, "meta_train", 1, device)
-    result = meta_train(optimizer, lambda g: training, num_epochs=settings["num_epochs"],
-                        num_steps=cfg.num_steps, unroll=cfg.unroll, meta_lr=settings["meta_lr"],
-                        generator=generator_for(seed, "meta_train"), device=device, validate=validate,
-                        validate_every=cfg.validate_every, desc="meta-training on digits")
+    result = meta_train(
+        optimizer,
+        lambda g: training,
+        num_epochs=settings["num_epochs"],
+        num_steps=cfg.num_steps,
+        unroll=cfg.unroll,
+        meta_lr=settings["meta_lr"],
+        generator=generator_for(seed, "meta_train"),
+        device=device,
+        validate=validate,
+        validate_every=cfg.validate_every,
+        desc="meta-training on digits",
+    )
     return result.to_state()
 
 
-def convnet_problem(cfg: ConvNetConfig, split: str, classes: tuple[int, ...], runs: int,
-                    device: torch.device | str = "cpu") -> ConvNetProblem:
+def convnet_problem(
+    cfg: ConvNetConfig, split: str, classes: tuple[int, ...], runs: int, device: torch.device | str = "cpu"
+) -> ConvNetProblem:
     """The digits convnet on the images of ``classes`` (relabelled ``0..k-1``) of one split."""
     data = digits_splits(seed=cfg.split_seed, image=True)[split].restrict_to_classes(classes).to(device)
-    return ConvNetProblem(data, runs, num_classes=len(classes), channels=cfg.channels,
-                          hidden_size=cfg.hidden_size, batch_size=cfg.batch_size, init_std=cfg.init_std)
+    return ConvNetProblem(
+        data,
+        runs,
+        num_classes=len(classes),
+        channels=cfg.channels,
+        hidden_size=cfg.hidden_size,
+        batch_size=cfg.batch_size,
+        init_std=cfg.init_std,
+    )
 
 
-def grouped_optimizer(groups: torch.Tensor, output_scale: float, state: dict[str, Any] | None = None,
-                      device: torch.device | str = "cpu") -> GroupedLSTMOptimizer:
+def grouped_optimizer(
+    groups: torch.Tensor,
+    output_scale: float,
+    state: dict[str, Any] | None = None,
+    device: torch.device | str = "cpu",
+) -> GroupedLSTMOptimizer:
     """Two preprocessed coordinatewise LSTMs (conv weights; everything else), optionally from a saved run."""
-    optimizer = GroupedLSTMOptimizer([CoordinatewiseLSTMOptimizer(preprocess=True, output_scale=output_scale)
-                                      for _ in range(2)], groups).to(device)
+    optimizer = GroupedLSTMOptimizer(
+        [CoordinatewiseLSTMOptimizer(preprocess=True, output_scale=output_scale) for _ in range(2)], groups
+    ).to(device)
     if state is not None:
         optimizer.load_state_dict(state["best_state"])
     return optimizer
 
 
-def train_convnet_optimizer(cfg: ConvNetConfig, seed: int, classes: tuple[int, ...],
-                            device: torch.device | str = "cpu") -> dict[str, Any]:
+def train_convnet_optimizer(
+    cfg: ConvNetConfig, seed: int, classes: tuple[int, ...], device: torch.device | str = "cpu"
+) -> dict[str, Any]:
     """Meta-train the two-network optimizer on fresh convnets over the meta-training images of ``classes``;
     early stopping on the last-10-step loss of ``validation_runs`` nets on the validation images of ``classes``.
 
@@ -154,11 +201,22 @@ def train_convnet_optimizer(cfg: ConvNetConfig, seed: int, classes: tuple[int, .
     start = validation.initial_params(generator_for(seed, "validation"), device)
 
     def validate(candidate: torch.nn.Module) -> float:
-        losses = rollout(candidate, validation, start, cfg.num_steps, generator_for(seed, "validation")).losses
+        losses = rollout(
+            candidate, validation, start, cfg.num_steps, generator_for(seed, "validation")
+        ).losses
         return last_steps_mean_loss(losses)
 
-    result = meta_train(optimizer, lambda g: training, num_epochs=cfg.num_epochs, num_steps=cfg.num_steps,
-                        unroll=cfg.unroll, meta_lr=cfg.meta_lr, generator=generator_for(seed, "meta_train"),
-                        device=device, validate=validate, validate_every=cfg.validate_every,
-                        desc=f"meta-training on convnets, digits {classes}")
+    result = meta_train(
+        optimizer,
+        lambda g: training,
+        num_epochs=cfg.num_epochs,
+        num_steps=cfg.num_steps,
+        unroll=cfg.unroll,
+        meta_lr=cfg.meta_lr,
+        generator=generator_for(seed, "meta_train"),
+        device=device,
+        validate=validate,
+        validate_every=cfg.validate_every,
+        desc=f"meta-training on convnets, digits {classes}",
+    )
     return result.to_state()

@@ -7,12 +7,25 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import torch
 
-COLOURS = {"LSTM": "#000000", "SGD": "#0072B2", "RMSprop": "#D55E00", "ADAM": "#009E73", "NAG": "#CC79A7",
-           "LSTM-sub": "#E69F00", "LSTM (untrained)": "#999999", "LSTM, raw gradients": "#56B4E9"}
+COLOURS = {
+    "LSTM": "#000000",
+    "SGD": "#0072B2",
+    "RMSprop": "#D55E00",
+    "ADAM": "#009E73",
+    "NAG": "#CC79A7",
+    "LSTM-sub": "#E69F00",
+    "LSTM (untrained)": "#999999",
+    "LSTM, raw gradients": "#56B4E9",
+}
 
 
-def plot_loss_curves(ax: plt.Axes, curves: Mapping[str, torch.Tensor], statistic: str = "mean",
-                     band: bool = False, labels: Mapping[str, str] | None = None) -> None:
+def plot_loss_curves(
+    ax: plt.Axes,
+    curves: Mapping[str, torch.Tensor],
+    statistic: str = "mean",
+    band: bool = False,
+    labels: Mapping[str, str] | None = None,
+) -> None:
     """Plot the mean or median over instances of losses ``(num_steps + 1, n)`` per method on a log axis.
 
     ``band=True`` shades the interquartile range of the instances. Methods whose name starts with ``LSTM``

@@ -33,7 +33,9 @@ def preprocess_gradients(grad: torch.Tensor, p: float = 10.0) -> torch.Tensor:
     """
     magnitude = grad.abs()
     large = magnitude >= math.exp(-p)
-    log_part = torch.where(large, torch.log(magnitude.clamp_min(math.exp(-p))) / p, torch.full_like(grad, -1.0))
+    log_part = torch.where(
+        large, torch.log(magnitude.clamp_min(math.exp(-p))) / p, torch.full_like(grad, -1.0)
+    )
     sign_part = torch.where(large, torch.sign(grad), grad * math.exp(p))
     return torch.stack((log_part, sign_part), dim=-1)
 
@@ -52,8 +54,14 @@ class CoordinatewiseLSTMOptimizer(nn.Module):
     sits at chance ($\ln 10$) for a seed-dependent number of meta-epochs.
     """
 
-    def __init__(self, hidden_size: int = 20, preprocess: bool = False, output_scale: float = 1.0,
-                 p: float = 10.0, readout_init_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        hidden_size: int = 20,
+        preprocess: bool = False,
+        output_scale: float = 1.0,
+        p: float = 10.0,
+        readout_init_scale: float = 1.0,
+    ) -> None:
         super().__init__()
         self.hidden_size = hidden_size
         self.preprocess = preprocess

@@ -49,8 +49,14 @@ class Rollout:
 
 
 @torch.no_grad()
-def rollout(rule: UpdateRule, problem: Problem, params: torch.Tensor, num_steps: int,
-            generator: torch.Generator | None = None, trace: bool = False) -> Rollout:
+def rollout(
+    rule: UpdateRule,
+    problem: Problem,
+    params: torch.Tensor,
+    num_steps: int,
+    generator: torch.Generator | None = None,
+    trace: bool = False,
+) -> Rollout:
     r"""Run $\theta_{t+1}=\theta_t+g_t$ for ``num_steps`` steps without any meta-gradient graph.
 
     The loss at step $t$ is the one whose gradient produced $g_t$ (a training-minibatch loss for MLPs).
@@ -66,12 +72,22 @@ def rollout(rule: UpdateRule, problem: Problem, params: torch.Tensor, num_steps:
             grads.append(grad)
             updates.append(update)
     losses.append(problem.loss(params, generator).detach())
-    return Rollout(torch.stack(losses), params, torch.stack(grads) if trace else None,
-                   torch.stack(updates) if trace else None)
+    return Rollout(
+        torch.stack(losses),
+        params,
+        torch.stack(grads) if trace else None,
+        torch.stack(updates) if trace else None,
+    )
 
 
-def unrolled_windows(optimizer: nn.Module, problem: Problem, params: torch.Tensor, num_steps: int,
-                     unroll: int, generator: torch.Generator | None = None) -> Iterator[torch.Tensor]:
+def unrolled_windows(
+    optimizer: nn.Module,
+    problem: Problem,
+    params: torch.Tensor,
+    num_steps: int,
+    unroll: int,
+    generator: torch.Generator | None = None,
+) -> Iterator[torch.Tensor]:
     r"""Yield the meta-loss of each window of ``unroll`` steps, each with its own graph back to $\phi$.
 
     $\nabla_t$ is detached (no second derivatives) and $\theta$ and the LSTM state are detached after each
@@ -93,9 +109,15 @@ def unrolled_windows(optimizer: nn.Module, problem: Problem, params: torch.Tenso
         state = _detach_state(state)
 
 
-def meta_epoch(optimizer: nn.Module, meta_optimizer: torch.optim.Optimizer, problem: Problem,
-               num_steps: int, unroll: int, generator: torch.Generator, device: torch.device | str = "cpu"
-               ) -> float:
+def meta_epoch(
+    optimizer: nn.Module,
+    meta_optimizer: torch.optim.Optimizer,
+    problem: Problem,
+    num_steps: int,
+    unroll: int,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+) -> float:
     """Optimize one batch of fresh problems for ``num_steps``, one meta-update per window; mean loss per
     step."""
     params = problem.initial_params(generator, device)
@@ -123,19 +145,34 @@ class MetaTrainingResult:
 
     def to_state(self) -> dict[str, Any]:
         """A checkpointable dict (tensors, numbers, lists) for :func:`bookkit.training.load_or_train`."""
-        return {"best_state": self.best_state, "best_epoch": self.best_epoch, "meta_losses": self.meta_losses,
-                "validation_epochs": self.validation_epochs, "validation_scores": self.validation_scores,
-                "seconds": self.seconds}
+        return {
+            "best_state": self.best_state,
+            "best_epoch": self.best_epoch,
+            "meta_losses": self.meta_losses,
+            "validation_epochs": self.validation_epochs,
+            "validation_scores": self.validation_scores,
+            "seconds": self.seconds,
+        }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> MetaTrainingResult:
         return cls(**state)
 
 
-def meta_train(optimizer: nn.Module, sample_problem: Callable[[torch.Generator], Problem], *,
-               num_epochs: int, num_steps: int, unroll: int, meta_lr: float, generator: torch.Generator,
-               device: torch.device | str = "cpu", validate: Callable[[nn.Module], float] | None = None,
-               validate_every: int = 25, desc: str = "meta-training") -> MetaTrainingResult:
+def meta_train(
+    optimizer: nn.Module,
+    sample_problem: Callable[[torch.Generator], Problem],
+    *,
+    num_epochs: int,
+    num_steps: int,
+    unroll: int,
+    meta_lr: float,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    validate: Callable[[nn.Module], float] | None = None,
+    validate_every: int = 25,
+    desc: str = "meta-training",
+) -> MetaTrainingResult:
     """Meta-train ``optimizer`` in place with Adam; each epoch optimizes a fresh batch from
     ``sample_problem``.
 
@@ -164,8 +201,9 @@ def meta_train(optimizer: nn.Module, sample_problem: Callable[[torch.Generator],
     start = time.perf_counter() - result.seconds
     for epoch in progress(range(epochs_done + 1, num_epochs + 1), desc, total=num_epochs - epochs_done):
         problem = sample_problem(generator)
-        result.meta_losses.append(meta_epoch(optimizer, meta_optimizer, problem, num_steps, unroll,
-                                             generator, device))
+        result.meta_losses.append(
+            meta_epoch(optimizer, meta_optimizer, problem, num_steps, unroll, generator, device)
+        )
         if validate is not None and (epoch % validate_every == 0 or epoch == num_epochs):
             score = float(validate(optimizer))
             result.validation_epochs.append(epoch)
@@ -174,10 +212,15 @@ def meta_train(optimizer: nn.Module, sample_problem: Callable[[torch.Generator],
                 best_score, result.best_epoch = score, epoch
                 result.best_state = copy.deepcopy(optimizer.state_dict())
         if checkpointer is not None:
-            checkpointer.maybe_save(epoch, lambda: {
-                "optimizer": optimizer.state_dict(), "meta_optimizer": meta_optimizer.state_dict(),
-                "result": {**result.to_state(), "seconds": time.perf_counter() - start},
-                "generator": generator.get_state()})
+            checkpointer.maybe_save(
+                epoch,
+                lambda: {
+                    "optimizer": optimizer.state_dict(),
+                    "meta_optimizer": meta_optimizer.state_dict(),
+                    "result": {**result.to_state(), "seconds": time.perf_counter() - start},
+                    "generator": generator.get_state(),
+                },
+            )
     if validate is None:
         result.best_state, result.best_epoch = copy.deepcopy(optimizer.state_dict()), num_epochs
     optimizer.load_state_dict(result.best_state)
@@ -185,8 +228,14 @@ def meta_train(optimizer: nn.Module, sample_problem: Callable[[torch.Generator],
     return result
 
 
-def meta_gradient_norms(optimizer: nn.Module, problem: Problem, params: torch.Tensor, num_steps: int,
-                        unroll: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def meta_gradient_norms(
+    optimizer: nn.Module,
+    problem: Problem,
+    params: torch.Tensor,
+    num_steps: int,
+    unroll: int,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     r"""$\big\lVert\nabla_\phi\tfrac1K\mathcal L_w(\phi)\big\rVert$ for each window $w$ of length
     $K$=``unroll``.
 

@@ -29,12 +29,36 @@ class QuadraticsConfig:
 
 
 QUADRATICS = Presets(
-    smoke=QuadraticsConfig(num_epochs=4, functions_per_epoch=8, meta_lr=1e-2, validate_every=2, num_validation=16,
-                           num_test=16, long_steps=200, bootstrap_resamples=500),
-    ci=QuadraticsConfig(num_epochs=400, functions_per_epoch=32, meta_lr=1e-2, validate_every=25,
-                        num_validation=128, num_test=128, long_steps=200, bootstrap_resamples=10_000),
-    full=QuadraticsConfig(num_epochs=2000, functions_per_epoch=128, meta_lr=3e-3, validate_every=100,
-                          num_validation=256, num_test=1024, long_steps=1000, bootstrap_resamples=10_000),
+    smoke=QuadraticsConfig(
+        num_epochs=4,
+        functions_per_epoch=8,
+        meta_lr=1e-2,
+        validate_every=2,
+        num_validation=16,
+        num_test=16,
+        long_steps=200,
+        bootstrap_resamples=500,
+    ),
+    ci=QuadraticsConfig(
+        num_epochs=400,
+        functions_per_epoch=32,
+        meta_lr=1e-2,
+        validate_every=25,
+        num_validation=128,
+        num_test=128,
+        long_steps=200,
+        bootstrap_resamples=10_000,
+    ),
+    full=QuadraticsConfig(
+        num_epochs=2000,
+        functions_per_epoch=128,
+        meta_lr=3e-3,
+        validate_every=100,
+        num_validation=256,
+        num_test=1024,
+        long_steps=1000,
+        bootstrap_resamples=10_000,
+    ),
 )
 
 
@@ -74,15 +98,36 @@ class DigitsConfig:
 
 
 DIGITS = Presets(
-    smoke=DigitsConfig(num_epochs=3, meta_lr=1e-3, validate_every=3, validation_runs=2, test_runs=2,
-                       transfer_runs=2, num_steps=20, long_steps=40, batch_size=32, sweep_widths=(5, 20),
-                       sweep_depths=(1,)),
-    ci=DigitsConfig(num_epochs=200, meta_lr=1e-3, validate_every=20, validation_runs=5, test_runs=10,
-                    transfer_runs=5),
-    full=DigitsConfig(num_epochs=1500, meta_lr=1e-3, validate_every=50, validation_runs=20, test_runs=50,
-                      transfer_runs=20, dataset="mnist", sweep_widths=(5, 10, 20, 40, 80),
-                      adam_rates=RATE_GRID, nag_rates=(0.03, 0.1, 0.3, 1.0, 3.0),
-                      rmsprop_rates=RATE_GRID, sgd_rates=(0.1, 0.3, 1.0, 3.0, 10.0)),
+    smoke=DigitsConfig(
+        num_epochs=3,
+        meta_lr=1e-3,
+        validate_every=3,
+        validation_runs=2,
+        test_runs=2,
+        transfer_runs=2,
+        num_steps=20,
+        long_steps=40,
+        batch_size=32,
+        sweep_widths=(5, 20),
+        sweep_depths=(1,),
+    ),
+    ci=DigitsConfig(
+        num_epochs=200, meta_lr=1e-3, validate_every=20, validation_runs=5, test_runs=10, transfer_runs=5
+    ),
+    full=DigitsConfig(
+        num_epochs=1500,
+        meta_lr=1e-3,
+        validate_every=50,
+        validation_runs=20,
+        test_runs=50,
+        transfer_runs=20,
+        dataset="mnist",
+        sweep_widths=(5, 10, 20, 40, 80),
+        adam_rates=RATE_GRID,
+        nag_rates=(0.03, 0.1, 0.3, 1.0, 3.0),
+        rmsprop_rates=RATE_GRID,
+        sgd_rates=(0.1, 0.3, 1.0, 3.0, 10.0),
+    ),
 )
 
 
@@ -118,12 +163,35 @@ SUB_LABEL_SETS = {"digits-5": (5, 6, 7, 8, 9), "digits-2": (5, 6)}
 """Disjoint digits of the same count on which LSTM-sub meta-trains (none exists for all ten digits)."""
 
 CONVNET = Presets(
-    smoke=ConvNetConfig(num_epochs=2, meta_lr=3e-3, validate_every=2, validation_runs=2, test_runs=2,
-                        label_sets=("digits-5",), train_sub=True, num_steps=20, batch_size=32),
-    ci=ConvNetConfig(num_epochs=40, meta_lr=3e-3, validate_every=10, validation_runs=3, test_runs=5,
-                     label_sets=("digits-5",), train_sub=False),
-    full=ConvNetConfig(num_epochs=1000, meta_lr=1e-3, validate_every=50, validation_runs=10, test_runs=20,
-                       label_sets=("digits-10", "digits-5", "digits-2"), train_sub=True),
+    smoke=ConvNetConfig(
+        num_epochs=2,
+        meta_lr=3e-3,
+        validate_every=2,
+        validation_runs=2,
+        test_runs=2,
+        label_sets=("digits-5",),
+        train_sub=True,
+        num_steps=20,
+        batch_size=32,
+    ),
+    ci=ConvNetConfig(
+        num_epochs=40,
+        meta_lr=3e-3,
+        validate_every=10,
+        validation_runs=3,
+        test_runs=5,
+        label_sets=("digits-5",),
+        train_sub=False,
+    ),
+    full=ConvNetConfig(
+        num_epochs=1000,
+        meta_lr=1e-3,
+        validate_every=50,
+        validation_runs=10,
+        test_runs=20,
+        label_sets=("digits-10", "digits-5", "digits-2"),
+        train_sub=True,
+    ),
 )
 
 
@@ -145,10 +213,26 @@ class FailureModesConfig:
 
 
 FAILURE_MODES = Presets(
-    smoke=FailureModesConfig(horizon_steps=200, gradient_batches=1, collapse_epochs=2,
-                             collapse_seeds=1, throughput_functions=(1, 10), unroll_lengths=(5, 20, 100)),
-    ci=FailureModesConfig(horizon_steps=1000, gradient_batches=3, collapse_epochs=0,
-                          collapse_seeds=0, throughput_functions=(1, 10, 100)),
-    full=FailureModesConfig(horizon_steps=1000, gradient_batches=10, collapse_epochs=250,
-                            collapse_seeds=5, throughput_functions=(1, 10, 100, 1000, 10_000)),
+    smoke=FailureModesConfig(
+        horizon_steps=200,
+        gradient_batches=1,
+        collapse_epochs=2,
+        collapse_seeds=1,
+        throughput_functions=(1, 10),
+        unroll_lengths=(5, 20, 100),
+    ),
+    ci=FailureModesConfig(
+        horizon_steps=1000,
+        gradient_batches=3,
+        collapse_epochs=0,
+        collapse_seeds=0,
+        throughput_functions=(1, 10, 100),
+    ),
+    full=FailureModesConfig(
+        horizon_steps=1000,
+        gradient_batches=10,
+        collapse_epochs=250,
+        collapse_seeds=5,
+        throughput_functions=(1, 10, 100, 1000, 10_000),
+    ),
 )

@@ -30,10 +30,13 @@ class Problem:
 
     def initial_params(self, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
         r"""$\theta_0\sim\mathcal N(0,\sigma^2)$ with $\sigma=0.01$ as in the official code."""
-        return (self.init_std * torch.randn(self.num_instances, self.num_params, generator=generator)).to(device)
+        return (self.init_std * torch.randn(self.num_instances, self.num_params, generator=generator)).to(
+            device
+        )
 
-    def loss_and_grad(self, params: torch.Tensor,
-                      generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss_and_grad(
+        self, params: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         r"""$\big(f_i(\theta_i)\big)_i$ (attached to ``params``'s graph) and $\nabla_\theta\sum_i f_i$ (detached)."""
         with torch.enable_grad():
             leaf = params if params.requires_grad else params.detach().requires_grad_()
@@ -57,16 +60,22 @@ class QuadraticProblem(Problem):
         residual = torch.einsum("nij,nj->ni", self.W, params) - self.y
         return residual.pow(2).sum(-1)
 
-    def loss_and_grad(self, params: torch.Tensor,
-                      generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss_and_grad(
+        self, params: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Closed form: $\nabla f_i=2W_i^\top(W_i\theta-y_i)$ at the detached parameters."""
         residual = torch.einsum("nij,nj->ni", self.W, params.detach()) - self.y
         grad = 2.0 * torch.einsum("nij,ni->nj", self.W, residual)
         return self.loss(params), grad
 
 
-def sample_quadratics(num_functions: int, generator: torch.Generator, dim: int = 10,
-                      distribution: str = "gaussian", device: torch.device | str = "cpu") -> QuadraticProblem:
+def sample_quadratics(
+    num_functions: int,
+    generator: torch.Generator,
+    dim: int = 10,
+    distribution: str = "gaussian",
+    device: torch.device | str = "cpu",
+) -> QuadraticProblem:
     """Random quadratics: entries IID $\\mathcal N(0,1)$ (paper) or $U[0,1)$ (official code)."""
     if distribution == "gaussian":
         W = torch.randn(num_functions, dim, dim, generator=generator)
@@ -93,13 +102,15 @@ class Dataset:
         """Keep the examples of ``classes`` and relabel them ``0..len(classes)-1`` in that order."""
         keep = torch.isin(self.labels, torch.tensor(classes, device=self.labels.device))
         relabel = torch.full((int(self.labels.max()) + 1,), -1, dtype=torch.long, device=self.labels.device)
-        relabel[torch.tensor(classes, device=self.labels.device)] = torch.arange(len(classes),
-                                                                                 device=self.labels.device)
+        relabel[torch.tensor(classes, device=self.labels.device)] = torch.arange(
+            len(classes), device=self.labels.device
+        )
         return Dataset(self.inputs[keep], relabel[self.labels[keep]])
 
 
-def digits_splits(sizes: tuple[int, int, int] = (600, 598, 599), seed: int = 0,
-                  image: bool = False) -> dict[str, Dataset]:
+def digits_splits(
+    sizes: tuple[int, int, int] = (600, 598, 599), seed: int = 0, image: bool = False
+) -> dict[str, Dataset]:
     """scikit-learn's 1,797 8x8 digits scaled to $[0,1]$, split at random into meta-train/validation/test.
 
     The split permutation depends only on ``seed``; ``image=True`` keeps the ``(1, 8, 8)`` image shape.
@@ -116,8 +127,10 @@ def digits_splits(sizes: tuple[int, int, int] = (600, 598, 599), seed: int = 0,
     labels = torch.tensor(digits.target, dtype=torch.long)
     bounds = np.cumsum((0,) + tuple(sizes))
     names = ("meta_train", "validation", "test")
-    return {name: Dataset(inputs[order[lo:hi]], labels[order[lo:hi]])
-            for name, lo, hi in zip(names, bounds[:-1], bounds[1:])}
+    return {
+        name: Dataset(inputs[order[lo:hi]], labels[order[lo:hi]])
+        for name, lo, hi in zip(names, bounds[:-1], bounds[1:])
+    }
 
 
 @lru_cache(maxsize=1)
@@ -127,13 +140,19 @@ def mnist_splits() -> dict[str, Dataset]:
     from bookkit.datasets import mnist
 
     splits = mnist()
-    return {name: Dataset(part.images.flatten(1), part.labels)
-            for name, part in (("meta_train", splits.train), ("validation", splits.validation),
-                               ("test", splits.test))}
+    return {
+        name: Dataset(part.images.flatten(1), part.labels)
+        for name, part in (
+            ("meta_train", splits.train),
+            ("validation", splits.validation),
+            ("test", splits.test),
+        )
+    }
 
 
-def _minibatch(data: Dataset, num_instances: int, batch_size: int,
-               generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+def _minibatch(
+    data: Dataset, num_instances: int, batch_size: int, generator: torch.Generator | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Each instance draws its own ``batch_size`` examples with replacement: ``(n, B, ...)`` and ``(n, B)``."""
     index = torch.randint(len(data.labels), (num_instances, batch_size), generator=generator)
     index = index.to(data.labels.device)
@@ -147,8 +166,15 @@ class MLPProblem(Problem):
     ``batch_size`` are drawn with replacement at every loss evaluation, independently per instance.
     """
 
-    def __init__(self, data: Dataset, num_instances: int, hidden_sizes: tuple[int, ...] = (20,),
-                 activation: str = "sigmoid", batch_size: int = 128, num_classes: int | None = None) -> None:
+    def __init__(
+        self,
+        data: Dataset,
+        num_instances: int,
+        hidden_sizes: tuple[int, ...] = (20,),
+        activation: str = "sigmoid",
+        batch_size: int = 128,
+        num_classes: int | None = None,
+    ) -> None:
         if activation not in ("sigmoid", "relu"):
             raise ValueError(f"unknown activation {activation!r}; valid: 'sigmoid', 'relu'")
         self.data = data
@@ -163,9 +189,9 @@ class MLPProblem(Problem):
         r"""Batched forward of $n$ networks, $h_{l+1}=\sigma(h_lW_l+b_l)$: ``inputs`` ``(n, B, d)``."""
         hidden, offset = inputs.flatten(2), 0
         for layer, (fan_in, fan_out) in enumerate(zip(self.layer_sizes[:-1], self.layer_sizes[1:])):
-            weight = params[:, offset:offset + fan_in * fan_out].reshape(-1, fan_in, fan_out)
+            weight = params[:, offset : offset + fan_in * fan_out].reshape(-1, fan_in, fan_out)
             offset += fan_in * fan_out
-            bias = params[:, offset:offset + fan_out]
+            bias = params[:, offset : offset + fan_out]
             offset += fan_out
             hidden = torch.baddbmm(bias.unsqueeze(1), hidden, weight)
             if layer < len(self.layer_sizes) - 2:
@@ -175,7 +201,11 @@ class MLPProblem(Problem):
     def loss(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         inputs, labels = _minibatch(self.data, self.num_instances, self.batch_size, generator)
         logits = self.logits(params, inputs)
-        return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none").view(labels.shape).mean(-1)
+        return (
+            F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none")
+            .view(labels.shape)
+            .mean(-1)
+        )
 
 
 class ConvNetProblem(Problem):
@@ -184,31 +214,49 @@ class ConvNetProblem(Problem):
     convolution. Conv weights form group 0 and every other parameter group 1 (the official ``cifar-multi``).
     """
 
-    def __init__(self, data: Dataset, num_instances: int, num_classes: int, channels: int = 8,
-                 hidden_size: int = 32, batch_size: int = 128, init_std: float = 0.01) -> None:
+    def __init__(
+        self,
+        data: Dataset,
+        num_instances: int,
+        num_classes: int,
+        channels: int = 8,
+        hidden_size: int = 32,
+        batch_size: int = 128,
+        init_std: float = 0.01,
+    ) -> None:
         self.data = data
         self.init_std = init_std
         self.num_instances = num_instances
         self.batch_size = batch_size
         side = data.inputs.shape[-1] // 4
         c = channels
-        self.shapes = {"conv1.weight": (c, 1, 3, 3), "conv1.bias": (c,), "conv2.weight": (c, c, 3, 3),
-                       "conv2.bias": (c,), "fc1.weight": (c * side * side, hidden_size),
-                       "fc1.bias": (hidden_size,), "fc2.weight": (hidden_size, num_classes),
-                       "fc2.bias": (num_classes,)}
+        self.shapes = {
+            "conv1.weight": (c, 1, 3, 3),
+            "conv1.bias": (c,),
+            "conv2.weight": (c, c, 3, 3),
+            "conv2.bias": (c,),
+            "fc1.weight": (c * side * side, hidden_size),
+            "fc1.bias": (hidden_size,),
+            "fc2.weight": (hidden_size, num_classes),
+            "fc2.bias": (num_classes,),
+        }
         self.num_params = sum(math.prod(s) for s in self.shapes.values())
 
     def _split(self, params: torch.Tensor) -> dict[str, torch.Tensor]:
         pieces, offset = {}, 0
         for name, shape in self.shapes.items():
             size = math.prod(shape)
-            pieces[name] = params[:, offset:offset + size].reshape(-1, *shape)
+            pieces[name] = params[:, offset : offset + size].reshape(-1, *shape)
             offset += size
         return pieces
 
     def parameter_groups(self) -> torch.Tensor:
-        return torch.cat([torch.full((math.prod(s),), int(not name.startswith("conv") or name.endswith("bias")))
-                          for name, s in self.shapes.items()])
+        return torch.cat(
+            [
+                torch.full((math.prod(s),), int(not name.startswith("conv") or name.endswith("bias")))
+                for name, s in self.shapes.items()
+            ]
+        )
 
     def logits(self, params: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs`` ``(n, B, 1, H, W)`` -> logits ``(n, B, classes)``; instance ``i`` only sees its own weights."""
@@ -226,4 +274,8 @@ class ConvNetProblem(Problem):
     def loss(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         inputs, labels = _minibatch(self.data, self.num_instances, self.batch_size, generator)
         logits = self.logits(params, inputs)
-        return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none").view(labels.shape).mean(-1)
+        return (
+            F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none")
+            .view(labels.shape)
+            .mean(-1)
+        )

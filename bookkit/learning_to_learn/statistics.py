@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 
 
-def paired_bootstrap_interval(differences: torch.Tensor, generator: torch.Generator,
-                              num_resamples: int = 10_000, level: float = 0.95) -> tuple[float, float]:
+def paired_bootstrap_interval(
+    differences: torch.Tensor, generator: torch.Generator, num_resamples: int = 10_000, level: float = 0.95
+) -> tuple[float, float]:
     r"""Percentile bootstrap interval of the mean of paired differences $d_i$ (e.g. $\log f^{\text{LSTM}}_i-\log
     f^{\text{ADAM}}_i$ on the same test function $i$): resample the $n$ pairs with replacement."""
     values = differences.detach().double().cpu().flatten()

@@ -47,8 +47,12 @@ def _setup(stacks: tuple[int, ...], batch: int, steps: int, height: int, width: 
     return model, frames.to(device)
 
 
-def _train_step(model: PredNet, frames: torch.Tensor, optimiser: torch.optim.Optimizer,
-                autocast: torch.dtype | None = None):
+def _train_step(
+    model: PredNet,
+    frames: torch.Tensor,
+    optimiser: torch.optim.Optimizer,
+    autocast: torch.dtype | None = None,
+):
     def step() -> None:
         with torch.autocast(frames.device.type, dtype=autocast, enabled=autocast is not None):
             out = model(frames)
@@ -56,6 +60,7 @@ def _train_step(model: PredNet, frames: torch.Tensor, optimiser: torch.optim.Opt
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
+
     return step
 
 
@@ -64,26 +69,45 @@ def _inference(model: torch.nn.Module, frames: torch.Tensor, autocast: torch.dty
     def run() -> torch.Tensor:
         with torch.autocast(frames.device.type, dtype=autocast, enabled=autocast is not None):
             return model(frames).predictions
+
     return run
 
 
-def train_vs_inference(name: str, stacks: tuple[int, ...], batch: int, height: int, width: int, device: str,
-                       repeats: int, autocast: torch.dtype | None = None) -> Comparison:
+def train_vs_inference(
+    name: str,
+    stacks: tuple[int, ...],
+    batch: int,
+    height: int,
+    width: int,
+    device: str,
+    repeats: int,
+    autocast: torch.dtype | None = None,
+) -> Comparison:
     """A training step against inference on the same clips; frames/s and GFLOP/s in the note."""
     model, frames = _setup(stacks, batch, 10, height, width, device)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
-    row = compare(CHAPTER, name, ("train step", _train_step(model, frames, optimiser, autocast)),
-                  ("inference", _inference(model, frames, autocast)), repeats=repeats, device=device)
+    row = compare(
+        CHAPTER,
+        name,
+        ("train step", _train_step(model, frames, optimiser, autocast)),
+        ("inference", _inference(model, frames, autocast)),
+        repeats=repeats,
+        device=device,
+    )
     frames_count = batch * 10
     macs = prednet_macs_per_frame(stacks, height, width)
     train_flops = 3 * 2 * macs * frames_count / row.subject_s  # backward costs about twice the forward
     precision = "bf16" if autocast == torch.bfloat16 else "fp32"
-    memory = (f", peak {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if device.startswith("cuda") else "")
-    note = (f"{stacks} at {height}x{width}, batch {batch}, {precision}: train {frames_count / row.subject_s:.0f} "
-            f"frames/s ({train_flops / 1e9:.1f} GFLOP/s{_peak_note(device, precision, train_flops)}), "
-            f"inference {frames_count / row.baseline_s:.0f} frames/s{memory}")
+    memory = (
+        f", peak {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if device.startswith("cuda") else ""
+    )
+    note = (
+        f"{stacks} at {height}x{width}, batch {batch}, {precision}: train {frames_count / row.subject_s:.0f} "
+        f"frames/s ({train_flops / 1e9:.1f} GFLOP/s{_peak_note(device, precision, train_flops)}), "
+        f"inference {frames_count / row.baseline_s:.0f} frames/s{memory}"
+    )
     return Comparison(**{**row.__dict__, "note": note})
 
 
@@ -92,21 +116,34 @@ def channels_last_vs_default(device: str, repeats: int) -> Comparison:
     fast = PredNet((1, 16, 32), seed=0).to(device).to(memory_format=torch.channels_last)
     fast_run = _inference(fast, frames)
     diff = (fast_run() - _inference(model, frames)()).abs().max().item()
-    return compare(CHAPTER, "channels-last inference", ("channels_last", fast_run),
-                   ("contiguous", _inference(model, frames)), repeats=repeats, device=device,
-                   note=f"(1, 16, 32) at 32x32, batch 16; max |difference| {diff:.1e}")
+    return compare(
+        CHAPTER,
+        "channels-last inference",
+        ("channels_last", fast_run),
+        ("contiguous", _inference(model, frames)),
+        repeats=repeats,
+        device=device,
+        note=f"(1, 16, 32) at 32x32, batch 16; max |difference| {diff:.1e}",
+    )
 
 
 def generation_vs_inference(device: str, repeats: int) -> Comparison:
     model, frames = _setup((1, 16, 32), 16, 10, 32, 32, device)
     generator = torch.Generator().manual_seed(0)
-    return compare(CHAPTER, "heads generation vs model", ("render 16 clips", lambda: rotating_heads(
-        16, 10, 32, generator, device=device)), ("inference on 16 clips", _inference(model, frames)),
-                   repeats=repeats, device=device, note="32x32 heads, 10 frames, 2x supersampled")
+    return compare(
+        CHAPTER,
+        "heads generation vs model",
+        ("render 16 clips", lambda: rotating_heads(16, 10, 32, generator, device=device)),
+        ("inference on 16 clips", _inference(model, frames)),
+        repeats=repeats,
+        device=device,
+        note="32x32 heads, 10 frames, 2x supersampled",
+    )
 
 
-def compiled_vs_eager(stacks: tuple[int, ...], batch: int, height: int, width: int, device: str,
-                      repeats: int) -> Comparison:
+def compiled_vs_eager(
+    stacks: tuple[int, ...], batch: int, height: int, width: int, device: str, repeats: int
+) -> Comparison:
     """``torch.compile`` inference against eager; compile time and output agreement go in the note."""
     model, frames = _setup(stacks, batch, 10, height, width, device)
     compiled = torch.compile(model)
@@ -114,13 +151,20 @@ def compiled_vs_eager(stacks: tuple[int, ...], batch: int, height: int, width: i
     compiled_out = _inference(compiled, frames)()
     compile_s = time.perf_counter() - start
     diff = (compiled_out - _inference(model, frames)()).abs().max().item()
-    return compare(CHAPTER, f"torch.compile {stacks}", ("compiled", _inference(compiled, frames)),
-                   ("eager", _inference(model, frames)), repeats=repeats, device=device,
-                   note=f"{height}x{width}, batch {batch}; compile {compile_s:.0f} s; max |out diff| {diff:.1e}")
+    return compare(
+        CHAPTER,
+        f"torch.compile {stacks}",
+        ("compiled", _inference(compiled, frames)),
+        ("eager", _inference(model, frames)),
+        repeats=repeats,
+        device=device,
+        note=f"{height}x{width}, batch {batch}; compile {compile_s:.0f} s; max |out diff| {diff:.1e}",
+    )
 
 
-def bf16_vs_fp32(stacks: tuple[int, ...], batch: int, height: int, width: int, device: str,
-                 repeats: int) -> Comparison:
+def bf16_vs_fp32(
+    stacks: tuple[int, ...], batch: int, height: int, width: int, device: str, repeats: int
+) -> Comparison:
     """A bf16-autocast training step against fp32 (the ConvLSTM cell state stays in the autocast dtype
     policy of torch: convolutions in bf16, pointwise ops as they come); the loss drift is in the note."""
     model, frames = _setup(stacks, batch, 10, height, width, device)
@@ -128,12 +172,20 @@ def bf16_vs_fp32(stacks: tuple[int, ...], batch: int, height: int, width: int, d
     with torch.no_grad():
         full = prednet_loss(reference(frames).layer_errors, layer_weights("L_0", reference.num_layers)).item()
         with torch.autocast(frames.device.type, dtype=torch.bfloat16):
-            half = prednet_loss(model(frames).layer_errors.float(), layer_weights("L_0", model.num_layers)).item()
+            half = prednet_loss(
+                model(frames).layer_errors.float(), layer_weights("L_0", model.num_layers)
+            ).item()
     fast = _train_step(model, frames, torch.optim.Adam(model.parameters(), lr=1e-3), torch.bfloat16)
     slow = _train_step(reference, frames, torch.optim.Adam(reference.parameters(), lr=1e-3))
-    return compare(CHAPTER, f"bf16 vs fp32 train step {stacks}", ("bf16 autocast", fast), ("fp32", slow),
-                   repeats=repeats, device=device,
-                   note=f"{height}x{width}, batch {batch}; initial loss fp32 {full:.5f}, bf16 {half:.5f}")
+    return compare(
+        CHAPTER,
+        f"bf16 vs fp32 train step {stacks}",
+        ("bf16 autocast", fast),
+        ("fp32", slow),
+        repeats=repeats,
+        device=device,
+        note=f"{height}x{width}, batch {batch}; initial loss fp32 {full:.5f}, bf16 {half:.5f}",
+    )
 
 
 def benchmarks(quick: bool = True, device: str = "cpu") -> Iterator[Comparison]:
@@ -148,7 +200,15 @@ def benchmarks(quick: bool = True, device: str = "cpu") -> Iterator[Comparison]:
     yield train_vs_inference("train vs inference, faces", FACES_STACKS, 16, 64, 64, device, repeats)
     yield train_vs_inference("train vs inference, KITTI", KITTI_STACKS, 4, 128, 160, device, repeats)
     if device.startswith("cuda"):
-        yield train_vs_inference("bf16 train vs inference, KITTI", KITTI_STACKS, 4, 128, 160, device, repeats,
-                                 autocast=torch.bfloat16)
+        yield train_vs_inference(
+            "bf16 train vs inference, KITTI",
+            KITTI_STACKS,
+            4,
+            128,
+            160,
+            device,
+            repeats,
+            autocast=torch.bfloat16,
+        )
         yield bf16_vs_fp32(KITTI_STACKS, 4, 128, 160, device, repeats)
     yield compiled_vs_eager(FACES_STACKS, 16, 64, 64, device, repeats)

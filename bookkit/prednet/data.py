@@ -48,8 +48,9 @@ def rotation_matrices(pan: torch.Tensor, roll: torch.Tensor) -> torch.Tensor:
     return r_z @ r_y
 
 
-def render_heads(pan: torch.Tensor, roll: torch.Tensor, identity: torch.Tensor, size: int,
-                 supersample: int = 2) -> torch.Tensor:
+def render_heads(
+    pan: torch.Tensor, roll: torch.Tensor, identity: torch.Tensor, size: int, supersample: int = 2
+) -> torch.Tensor:
     """Ray-cast one gray frame per (pan, roll, identity) row: (M,), (M,), (M, 8) -> (M, 1, size, size).
 
     Orthographic rays :math:`o = R^\\top(u, v, 0)`, :math:`d = R^\\top e_z` meet the ellipsoid
@@ -88,12 +89,18 @@ def render_heads(pan: torch.Tensor, roll: torch.Tensor, identity: torch.Tensor, 
     unit = _unit_rows(surface)
     ux, uy, uz = unit.unbind(-1)
     # hair: above the hairline, reaching further down on the back of the head
-    albedo = skin[:, None] * (1 - 0.75 * torch.sigmoid(12 * (uy - hairline[:, None] + 0.4 * (-uz).clamp_min(0))))
+    albedo = skin[:, None] * (
+        1 - 0.75 * torch.sigmoid(12 * (uy - hairline[:, None] + 0.4 * (-uz).clamp_min(0)))
+    )
     for side in (-1.0, 1.0):
-        eye = F.normalize(torch.stack([side * eye_offset, eye_height, torch.ones_like(eye_height)], -1), dim=-1)
+        eye = F.normalize(
+            torch.stack([side * eye_offset, eye_height, torch.ones_like(eye_height)], -1), dim=-1
+        )
         albedo = albedo * (1 - 0.85 * torch.exp(((unit * eye[:, None, :]).sum(-1) - 1) / eye_width[:, None]))
     m = (1 + 0.45**2) ** -0.5
-    mouth = torch.exp(-(2.2 * ux / mouth_width[:, None]) ** 2 - ((uy + 0.45 * m) / 0.06) ** 2 - ((uz - m) / 0.3) ** 2)
+    mouth = torch.exp(
+        -((2.2 * ux / mouth_width[:, None]) ** 2) - ((uy + 0.45 * m) / 0.06) ** 2 - ((uz - m) / 0.3) ** 2
+    )
     albedo = albedo * (1 - 0.7 * mouth) + 0.25 * torch.exp((uz - 1) / 0.02)
     waves = torch.sin(unit @ TEXTURE_FREQUENCIES.to(device).T + math.pi * phases[:, None, :]).mean(-1)
     albedo = albedo * (1 + 0.35 * waves)
@@ -105,15 +112,23 @@ def render_heads(pan: torch.Tensor, roll: torch.Tensor, identity: torch.Tensor, 
 def draw_head_latents(num_sequences: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
     """pan0 ~ U(-pi/2, pi/2), roll0 ~ U(-pi/4, pi/4), vpan, vroll ~ U(-pi/10, pi/10) rad/frame, pc ~ N(0, I_8)."""
     n = num_sequences
-    return {"pan0": _uniform((n,), -math.pi / 2, math.pi / 2, generator),
-            "roll0": _uniform((n,), -math.pi / 4, math.pi / 4, generator),
-            "vpan": _uniform((n,), -math.pi / 10, math.pi / 10, generator),
-            "vroll": _uniform((n,), -math.pi / 10, math.pi / 10, generator),
-            "pc": torch.randn((n, 8), generator=generator)}
+    return {
+        "pan0": _uniform((n,), -math.pi / 2, math.pi / 2, generator),
+        "roll0": _uniform((n,), -math.pi / 4, math.pi / 4, generator),
+        "vpan": _uniform((n,), -math.pi / 10, math.pi / 10, generator),
+        "vroll": _uniform((n,), -math.pi / 10, math.pi / 10, generator),
+        "pc": torch.randn((n, 8), generator=generator),
+    }
 
 
-def rotating_heads(num_sequences: int, num_frames: int, size: int, generator: torch.Generator,
-                   device: torch.device | str = "cpu", chunk: int = 8) -> Video:
+def rotating_heads(
+    num_sequences: int,
+    num_frames: int,
+    size: int,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    chunk: int = 8,
+) -> Video:
     """Sequences of heads rotating at constant angular velocity: :math:`\\theta(t)=\\theta_0+v\\,t`."""
     latents = draw_head_latents(num_sequences, generator)
     steps = torch.arange(num_frames, dtype=torch.float32)
@@ -123,14 +138,26 @@ def rotating_heads(num_sequences: int, num_frames: int, size: int, generator: to
     frames = []
     for start in range(0, num_sequences, chunk):
         stop = min(start + chunk, num_sequences)
-        frames.append(render_heads(pan[start:stop].reshape(-1).to(device), roll[start:stop].reshape(-1).to(device),
-                                   identity[start:stop].reshape(-1, 8).to(device), size))
+        frames.append(
+            render_heads(
+                pan[start:stop].reshape(-1).to(device),
+                roll[start:stop].reshape(-1).to(device),
+                identity[start:stop].reshape(-1, 8).to(device),
+                size,
+            )
+        )
     video = torch.cat(frames).reshape(num_sequences, num_frames, 1, size, size)
     return Video(video, latents)
 
 
-def identity_views(num_faces: int, num_pans: int, num_rolls: int, size: int, generator: torch.Generator,
-                   device: torch.device | str = "cpu") -> Video:
+def identity_views(
+    num_faces: int,
+    num_pans: int,
+    num_rolls: int,
+    size: int,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+) -> Video:
     """Static views for identification: each new face at pans linspace(-pi/2, pi/2) x rolls 2 pi k / n.
 
     Frames (faces * pans * rolls, 1, 1, size, size); latents ``face`` (the label), ``pan``, ``roll``, ``pc``.
@@ -144,9 +171,17 @@ def identity_views(num_faces: int, num_pans: int, num_rolls: int, size: int, gen
     return Video(frames[:, None], {"face": face, "pan": pan, "roll": roll, "pc": pc[face]})
 
 
-def bouncing_balls(num_sequences: int, num_frames: int, size: int, generator: torch.Generator,
-                   num_balls: int = 1, radius: float = 1.2, box: float = 10.0, speed: float = 0.5,
-                   device: torch.device | str = "cpu") -> Video:
+def bouncing_balls(
+    num_sequences: int,
+    num_frames: int,
+    size: int,
+    generator: torch.Generator,
+    num_balls: int = 1,
+    radius: float = 1.2,
+    box: float = 10.0,
+    speed: float = 0.5,
+    device: torch.device | str = "cpu",
+) -> Video:
     """Balls in a box of side 10 with elastic walls and equal-mass collisions, two sub-steps per frame.
 
     Rendered with a one-pixel anti-aliased edge: :math:`\\max_k \\mathrm{clip}((r-|p-c_k|)S/10+0.5, 0, 1)`.
@@ -185,7 +220,10 @@ def bouncing_balls(num_sequences: int, num_frames: int, size: int, generator: to
     dx = pixel[None, None, None, None, :] - track[..., 0, None, None]
     dy = pixel[None, None, None, :, None] - track[..., 1, None, None]
     intensity = ((radius - torch.sqrt(dx * dx + dy * dy)) * size / box + 0.5).clamp(0, 1).amax(2)
-    return Video(intensity[:, :, None], {"position0": first_position, "velocity0": first_velocity, "track": track.cpu()})
+    return Video(
+        intensity[:, :, None],
+        {"position0": first_position, "velocity0": first_velocity, "track": track.cpu()},
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,8 +241,13 @@ HELD_OUT_STYLE = CarStyle(tint_low=0.35, tint_high=0.75, facade_frequency=0.8)
 """The held-out 'CalTech' style: darker, differently coloured, with denser facade stripes."""
 
 
-def draw_car_latents(num_sequences: int, num_frames: int, generator: torch.Generator, style: CarStyle,
-                     max_yaw_rate: float = 0.06) -> dict[str, torch.Tensor]:
+def draw_car_latents(
+    num_sequences: int,
+    num_frames: int,
+    generator: torch.Generator,
+    style: CarStyle,
+    max_yaw_rate: float = 0.06,
+) -> dict[str, torch.Tensor]:
     """Speed U(0.5, 2) m/frame, yaw rate U(-0.06, 0.06) rad/frame (the steering label), heading
     :math:`\\psi_t = \\psi_\\text{ref} + \\text{rate}\\,(t - t_\\text{ref})` with :math:`\\psi_\\text{ref}` ~ U(-0.1, 0.1)
     independent of the rate and :math:`t_\\text{ref}` the middle of the clip (which keeps the car between the
@@ -212,18 +255,28 @@ def draw_car_latents(num_sequences: int, num_frames: int, generator: torch.Gener
     n = num_sequences
     reference = (num_frames - 1) / 2
     rate = _uniform((n,), -max_yaw_rate, max_yaw_rate, generator)
-    return {"speed": _uniform((n,), 0.5, 2.0, generator),
-            "yaw_rate": rate,
-            "heading0": -rate * reference + _uniform((n,), -0.1, 0.1, generator),
-            "lateral": _uniform((n,), -1.0, 1.0, generator),
-            "along": _uniform((n,), 0.0, 1000.0, generator),
-            "wall": _uniform((n,), 5.0, 9.0, generator),
-            "phases": _uniform((n, 4), 0.0, 2 * math.pi, generator),
-            "tint": _uniform((n, 3), style.tint_low, style.tint_high, generator)}
+    return {
+        "speed": _uniform((n,), 0.5, 2.0, generator),
+        "yaw_rate": rate,
+        "heading0": -rate * reference + _uniform((n,), -0.1, 0.1, generator),
+        "lateral": _uniform((n,), -1.0, 1.0, generator),
+        "along": _uniform((n,), 0.0, 1000.0, generator),
+        "wall": _uniform((n,), 5.0, 9.0, generator),
+        "phases": _uniform((n, 4), 0.0, 2 * math.pi, generator),
+        "tint": _uniform((n, 3), style.tint_low, style.tint_high, generator),
+    }
 
 
-def render_road(x: torch.Tensor, z: torch.Tensor, heading: torch.Tensor, wall: torch.Tensor,
-                phases: torch.Tensor, height: int, width: int, facade_frequency: float) -> torch.Tensor:
+def render_road(
+    x: torch.Tensor,
+    z: torch.Tensor,
+    heading: torch.Tensor,
+    wall: torch.Tensor,
+    phases: torch.Tensor,
+    height: int,
+    width: int,
+    facade_frequency: float,
+) -> torch.Tensor:
     """Gray road scene seen by a pinhole camera (focal 1, 1.5 m up) at (x, z) with heading :math:`\\psi`.
 
     A pixel's ray is :math:`(x_p, -y_p H/W, 1)` rotated about the vertical axis by :math:`\\psi`; it hits the
@@ -244,8 +297,11 @@ def render_road(x: torch.Tensor, z: torch.Tensor, heading: torch.Tensor, wall: t
     side = torch.where(ray_x > 0, wall, -wall)
     tau_wall = torch.where(ray_x.abs() > 1e-6, (side - x) / ray_x, torch.full_like(ray_x, math.inf))
     wall_height = 1.5 + tau_wall * ray_y
-    tau_wall = torch.where((tau_wall > 0) & (wall_height >= 0) & (wall_height <= 12), tau_wall,
-                           torch.full_like(tau_wall, math.inf))
+    tau_wall = torch.where(
+        (tau_wall > 0) & (wall_height >= 0) & (wall_height <= 12),
+        tau_wall,
+        torch.full_like(tau_wall, math.inf),
+    )
     ground_x, ground_z = x + tau_ground * ray_x, z + tau_ground * ray_z
     dashes = (ground_x.abs() < 0.12) & (torch.remainder(ground_z, 6.0) < 3.0)
     road = 0.35 + 0.55 * dashes.float()
@@ -261,8 +317,16 @@ def render_road(x: torch.Tensor, z: torch.Tensor, heading: torch.Tensor, wall: t
     return image.clamp(0, 1)
 
 
-def car_camera(num_sequences: int, num_frames: int, height: int, width: int, generator: torch.Generator,
-               style: CarStyle = TRAIN_STYLE, device: torch.device | str = "cpu", chunk: int = 32) -> Video:
+def car_camera(
+    num_sequences: int,
+    num_frames: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    style: CarStyle = TRAIN_STYLE,
+    device: torch.device | str = "cpu",
+    chunk: int = 32,
+) -> Video:
     """Clips from a car driving with constant speed and yaw rate: :math:`\\psi_t = \\psi_0 + \\text{rate}\\,t`,
     the car advancing ``speed`` metres along :math:`\\psi_t` per frame. RGB = gray scene x per-clip tint."""
     latents = draw_car_latents(num_sequences, num_frames, generator, style)
@@ -279,11 +343,16 @@ def car_camera(num_sequences: int, num_frames: int, height: int, width: int, gen
         stop = min(start + chunk, num_sequences)
         rows = slice(start, stop)
         count = stop - start
-        gray = render_road(x[rows].reshape(-1).to(device), z[rows].reshape(-1).to(device),
-                           heading[rows].reshape(-1).to(device),
-                           latents["wall"][rows, None].expand(-1, num_frames).reshape(-1).to(device),
-                           latents["phases"][rows, None].expand(-1, num_frames, -1).reshape(-1, 4).to(device),
-                           height, width, style.facade_frequency)
+        gray = render_road(
+            x[rows].reshape(-1).to(device),
+            z[rows].reshape(-1).to(device),
+            heading[rows].reshape(-1).to(device),
+            latents["wall"][rows, None].expand(-1, num_frames).reshape(-1).to(device),
+            latents["phases"][rows, None].expand(-1, num_frames, -1).reshape(-1, 4).to(device),
+            height,
+            width,
+            style.facade_frequency,
+        )
         tint = latents["tint"][rows].to(device)[:, None, :, None, None]
         frames.append(gray.reshape(count, num_frames, 1, height, width) * tint)
     return Video(torch.cat(frames), latents)

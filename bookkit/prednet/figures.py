@@ -21,13 +21,18 @@ def _show(axis: plt.Axes, frame: torch.Tensor, vmax: float = 1.0) -> None:
     axis.grid(False)
 
 
-def prediction_grid(frames: torch.Tensor, predictions: dict[str, torch.Tensor], sequences: list[int],
-                    title: str = "") -> Figure:
+def prediction_grid(
+    frames: torch.Tensor, predictions: dict[str, torch.Tensor], sequences: list[int], title: str = ""
+) -> Figure:
     """Rows 'actual' and one per predictor for each chosen sequence; columns are time steps (Fig. 2 layout)."""
     steps = frames.shape[1]
     rows = [("actual", frames)] + list(predictions.items())
-    figure, axes = plt.subplots(len(sequences) * len(rows), steps, squeeze=False,
-                                figsize=(1.0 * steps, 1.05 * len(sequences) * len(rows)))
+    figure, axes = plt.subplots(
+        len(sequences) * len(rows),
+        steps,
+        squeeze=False,
+        figsize=(1.0 * steps, 1.05 * len(sequences) * len(rows)),
+    )
     for block, sequence in enumerate(sequences):
         for offset, (label, video) in enumerate(rows):
             row = block * len(rows) + offset
@@ -41,8 +46,12 @@ def prediction_grid(frames: torch.Tensor, predictions: dict[str, torch.Tensor], 
     return figure
 
 
-def error_curves(per_step: dict[str, list[float]], first_step: int = 1, paper: dict[str, float] | None = None,
-                 ylabel: str = "MSE per pixel (pixels in [0, 1])") -> Figure:
+def error_curves(
+    per_step: dict[str, list[float]],
+    first_step: int = 1,
+    paper: dict[str, float] | None = None,
+    ylabel: str = "MSE per pixel (pixels in [0, 1])",
+) -> Figure:
     """MSE against the predicted time step for each method, with optional paper reference values."""
     figure, axis = plt.subplots()
     for label, values in per_step.items():
@@ -70,8 +79,9 @@ def ratio_bars(ours: dict[str, float], paper: dict[str, float], ylabel: str) -> 
     return figure
 
 
-def error_units_panel(frames: torch.Tensor, predictions: torch.Tensor, errors: list[tuple[torch.Tensor, ...]],
-                      t: int) -> Figure:
+def error_units_panel(
+    frames: torch.Tensor, predictions: torch.Tensor, errors: list[tuple[torch.Tensor, ...]], t: int
+) -> Figure:
     """Frame t, its prediction, and the mean over channels of the positive and negative error units of
     every layer at step t, for one sequence (``frames`` (T, C, H, W), ``errors`` from ``keep_states``)."""
     layers = len(errors[t])
@@ -83,7 +93,9 @@ def error_units_panel(frames: torch.Tensor, predictions: torch.Tensor, errors: l
     top = max(float(step[0].detach().max()) for step in errors) or 1.0
     for layer, error in enumerate(errors[t]):
         channels = error.shape[1] // 2
-        for row, (name, part) in enumerate((("E+ (A>Â)", error[0, :channels]), ("E- (Â>A)", error[0, channels:]))):
+        for row, (name, part) in enumerate(
+            (("E+ (A>Â)", error[0, :channels]), ("E- (Â>A)", error[0, channels:]))
+        ):
             axis = axes[row, layer + 1]
             axis.imshow(part.mean(0).detach().cpu(), cmap="magma", vmin=0, vmax=top if layer == 0 else None)
             axis.set_title(f"layer {layer}: {name}", fontsize=8)

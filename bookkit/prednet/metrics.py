@@ -25,8 +25,15 @@ def gaussian_window(size: int = 11, sigma: float = 1.5, dtype: torch.dtype = tor
     return line[:, None] * line[None, :]
 
 
-def ssim_per_frame(prediction: torch.Tensor, target: torch.Tensor, window_size: int = 11, sigma: float = 1.5,
-                   k1: float = 0.01, k2: float = 0.03, data_range: float = 1.0) -> torch.Tensor:
+def ssim_per_frame(
+    prediction: torch.Tensor,
+    target: torch.Tensor,
+    window_size: int = 11,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+    data_range: float = 1.0,
+) -> torch.Tensor:
     """Mean SSIM (Wang et al. 2004) for each frame, over channels and valid window positions:
 
     .. math::
@@ -72,9 +79,13 @@ class PredictionScores:
 def score_predictions(predictions: torch.Tensor, frames: torch.Tensor, first: int = 1) -> PredictionScores:
     """Score ``predictions[:, t]`` against ``frames[:, t]`` and copy-last ``frames[:, t-1]`` for t >= ``first``."""
     target = frames[:, first:]
-    ours, copy = predictions[:, first:], frames[:, first - 1:-1]
+    ours, copy = predictions[:, first:], frames[:, first - 1 : -1]
     mse, copy_mse = mse_per_frame(ours, target), mse_per_frame(copy, target)
     return PredictionScores(
-        mse=float(mse.mean()), ssim=float(ssim_per_frame(ours, target).mean()),
-        copy_last_mse=float(copy_mse.mean()), copy_last_ssim=float(ssim_per_frame(copy, target).mean()),
-        mse_per_step=mse.mean(0).tolist(), copy_last_mse_per_step=copy_mse.mean(0).tolist())
+        mse=float(mse.mean()),
+        ssim=float(ssim_per_frame(ours, target).mean()),
+        copy_last_mse=float(copy_mse.mean()),
+        copy_last_ssim=float(ssim_per_frame(copy, target).mean()),
+        mse_per_step=mse.mean(0).tolist(),
+        copy_last_mse_per_step=copy_mse.mean(0).tolist(),
+    )

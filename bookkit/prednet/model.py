@@ -103,8 +103,9 @@ def glorot_uniform_blocks_(weight: torch.Tensor, num_blocks: int, generator: tor
         weight.copy_(draw.to(weight.device))
 
 
-def make_conv(in_channels: int, out_channels: int, num_blocks: int = 1,
-              generator: torch.Generator | None = None) -> nn.Conv2d:
+def make_conv(
+    in_channels: int, out_channels: int, num_blocks: int = 1, generator: torch.Generator | None = None
+) -> nn.Conv2d:
     """A 3x3 'same' conv with Glorot-uniform kernel (per block) and zero bias, as Keras builds it."""
     conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
     glorot_uniform_blocks_(conv.weight, num_blocks, generator)
@@ -164,18 +165,21 @@ class PredNet(nn.Module):
         up = list(self.stacks[1:]) + [0]
         # the Keras gate input order: [R, E, Up(R_{l+1})]
         self.cells = nn.ModuleList(
-            ConvLSTMCell(3 * s + s_up, s, generator) for s, s_up in zip(self.stacks, up))
+            ConvLSTMCell(3 * s + s_up, s, generator) for s, s_up in zip(self.stacks, up)
+        )
         self.predict = nn.ModuleList(make_conv(s, s, generator=generator) for s in self.stacks)
         self.target = nn.ModuleList(
-            make_conv(2 * s, s_up, generator=generator) for s, s_up in zip(self.stacks[:-1], self.stacks[1:]))
+            make_conv(2 * s, s_up, generator=generator) for s, s_up in zip(self.stacks[:-1], self.stacks[1:])
+        )
 
     def check_frame_size(self, height: int, width: int) -> None:
         factor = 2 ** (self.num_layers - 1)
         if height % factor or width % factor:
             raise ValueError(f"frame size {height}x{width} must be divisible by 2^L = {factor}")
 
-    def initial_state(self, batch: int, height: int, width: int, like: torch.Tensor
-                      ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
+    def initial_state(
+        self, batch: int, height: int, width: int, like: torch.Tensor
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
         """:math:`R`, :math:`C`, :math:`E` all zero, at :math:`H/2^l \\times W/2^l`."""
         r, c, e = [], [], []
         for layer, s in enumerate(self.stacks):
@@ -185,8 +189,9 @@ class PredNet(nn.Module):
             e.append(like.new_zeros((batch, 2 * s, height >> layer, width >> layer)))
         return r, c, e
 
-    def forward(self, frames: torch.Tensor, extrap_start: int | None = None, keep_states: bool = False
-                ) -> VideoOutput:
+    def forward(
+        self, frames: torch.Tensor, extrap_start: int | None = None, keep_states: bool = False
+    ) -> VideoOutput:
         """Run over ``frames`` (B, T, C, H, W) in [0, 1].
 
         From step ``extrap_start`` on, the previous step's prediction :math:`\\hat A_0^{t-1}` replaces the
@@ -221,8 +226,12 @@ class PredNet(nn.Module):
             if keep_states:
                 kept_r.append(tuple(r))
                 kept_e.append(tuple(e))
-        return VideoOutput(torch.stack(predictions, 1), torch.stack(errors, 1),
-                           kept_r if keep_states else None, kept_e if keep_states else None)
+        return VideoOutput(
+            torch.stack(predictions, 1),
+            torch.stack(errors, 1),
+            kept_r if keep_states else None,
+            kept_e if keep_states else None,
+        )
 
 
 class CNNLSTMControl(nn.Module):
@@ -241,13 +250,16 @@ class CNNLSTMControl(nn.Module):
         self.pixel_max = pixel_max
         up = list(self.stacks[1:]) + [0]
         self.cells = nn.ModuleList(
-            ConvLSTMCell(2 * s + s_up, s, generator) for s, s_up in zip(self.stacks, up))
+            ConvLSTMCell(2 * s + s_up, s, generator) for s, s_up in zip(self.stacks, up)
+        )
         self.predict = make_conv(self.stacks[0], self.stacks[0], generator=generator)
         self.encode = nn.ModuleList(
-            make_conv(s, s_up, generator=generator) for s, s_up in zip(self.stacks[:-1], self.stacks[1:]))
+            make_conv(s, s_up, generator=generator) for s, s_up in zip(self.stacks[:-1], self.stacks[1:])
+        )
 
-    def forward(self, frames: torch.Tensor, extrap_start: int | None = None, keep_states: bool = False
-                ) -> VideoOutput:
+    def forward(
+        self, frames: torch.Tensor, extrap_start: int | None = None, keep_states: bool = False
+    ) -> VideoOutput:
         batch, steps, _, height, width = frames.shape
         r = [frames.new_zeros((batch, s, height >> k, width >> k)) for k, s in enumerate(self.stacks)]
         c = [torch.zeros_like(x) for x in r]
@@ -260,8 +272,11 @@ class CNNLSTMControl(nn.Module):
                     parts.append(F.interpolate(r[layer + 1], scale_factor=2, mode="nearest"))
                 r[layer], c[layer] = self.cells[layer](torch.cat(parts, dim=1), c[layer])
             prediction = torch.clamp(F.relu(self.predict(r[0])), max=self.pixel_max)
-            observed = frames[:, t] if extrap_start is None or t < extrap_start or not predictions \
+            observed = (
+                frames[:, t]
+                if extrap_start is None or t < extrap_start or not predictions
                 else predictions[-1]
+            )
             predictions.append(prediction)
             errors.append(0.5 * (observed - prediction).abs().mean(dim=(1, 2, 3)))
             a[0] = observed

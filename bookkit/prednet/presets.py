@@ -106,13 +106,25 @@ def _heads(scale: str) -> dict:
     return {name: getattr(fields, name) for name in fields.__dataclass_fields__}
 
 
-def _train_spec(world: str, config: HeadsTrainingFields | CarConfig, height: int, width: int, kind: str,
-                weighting: str) -> TrainSpec:
+def _train_spec(
+    world: str, config: HeadsTrainingFields | CarConfig, height: int, width: int, kind: str, weighting: str
+) -> TrainSpec:
     """A 10-frame training run of ``config``; the learning rate drops at half the run at the full-scale rate
     (1e-3) and at three quarters at the faster ci rates."""
-    return TrainSpec(world=world, kind=kind, stacks=config.stacks, height=height, width=width, num_frames=10,
-                     num_sequences=config.num_train, num_steps=config.num_steps, batch_size=config.batch_size,
-                     lr=config.lr, weighting=weighting, lr_drop_fraction=0.5 if config.lr <= 1e-3 else 0.75)
+    return TrainSpec(
+        world=world,
+        kind=kind,
+        stacks=config.stacks,
+        height=height,
+        width=width,
+        num_frames=10,
+        num_sequences=config.num_train,
+        num_steps=config.num_steps,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        weighting=weighting,
+        lr_drop_fraction=0.5 if config.lr <= 1e-3 else 0.75,
+    )
 
 
 def heads_spec(config: HeadsTrainingFields, kind: str = "prednet", weighting: str = "L_0") -> TrainSpec:
@@ -144,19 +156,55 @@ NEXT_FRAME = Presets(
 )
 
 DECODING = Presets(
-    smoke=DecodingConfig(**_heads("smoke"), num_readout_train=24, num_readout_test=16, identity_faces=3,
-                         views_per_face=(1, 2), svm_splits=1, decode_lall=False),
-    ci=DecodingConfig(**_heads("ci"), num_readout_train=700, num_readout_test=300, identity_faces=25,
-                      views_per_face=(1, 5, 20), svm_splits=3, decode_lall=False),
-    full=DecodingConfig(**_heads("full"), num_readout_train=4000, num_readout_test=1000, identity_faces=25,
-                        views_per_face=(1, 2, 5, 10, 20, 40), svm_splits=10, decode_lall=True),
+    smoke=DecodingConfig(
+        **_heads("smoke"),
+        num_readout_train=24,
+        num_readout_test=16,
+        identity_faces=3,
+        views_per_face=(1, 2),
+        svm_splits=1,
+        decode_lall=False,
+    ),
+    ci=DecodingConfig(
+        **_heads("ci"),
+        num_readout_train=700,
+        num_readout_test=300,
+        identity_faces=25,
+        views_per_face=(1, 5, 20),
+        svm_splits=3,
+        decode_lall=False,
+    ),
+    full=DecodingConfig(
+        **_heads("full"),
+        num_readout_train=4000,
+        num_readout_test=1000,
+        identity_faces=25,
+        views_per_face=(1, 2, 5, 10, 20, 40),
+        svm_splits=10,
+        decode_lall=True,
+    ),
 )
 
 CAR = Presets(
     smoke=CarConfig((3, 4, 8), 16, 20, 32, 3, 4, 6e-3, 8, (8, 16), 8, 4, 8, 5, 2, 1e-3),
     ci=CarConfig((3, 16, 32), 32, 40, 600, 120, 8, 6e-3, 200, (20, 50, 150, 400), 200, 6, 15, 10, 30, 1e-3),
-    full=CarConfig(KITTI_STACKS, 128, 160, 4000, 18_750, 4, 1e-3, 500, (100, 300, 1000, 4000), 1000, 9, 15, 10,
-                   18_750, 1e-3),
+    full=CarConfig(
+        KITTI_STACKS,
+        128,
+        160,
+        4000,
+        18_750,
+        4,
+        1e-3,
+        500,
+        (100, 300, 1000, 4000),
+        1000,
+        9,
+        15,
+        10,
+        18_750,
+        1e-3,
+    ),
 )
 """ci: about a minute of CPU; full: the official KITTI schedule (150 epochs x 500 clips at batch 4, then the
 same schedule again for extrapolation fine-tuning with 15-frame clips starting extrapolation at frame 10)."""

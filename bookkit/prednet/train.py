@@ -59,8 +59,15 @@ class TrainSpec:
         return f"{self.world}-{self.kind}-{self.weighting}-{digest}"
 
 
-def make_world(world: str, num_sequences: int, num_frames: int, height: int, width: int,
-               generator: torch.Generator, device: torch.device | str = "cpu") -> Video:
+def make_world(
+    world: str,
+    num_sequences: int,
+    num_frames: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+) -> Video:
     """Generate ``num_sequences`` clips of one of :data:`WORLDS` (heads and balls are square: ``height``)."""
     if world == "heads":
         return rotating_heads(num_sequences, num_frames, height, generator, device=device)
@@ -109,7 +116,8 @@ class PixelLayerWatch:
         if self.dead_steps >= self.patience:
             raise DeadPixelLayerError(
                 f"the pixel-layer ReLU has been off at every pixel for {self.dead_steps} steps "
-                f"(step {step}): no gradient reaches the network and Adam's momentum is spent")
+                f"(step {step}): no gradient reaches the network and Adam's momentum is spent"
+            )
 
 
 def frame_loss(predictions: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
@@ -117,10 +125,21 @@ def frame_loss(predictions: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
     return 0.5 * (predictions[:, 1:] - frames[:, 1:]).abs().mean()
 
 
-def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int, batch_size: int, lr: float,
-                      generator: torch.Generator, device: torch.device, weighting: str = "L_0",
-                      lr_drop_fraction: float = 0.5, extrap_start: int | None = None,
-                      max_seconds: float = 0.0, desc: str = "training") -> list[float]:
+def train_video_model(
+    model: nn.Module,
+    frames: torch.Tensor,
+    *,
+    num_steps: int,
+    batch_size: int,
+    lr: float,
+    generator: torch.Generator,
+    device: torch.device,
+    weighting: str = "L_0",
+    lr_drop_fraction: float = 0.5,
+    extrap_start: int | None = None,
+    max_seconds: float = 0.0,
+    desc: str = "training",
+) -> list[float]:
     """Adam on random minibatches of ``frames`` (N, T, C, H, W); returns the loss of every step.
 
     Without ``extrap_start`` the loss is :func:`~bookkit.prednet.model.prednet_loss` with the layer weights
@@ -166,10 +185,17 @@ def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int,
         check_finite(loss.detach(), step=step)
         losses.append(loss.item())
         if checkpointer is not None:
-            checkpointer.maybe_save(step + 1, lambda: {
-                "model": model.state_dict(), "optimiser": optimiser.state_dict(), "losses": losses,
-                "generator": generator.get_state(), "dead_steps": watch.dead_steps,
-                "seconds": time.perf_counter() - start})
+            checkpointer.maybe_save(
+                step + 1,
+                lambda: {
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "losses": losses,
+                    "generator": generator.get_state(),
+                    "dead_steps": watch.dead_steps,
+                    "seconds": time.perf_counter() - start,
+                },
+            )
         if max_seconds and time.perf_counter() - start > max_seconds:
             break
     model.eval()
@@ -179,22 +205,42 @@ def train_video_model(model: nn.Module, frames: torch.Tensor, *, num_steps: int,
 def train_from_spec(spec: TrainSpec, seed: int, device: torch.device) -> dict:
     """Generate the training clips of ``spec`` (on ``device``), build and train the model; return a checkpoint
     dict (tensors on the CPU)."""
-    data = make_world(spec.world, spec.num_sequences, spec.num_frames, spec.height, spec.width,
-                      data_generator(seed, "train"), device=device)
+    data = make_world(
+        spec.world,
+        spec.num_sequences,
+        spec.num_frames,
+        spec.height,
+        spec.width,
+        data_generator(seed, "train"),
+        device=device,
+    )
     model = build_model(spec.kind, spec.stacks, seed=seed)
     start = time.perf_counter()
-    losses = train_video_model(model, data.frames, num_steps=spec.num_steps, batch_size=spec.batch_size,
-                               lr=spec.lr, generator=torch.Generator().manual_seed(seed), device=device,
-                               weighting=spec.weighting, lr_drop_fraction=spec.lr_drop_fraction,
-                               max_seconds=spec.max_seconds, desc=f"training {spec.kind} {spec.weighting}")
+    losses = train_video_model(
+        model,
+        data.frames,
+        num_steps=spec.num_steps,
+        batch_size=spec.batch_size,
+        lr=spec.lr,
+        generator=torch.Generator().manual_seed(seed),
+        device=device,
+        weighting=spec.weighting,
+        lr_drop_fraction=spec.lr_drop_fraction,
+        max_seconds=spec.max_seconds,
+        desc=f"training {spec.kind} {spec.weighting}",
+    )
     seconds = time.perf_counter() - start
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     return {"model": state, "losses": losses, "seconds": seconds, "steps": len(losses)}
 
 
-def load_or_train_model(path: str | Path, spec: TrainSpec, seed: int, device: torch.device,
-                        train: Callable[[TrainSpec, int, torch.device], dict] = train_from_spec
-                        ) -> tuple[nn.Module, dict]:
+def load_or_train_model(
+    path: str | Path,
+    spec: TrainSpec,
+    seed: int,
+    device: torch.device,
+    train: Callable[[TrainSpec, int, torch.device], dict] = train_from_spec,
+) -> tuple[nn.Module, dict]:
     """The model of ``spec`` from its checkpoint at ``path`` if it exists, else trained now and saved.
 
     Returns ``(model in eval mode on device, checkpoint dict)``; the dict tells whether it was loaded
@@ -208,19 +254,32 @@ def load_or_train_model(path: str | Path, spec: TrainSpec, seed: int, device: to
 
 
 @torch.no_grad()
-def predict_frames(model: nn.Module, frames: torch.Tensor, device: torch.device, batch_size: int = 64,
-                   extrap_start: int | None = None) -> torch.Tensor:
+def predict_frames(
+    model: nn.Module,
+    frames: torch.Tensor,
+    device: torch.device,
+    batch_size: int = 64,
+    extrap_start: int | None = None,
+) -> torch.Tensor:
     """Predictions :math:`\\hat x_t` for every step of ``frames``, computed in batches on ``device`` (the
     model is moved there), returned on the CPU."""
     model.to(device).eval()
-    parts = [model(frames[i:i + batch_size].to(device), extrap_start=extrap_start).predictions.cpu()
-             for i in range(0, len(frames), batch_size)]
+    parts = [
+        model(frames[i : i + batch_size].to(device), extrap_start=extrap_start).predictions.cpu()
+        for i in range(0, len(frames), batch_size)
+    ]
     return torch.cat(parts)
 
 
 @torch.no_grad()
-def representations_at(model: nn.Module, frames: torch.Tensor, step: int, device: torch.device,
-                       batch_size: int = 64, pooled_size: int | None = None) -> list[torch.Tensor]:
+def representations_at(
+    model: nn.Module,
+    frames: torch.Tensor,
+    step: int,
+    device: torch.device,
+    batch_size: int = 64,
+    pooled_size: int | None = None,
+) -> list[torch.Tensor]:
     """:math:`R_l^{t}` at time index ``step`` (it has seen frames ``0..step-1``), one (N, features) per layer.
 
     With ``pooled_size``, each :math:`R_l` is average-pooled to at most pooled_size x pooled_size first. The
@@ -229,11 +288,15 @@ def representations_at(model: nn.Module, frames: torch.Tensor, step: int, device
     model.to(device).eval()
     per_layer: list[list[torch.Tensor]] = []
     for i in range(0, len(frames), batch_size):
-        output = model(frames[i:i + batch_size, :step + 1].to(device), keep_states=True)
+        output = model(frames[i : i + batch_size, : step + 1].to(device), keep_states=True)
         states = output.representations[step]
         if pooled_size is not None:
-            states = tuple(torch.nn.functional.adaptive_avg_pool2d(
-                s, (min(pooled_size, s.shape[-2]), min(pooled_size, s.shape[-1]))) for s in states)
+            states = tuple(
+                torch.nn.functional.adaptive_avg_pool2d(
+                    s, (min(pooled_size, s.shape[-2]), min(pooled_size, s.shape[-1]))
+                )
+                for s in states
+            )
         if not per_layer:
             per_layer = [[] for _ in states]
         for layer, s in enumerate(states):

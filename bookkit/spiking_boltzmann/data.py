@@ -35,7 +35,9 @@ class CircleTask:
         return self.grid * self.grid
 
 
-def circle_angles(theta0: Tensor, num_frames: int, task: CircleTask, direction: Tensor | float = 1.0) -> Tensor:
+def circle_angles(
+    theta0: Tensor, num_frames: int, task: CircleTask, direction: Tensor | float = 1.0
+) -> Tensor:
     """$\\theta_t=\\theta_0+\\mathrm{dir}\\cdot2\\pi t/P$ for $t=0..T-1$; returns ``theta0.shape + (T,)``."""
     t = torch.arange(num_frames, dtype=theta0.dtype, device=theta0.device)
     direction = torch.as_tensor(direction, dtype=theta0.dtype, device=theta0.device)
@@ -55,7 +57,9 @@ def render_circle(angles: Tensor, task: CircleTask) -> Tensor:
     return torch.exp(-d2 / (2 * task.blob_sd**2)).flatten(-2)
 
 
-def intensity_to_spikes(intensity: Tensor, stochastic: Tensor | bool, generator: torch.Generator | None) -> Tensor:
+def intensity_to_spikes(
+    intensity: Tensor, stochastic: Tensor | bool, generator: torch.Generator | None
+) -> Tensor:
     """$v=\\mathbf 1[I>0.5]$, or $v\\sim\\mathrm{Bernoulli}(0.9I)$ where ``stochastic`` (broadcast over leading axes)."""
     deterministic = (intensity > 0.5).to(intensity.dtype)
     stochastic = torch.as_tensor(stochastic, device=intensity.device)
@@ -68,8 +72,14 @@ def intensity_to_spikes(intensity: Tensor, stochastic: Tensor | bool, generator:
     return torch.where(stochastic, sampled, deterministic)
 
 
-def random_circle_intensities(num_streams: int, batch_size: int, num_frames: int, task: CircleTask,
-                              generator: torch.Generator | None, bidirectional: Tensor | bool = False) -> Tensor:
+def random_circle_intensities(
+    num_streams: int,
+    batch_size: int,
+    num_frames: int,
+    task: CircleTask,
+    generator: torch.Generator | None,
+    bidirectional: Tensor | bool = False,
+) -> Tensor:
     """A minibatch per data stream: $\\theta_0\\sim U(0,2\\pi)$; dir $=\\pm1$ at random where ``bidirectional``.
 
     Returns intensities $(S, B, T, G^2)$.
@@ -141,8 +151,9 @@ class BouncingBallsTask:
     threshold: float = 0.5
 
 
-def bouncing_balls(num_sequences: int, num_frames: int, task: BouncingBallsTask,
-                   generator: torch.Generator | None) -> Tensor:
+def bouncing_balls(
+    num_sequences: int, num_frames: int, task: BouncingBallsTask, generator: torch.Generator | None
+) -> Tensor:
     """Binary frames $(N, T, \\text{res}^2)$ of balls bouncing elastically in a box.
 
     Positions start uniformly away from the walls, velocities have norm ``speed``; walls reflect; equal-mass
@@ -156,8 +167,9 @@ def bouncing_balls(num_sequences: int, num_frames: int, task: BouncingBallsTask,
     pixel = (torch.arange(task.resolution, dtype=torch.float64) + 0.5) * box / task.resolution
     frames = []
     for _ in range(num_frames):
-        d2 = ((pixel[:, None] - position[..., 0, None, None]) ** 2
-              + (pixel[None, :] - position[..., 1, None, None]) ** 2)
+        d2 = (pixel[:, None] - position[..., 0, None, None]) ** 2 + (
+            pixel[None, :] - position[..., 1, None, None]
+        ) ** 2
         frames.append(torch.exp(-((d2 / r**2) ** 4)).sum(1).clamp(max=1.0).flatten(-2))
         position = position + task.dt * velocity
         low, high = position < r, position > box - r
@@ -169,7 +181,10 @@ def bouncing_balls(num_sequences: int, num_frames: int, task: BouncingBallsTask,
             normal = delta / distance[..., None]
             approaching = ((velocity[:, :, None] - velocity[:, None, :]) * normal).sum(-1) < 0
             hit = (distance < 2 * r) & approaching & ~torch.eye(k, dtype=torch.bool)
-            exchange = (((velocity[:, None, :] - velocity[:, :, None]) * normal).sum(-1, keepdim=True)
-                        * normal * hit[..., None]).sum(2)
+            exchange = (
+                ((velocity[:, None, :] - velocity[:, :, None]) * normal).sum(-1, keepdim=True)
+                * normal
+                * hit[..., None]
+            ).sum(2)
             velocity = velocity + exchange
     return (torch.stack(frames, 1) > task.threshold).float()

@@ -26,7 +26,9 @@ def all_binary_states(num_units: int, dtype: torch.dtype = torch.float64) -> Ten
     return ((codes[:, None] >> torch.arange(num_units - 1, -1, -1)) & 1).to(dtype)
 
 
-def slice_energy(model: TemporalBoltzmannMachine, v: Tensor, h: Tensor, v_tilde: Tensor, h_tilde: Tensor) -> Tensor:
+def slice_energy(
+    model: TemporalBoltzmannMachine, v: Tensor, h: Tensor, v_tilde: Tensor, h_tilde: Tensor
+) -> Tensor:
     """$E_t(v,h)=-r(0)v^\\top Wh-v^\\top(c+W\\tilde h+A^\\top\\tilde v)-h^\\top(b+W^\\top\\tilde v+U^\\top\\tilde h)$.
 
     ``v`` $(S_v, n_v)$ and ``h`` $(S_h, n_h)$ are state tables; ``v_tilde`` $(\\dots, n_v)$ and ``h_tilde``
@@ -35,19 +37,21 @@ def slice_energy(model: TemporalBoltzmannMachine, v: Tensor, h: Tensor, v_tilde:
     W, A, U, b, c, r0 = model.W[0], model.A[0], model.U[0], model.b[0], model.c[0], model.r[0, 0]
     visible_bias = c + h_tilde @ W.T + v_tilde @ A
     hidden_bias = b + v_tilde @ W + h_tilde @ U
-    return (-r0 * (v @ W @ h.T) - (visible_bias @ v.T)[..., :, None] - (hidden_bias @ h.T)[..., None, :])
+    return -r0 * (v @ W @ h.T) - (visible_bias @ v.T)[..., :, None] - (hidden_bias @ h.T)[..., None, :]
 
 
 def slice_log_joint(model: TemporalBoltzmannMachine, v_tilde: Tensor, h_tilde: Tensor) -> Tensor:
     """$\\log p(v,h\\mid\\text{past})$ for every visible state (rows) and hidden state (columns)."""
     nv, nh = model.W.shape[1:]
-    log_weights = -slice_energy(model, all_binary_states(nv, model.W.dtype), all_binary_states(nh, model.W.dtype),
-                                v_tilde, h_tilde)
+    log_weights = -slice_energy(
+        model, all_binary_states(nv, model.W.dtype), all_binary_states(nh, model.W.dtype), v_tilde, h_tilde
+    )
     return log_weights - torch.logsumexp(log_weights.flatten(), 0)
 
 
-def enumerated_conditionals(model: TemporalBoltzmannMachine, v_tilde: Tensor,
-                            h_tilde: Tensor) -> tuple[Tensor, Tensor]:
+def enumerated_conditionals(
+    model: TemporalBoltzmannMachine, v_tilde: Tensor, h_tilde: Tensor
+) -> tuple[Tensor, Tensor]:
     """Brute-force marginals $p(h_j{=}1\\mid v)$ $(2^{n_v}, n_h)$ and $p(v_i{=}1\\mid h)$ $(2^{n_h}, n_v)$."""
     nv, nh = model.W.shape[1:]
     joint = slice_log_joint(model, v_tilde, h_tilde).exp()
@@ -56,8 +60,9 @@ def enumerated_conditionals(model: TemporalBoltzmannMachine, v_tilde: Tensor,
     return hidden_given_visible, visible_given_hidden
 
 
-def exact_log_likelihood(model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor,
-                         h_tilde: Tensor) -> Tensor:
+def exact_log_likelihood(
+    model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor, h_tilde: Tensor
+) -> Tensor:
     """$\\sum_v q(v)\\log p(v\\mid\\text{past})$ for a data distribution ``data_probs`` $q$ over the $2^{n_v}$ states.
 
     Differentiable in the model's parameters, so autograd gives the exact gradient.
@@ -82,7 +87,9 @@ def _statistics_per_state(model: TemporalBoltzmannMachine, v_tilde: Tensor, h_ti
     return torch.stack(rows)
 
 
-def exact_gradient(model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor, h_tilde: Tensor) -> Tensor:
+def exact_gradient(
+    model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor, h_tilde: Tensor
+) -> Tensor:
     """$\\nabla\\,\\mathbb E_q\\log p(v\\mid\\text{past})=\\mathbb E_q[S(v)]-\\mathbb E_{p}[S(v)]$, flattened as (W, A, U, b, c)."""
     stats = _statistics_per_state(model, v_tilde, h_tilde)
     model_probs = slice_log_joint(model, v_tilde, h_tilde).exp().sum(1)
@@ -102,8 +109,9 @@ def gibbs_transition_matrix(model: TemporalBoltzmannMachine, v_tilde: Tensor, h_
     return h_given_v @ v_given_h
 
 
-def expected_cd_update(model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor, h_tilde: Tensor,
-                       k: int) -> Tensor:
+def expected_cd_update(
+    model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor, h_tilde: Tensor, k: int
+) -> Tensor:
     """$\\mathbb E[\\text{CD-}k]=\\mathbb E_q[S(v^0)]-\\sum_{v^0,v'}q(v^0)\\,(T^k)_{v^0v'}\\,S(v')$, exactly."""
     stats = _statistics_per_state(model, v_tilde, h_tilde)
     transition = gibbs_transition_matrix(model, v_tilde, h_tilde)
@@ -183,7 +191,9 @@ def hidden_posterior_spread(log_joint: Tensor, V: Tensor, H: Tensor) -> float:
     count = 2 ** (steps * nv)
     probs = log_joint.exp()
     evidence = torch.zeros(count, dtype=probs.dtype).index_add_(0, visible_index, probs)
-    on = torch.zeros(count, H.shape[2], dtype=probs.dtype).index_add_(0, visible_index, probs[:, None] * H[:, 0])
+    on = torch.zeros(count, H.shape[2], dtype=probs.dtype).index_add_(
+        0, visible_index, probs[:, None] * H[:, 0]
+    )
     posterior = (on / evidence[:, None]).reshape(2**nv, -1, H.shape[2])
     return float((posterior.amax(1) - posterior.amin(1)).max())
 
@@ -200,16 +210,23 @@ def parameter_counts(num_visible: int, num_hidden: int, history_length: int) -> 
     return {"kernel-tied": tied, "untied per delay": untied}
 
 
-def random_machine(num_visible: int, num_hidden: int, history_length: int, time_constant: float, scale: float,
-                   generator: torch.Generator, bias_scale: float | None = None) -> tuple[TemporalBoltzmannMachine,
-                                                                                        Tensor, Tensor]:
+def random_machine(
+    num_visible: int,
+    num_hidden: int,
+    history_length: int,
+    time_constant: float,
+    scale: float,
+    generator: torch.Generator,
+    bias_scale: float | None = None,
+) -> tuple[TemporalBoltzmannMachine, Tensor, Tensor]:
     """A float64 single-model machine with $W\\sim$ ``scale`` $\\cdot\\mathcal N(0,1)$ and $A, U, b, c\\sim$
     ``bias_scale`` $\\cdot\\mathcal N(0,1)$ (default: ``scale``), and the filtered histories of a random
     binary past of $D$ bins. Large $W$ with small biases makes a multimodal slice, where Gibbs mixes slowly."""
     bias_scale = scale if bias_scale is None else bias_scale
     kernel = exponential_kernel(time_constant, history_length + 1, torch.float64)[None]
-    model = TemporalBoltzmannMachine.initialise(kernel, num_visible, num_hidden, weight_scale=scale,
-                                                generator=generator, dtype=torch.float64)
+    model = TemporalBoltzmannMachine.initialise(
+        kernel, num_visible, num_hidden, weight_scale=scale, generator=generator, dtype=torch.float64
+    )
     model.A = torch.randn(1, num_visible, num_visible, generator=generator, dtype=torch.float64) * bias_scale
     model.U = torch.randn(1, num_hidden, num_hidden, generator=generator, dtype=torch.float64) * bias_scale
     model.b = torch.randn(1, num_hidden, generator=generator, dtype=torch.float64) * bias_scale

@@ -31,8 +31,9 @@ def free_energy(v: Tensor, W: Tensor, visible_bias: Tensor, hidden_bias: Tensor)
     return -(v * visible_bias).sum(-1) - softplus(hidden_bias + v @ W).sum(-1)
 
 
-def gibbs_in_slice(v: Tensor, W: Tensor, visible_bias: Tensor, hidden_bias: Tensor, steps: int,
-                   generator: torch.Generator) -> tuple[Tensor, Tensor]:
+def gibbs_in_slice(
+    v: Tensor, W: Tensor, visible_bias: Tensor, hidden_bias: Tensor, steps: int, generator: torch.Generator
+) -> tuple[Tensor, Tensor]:
     """``steps`` alternating Gibbs steps from ``v``; returns the last binary $v$ and the last $p(v\\mid h)$."""
     p_v = v
     for _ in range(steps):
@@ -46,7 +47,9 @@ class ConditionalRBM(nn.Module):
     """A binary CRBM: one weight matrix per delay, $A_\\tau$ (visible→visible) and $B_\\tau$ (visible→hidden),
     stored stacked as $(D\\,n_v, n_v)$ and $(D\\,n_v, n_h)$ over the concatenated history."""
 
-    def __init__(self, num_visible: int, num_hidden: int, history_length: int, generator: torch.Generator) -> None:
+    def __init__(
+        self, num_visible: int, num_hidden: int, history_length: int, generator: torch.Generator
+    ) -> None:
         super().__init__()
         self.history_length = history_length
         self.W = nn.Parameter(0.01 * torch.randn(num_visible, num_hidden, generator=generator))
@@ -70,8 +73,13 @@ class ConditionalRBM(nn.Module):
     def sequence_biases(self, v: Tensor) -> tuple[Tensor, Tensor]:
         """$(\\hat c(t), \\hat b(t))$ for every frame of ``v`` $(B, T, n_v)$ with the true history; all $t$ at once."""
         padded = torch.cat([v.new_zeros(v.shape[0], self.history_length, v.shape[2]), v], 1)
-        history = torch.stack([padded[:, self.history_length - tau:padded.shape[1] - tau]
-                               for tau in range(1, self.history_length + 1)], 2)
+        history = torch.stack(
+            [
+                padded[:, self.history_length - tau : padded.shape[1] - tau]
+                for tau in range(1, self.history_length + 1)
+            ],
+            2,
+        )
         return self.slice_biases(history)
 
 
@@ -110,8 +118,16 @@ class RecurrentTemporalRBM(nn.Module):
 SequenceModel = ConditionalRBM | RecurrentTemporalRBM
 
 
-def train_sequence_model(model: SequenceModel, minibatch: Callable[[int], Tensor], num_minibatches: int, *,
-                         lr: float, momentum: float, generator: torch.Generator, desc: str = "training") -> Tensor:
+def train_sequence_model(
+    model: SequenceModel,
+    minibatch: Callable[[int], Tensor],
+    num_minibatches: int,
+    *,
+    lr: float,
+    momentum: float,
+    generator: torch.Generator,
+    desc: str = "training",
+) -> Tensor:
     """SGD with momentum on the CD-1 free-energy difference; returns the loss per minibatch."""
     optimiser = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     losses = torch.zeros(num_minibatches)
@@ -121,8 +137,14 @@ def train_sequence_model(model: SequenceModel, minibatch: Callable[[int], Tensor
         with torch.no_grad():
             h0 = sample_bernoulli(torch.sigmoid(hidden_bias + v0 @ model.W), generator)
             v1 = sample_bernoulli(torch.sigmoid(visible_bias + h0 @ model.W.T), generator)
-        loss = (free_energy(v0, model.W, visible_bias, hidden_bias)
-                - free_energy(v1, model.W, visible_bias, hidden_bias)).sum(1).mean()
+        loss = (
+            (
+                free_energy(v0, model.W, visible_bias, hidden_bias)
+                - free_energy(v1, model.W, visible_bias, hidden_bias)
+            )
+            .sum(1)
+            .mean()
+        )
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -132,8 +154,13 @@ def train_sequence_model(model: SequenceModel, minibatch: Callable[[int], Tensor
 
 
 @torch.no_grad()
-def predict_one_step(model: SequenceModel, frames: Tensor, generator: torch.Generator, gibbs_steps: int = 30,
-                     average_last: int = 15) -> Tensor:
+def predict_one_step(
+    model: SequenceModel,
+    frames: Tensor,
+    generator: torch.Generator,
+    gibbs_steps: int = 30,
+    average_last: int = 15,
+) -> Tensor:
     """With the true history, the mean $p(v(t))$ over the last Gibbs steps of each slice: $(B, T, n_v)$."""
     visible_bias, hidden_bias = model.sequence_biases(frames)
     v = sample_bernoulli(torch.sigmoid(visible_bias), generator)
@@ -146,8 +173,9 @@ def predict_one_step(model: SequenceModel, frames: Tensor, generator: torch.Gene
 
 
 @torch.no_grad()
-def rollout(model: SequenceModel, prime: Tensor, num_frames: int, generator: torch.Generator,
-            gibbs_steps: int = 30) -> Tensor:
+def rollout(
+    model: SequenceModel, prime: Tensor, num_frames: int, generator: torch.Generator, gibbs_steps: int = 30
+) -> Tensor:
     """Free-running generation after the frames ``prime`` $(B, T_p, n_v)$: mean-field frames $(B, T, n_v)$."""
     batch, _, num_visible = prime.shape
     state = model.initial_state(batch, num_visible, prime)

@@ -24,30 +24,37 @@ from bookkit.spiking_boltzmann.model import TemporalBoltzmannMachine, push_histo
 Tensor = torch.Tensor
 
 
-def slice_log_likelihood(model: TemporalBoltzmannMachine, v: Tensor, v_tilde: Tensor, h_tilde: Tensor,
-                         chunk: int = 4096) -> Tensor:
+def slice_log_likelihood(
+    model: TemporalBoltzmannMachine, v: Tensor, v_tilde: Tensor, h_tilde: Tensor, chunk: int = 4096
+) -> Tensor:
     """$\\log p(v\\mid\\text{past})=-F(v)-\\log Z$ for ``v``, ``v_tilde`` $(M, B, n_v)$ and ``h_tilde`` $(M, B, n_h)$.
 
     $\\log Z$ enumerates the $2^{n_h}$ hidden states in chunks of ``chunk``; returns $(M, B)$.
     """
     r0 = model.r[:, 0, None, None]
-    visible_bias = model.dynamic_visible_bias(v_tilde, h_tilde)                          # ĉ (M, B, n_v)
-    hidden_bias = model.b[:, None] + torch.bmm(v_tilde, model.W) + torch.bmm(h_tilde, model.U)  # b̂ (M, B, n_h)
+    visible_bias = model.dynamic_visible_bias(v_tilde, h_tilde)  # ĉ (M, B, n_v)
+    hidden_bias = (
+        model.b[:, None] + torch.bmm(v_tilde, model.W) + torch.bmm(h_tilde, model.U)
+    )  # b̂ (M, B, n_h)
     # -F(v) = v·ĉ + Σ_j softplus(b̂_j + r(0) (Wᵀv)_j)
-    negative_free_energy = (v * visible_bias).sum(-1) + F.softplus(hidden_bias + r0 * torch.bmm(v, model.W)).sum(-1)
+    negative_free_energy = (v * visible_bias).sum(-1) + F.softplus(
+        hidden_bias + r0 * torch.bmm(v, model.W)
+    ).sum(-1)
     states = all_binary_states(model.W.shape[2]).to(model.W)
     log_terms = []
     for start in range(0, states.shape[0], chunk):
-        h = states[start:start + chunk]                                                       # (S, n_h)
+        h = states[start : start + chunk]  # (S, n_h)
         # h·b̂ + Σ_i softplus(ĉ_i + r(0) (W h)_i), for every hidden state
-        weighted = r0 * torch.einsum("mvh,sh->msv", model.W, h)                             # (M, S, n_v)
-        visible_terms = F.softplus(visible_bias[:, :, None] + weighted[:, None]).sum(-1)     # (M, B, S)
+        weighted = r0 * torch.einsum("mvh,sh->msv", model.W, h)  # (M, S, n_v)
+        visible_terms = F.softplus(visible_bias[:, :, None] + weighted[:, None]).sum(-1)  # (M, B, S)
         log_terms.append(hidden_bias @ h.T + visible_terms)
     log_partition = torch.logsumexp(torch.cat(log_terms, -1), -1)
     return negative_free_energy - log_partition
 
 
-def sequence_log_likelihood(model: TemporalBoltzmannMachine, spikes: Tensor, generator: torch.Generator) -> Tensor:
+def sequence_log_likelihood(
+    model: TemporalBoltzmannMachine, spikes: Tensor, generator: torch.Generator
+) -> Tensor:
     """$\\log p(v(t)\\mid v(<t), h(<t))$ for every frame of ``spikes`` $(M, B, T, n_v)$; returns $(M, B, T)$.
 
     After each frame the data enter the visible history and $h(t)\\sim p(h\\mid v(t),\\text{past})$ the hidden
@@ -60,6 +67,8 @@ def sequence_log_likelihood(model: TemporalBoltzmannMachine, spikes: Tensor, gen
     for t in range(num_frames):
         v_tilde, h_tilde = v_tilde_all[:, :, t], model.filtered_history(hidden_past)
         scores[:, :, t] = slice_log_likelihood(model, spikes[:, :, t], v_tilde, h_tilde)
-        hidden = sample_bernoulli(torch.sigmoid(model.hidden_input(spikes[:, :, t], v_tilde, h_tilde)), generator)
+        hidden = sample_bernoulli(
+            torch.sigmoid(model.hidden_input(spikes[:, :, t], v_tilde, h_tilde)), generator
+        )
         hidden_past = push_history(hidden_past, hidden)
     return scores

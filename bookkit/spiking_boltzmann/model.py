@@ -61,10 +61,19 @@ class TemporalBoltzmannMachine:
     use_U: Tensor
 
     @classmethod
-    def initialise(cls, kernels: Tensor, num_visible: int, num_hidden: int, *, use_A: Tensor | None = None,
-                   use_U: Tensor | None = None, weight_scale: float = 0.01,
-                   generator: torch.Generator | None = None, device: torch.device | str = "cpu",
-                   dtype: torch.dtype = torch.float32) -> TemporalBoltzmannMachine:
+    def initialise(
+        cls,
+        kernels: Tensor,
+        num_visible: int,
+        num_hidden: int,
+        *,
+        use_A: Tensor | None = None,
+        use_U: Tensor | None = None,
+        weight_scale: float = 0.01,
+        generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ) -> TemporalBoltzmannMachine:
         """$W\\sim$ ``weight_scale`` $\\cdot\\mathcal N(0,1)$; $A$, $U$ and biases start at zero."""
         num_models = kernels.shape[0]
         W = torch.randn(num_models, num_visible, num_hidden, generator=generator, dtype=dtype) * weight_scale
@@ -127,12 +136,15 @@ class TemporalBoltzmannMachine:
 
 def sample_bernoulli(probability: Tensor, generator: torch.Generator | None) -> Tensor:
     """Binary samples with ``P(1) = probability`` drawn from ``generator`` (on the tensor's device)."""
-    noise = torch.rand(probability.shape, generator=generator, device=probability.device, dtype=probability.dtype)
+    noise = torch.rand(
+        probability.shape, generator=generator, device=probability.device, dtype=probability.dtype
+    )
     return (noise < probability).to(probability.dtype)
 
 
-def cd_statistics(model: TemporalBoltzmannMachine, v: Tensor, p: Tensor, v_tilde: Tensor,
-                  h_tilde: Tensor) -> dict[str, Tensor]:
+def cd_statistics(
+    model: TemporalBoltzmannMachine, v: Tensor, p: Tensor, v_tilde: Tensor, h_tilde: Tensor
+) -> dict[str, Tensor]:
     """The sufficient statistics of one phase of the tied CD update, averaged over the batch.
 
     For visible states $v$ with hidden probabilities $p=p(h{=}1\\mid v,\\text{past})$:
@@ -146,15 +158,23 @@ def cd_statistics(model: TemporalBoltzmannMachine, v: Tensor, p: Tensor, v_tilde
     batch = v.shape[1]
     r0 = model.r[:, 0, None, None]
     S_W = torch.bmm((r0 * v + v_tilde).transpose(1, 2), p) + torch.bmm(v.transpose(1, 2), h_tilde)
-    return {"W": S_W / batch,
-            "A": torch.bmm(v_tilde.transpose(1, 2), v) / batch,
-            "U": torch.bmm(h_tilde.transpose(1, 2), p) / batch,
-            "c": v.mean(1),
-            "b": p.mean(1)}
+    return {
+        "W": S_W / batch,
+        "A": torch.bmm(v_tilde.transpose(1, 2), v) / batch,
+        "U": torch.bmm(h_tilde.transpose(1, 2), p) / batch,
+        "c": v.mean(1),
+        "b": p.mean(1),
+    }
 
 
-def cd_update(model: TemporalBoltzmannMachine, v0: Tensor, v_tilde: Tensor, h_tilde: Tensor,
-              generator: torch.Generator | None, k: int = 1) -> tuple[dict[str, Tensor], Tensor, Tensor]:
+def cd_update(
+    model: TemporalBoltzmannMachine,
+    v0: Tensor,
+    v_tilde: Tensor,
+    h_tilde: Tensor,
+    generator: torch.Generator | None,
+    k: int = 1,
+) -> tuple[dict[str, Tensor], Tensor, Tensor]:
     """The CD-k update of one time slice with the past held fixed, the hidden sample $h^0$ and $v^k$.
 
     $v^0$ is the data, $p^0=p(h{=}1\\mid v^0)$, $h^0\\sim p^0$; $k$ alternating Gibbs steps give $v^k$ and
@@ -178,8 +198,13 @@ def cd_update(model: TemporalBoltzmannMachine, v0: Tensor, v_tilde: Tensor, h_ti
     r0 = model.r[:, 0, None, None]
     dv, dp = v0 - v, p0 - p
     update = {
-        "W": (torch.bmm((r0 * v0).transpose(1, 2), p0) - torch.bmm((r0 * v).transpose(1, 2), p)
-              + torch.bmm(v_tilde.transpose(1, 2), dp) + torch.bmm(dv.transpose(1, 2), h_tilde)) / batch,
+        "W": (
+            torch.bmm((r0 * v0).transpose(1, 2), p0)
+            - torch.bmm((r0 * v).transpose(1, 2), p)
+            + torch.bmm(v_tilde.transpose(1, 2), dp)
+            + torch.bmm(dv.transpose(1, 2), h_tilde)
+        )
+        / batch,
         "A": torch.bmm(v_tilde.transpose(1, 2), dv) * (model.use_A[:, None, None] / batch),
         "U": torch.bmm(h_tilde.transpose(1, 2), dp) * (model.use_U[:, None, None] / batch),
         "c": dv.mean(1),

@@ -22,4 +22,6 @@ def filmstrip(frames: torch.Tensor, grid: int, label: str, axes: list[plt.Axes])
 def space_time_fields(W: torch.Tensor, kernel: torch.Tensor, grid: int, units: list[int]) -> torch.Tensor:
     """The effective weights $W_{:,j}\\,r(\\tau)$ from visible pixels at lag $\\tau$ to hidden unit $j$:
     $(\\text{units}, D+1, G, G)$."""
-    return (W[:, units].T[:, None, :] * kernel[None, :, None]).reshape(len(units), kernel.shape[0], grid, grid)
+    return (W[:, units].T[:, None, :] * kernel[None, :, None]).reshape(
+        len(units), kernel.shape[0], grid, grid
+    )

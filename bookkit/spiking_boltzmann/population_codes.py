@@ -31,7 +31,9 @@ def normalise(density: Tensor, dx: float) -> Tensor:
     return density / (density.sum(-1, keepdim=True) * dx)
 
 
-def gaussian_mixture_target(grid: Tensor, means: list[float], sds: list[float], weights: list[float]) -> Tensor:
+def gaussian_mixture_target(
+    grid: Tensor, means: list[float], sds: list[float], weights: list[float]
+) -> Tensor:
     """A normalised mixture of Gaussians $\\propto\\sum_kw_k\\mathcal N(\\mu_k,s_k^2)$ on ``grid``."""
     dx = float(grid[1] - grid[0])
     density = sum(w * torch.exp(-((grid - m) ** 2) / (2 * s**2)) / s for m, s, w in zip(means, sds, weights))
@@ -40,7 +42,9 @@ def gaussian_mixture_target(grid: Tensor, means: list[float], sds: list[float], 
 
 def kl_divergence(p: Tensor, q: Tensor, dx: float) -> Tensor:
     """$\\mathrm{KL}(p\\,\\|\\,q)=\\int p\\log(p/q)\\,dx$ by Riemann sum (terms with $p=0$ contribute 0)."""
-    ratio = torch.where(p > 0, torch.log(p.clamp_min(1e-300)) - torch.log(q.clamp_min(1e-300)), torch.zeros_like(p))
+    ratio = torch.where(
+        p > 0, torch.log(p.clamp_min(1e-300)) - torch.log(q.clamp_min(1e-300)), torch.zeros_like(p)
+    )
     return (p * ratio).sum(-1) * dx
 
 
@@ -50,7 +54,9 @@ def standard_deviation(q: Tensor, grid: Tensor, dx: float) -> Tensor:
     return torch.sqrt((q * (grid - mean) ** 2).sum(-1) * dx)
 
 
-def fit_disjunctive(target: Tensor, basis: Tensor, dx: float, iterations: int = 3000) -> tuple[Tensor, Tensor]:
+def fit_disjunctive(
+    target: Tensor, basis: Tensor, dx: float, iterations: int = 3000
+) -> tuple[Tensor, Tensor]:
     """EM on the mixing weights of the normalised basis: maximises $\\int p\\log q_D$.
 
     With responsibilities $\\rho_i(x)=\\pi_i\\varphi_i(x)/q_D(x)$ the update is $\\pi_i\\leftarrow\\int p(x)\\rho_i(x)dx$.
@@ -71,7 +77,9 @@ def energy_additive_density(coefficients: Tensor, basis: Tensor, dx: float) -> T
     return torch.softmax(log_q, -1) / dx
 
 
-def fit_energy_additive(target: Tensor, basis: Tensor, dx: float, max_iterations: int = 500) -> tuple[Tensor, Tensor]:
+def fit_energy_additive(
+    target: Tensor, basis: Tensor, dx: float, max_iterations: int = 500
+) -> tuple[Tensor, Tensor]:
     """Real coefficients $a$ minimising the convex $-\\int p\\log q_E$, by L-BFGS (all problems at once).
 
     The summed objective is separable, so one L-BFGS over the stacked coefficients solves each problem.
@@ -79,8 +87,15 @@ def fit_energy_additive(target: Tensor, basis: Tensor, dx: float, max_iterations
     """
     shape = torch.broadcast_shapes(target.shape[:-1], basis.shape[:-2]) + (basis.shape[-2],)
     coefficients = torch.zeros(shape, dtype=target.dtype, requires_grad=True)
-    optimiser = torch.optim.LBFGS([coefficients], lr=1.0, max_iter=max_iterations, tolerance_grad=1e-12,
-                                  tolerance_change=1e-15, history_size=50, line_search_fn="strong_wolfe")
+    optimiser = torch.optim.LBFGS(
+        [coefficients],
+        lr=1.0,
+        max_iter=max_iterations,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-15,
+        history_size=50,
+        line_search_fn="strong_wolfe",
+    )
 
     def loss() -> Tensor:
         optimiser.zero_grad()
@@ -135,12 +150,14 @@ def gaussian_basis_2d(coords: Tensor, centres_per_axis: int, width: float) -> tu
     return torch.exp(-distance2 / (2 * width**2)), centres
 
 
-def gaussian_target_2d(coords: Tensor, cell_area: float, mean: tuple[float, float], sds: tuple[float, float],
-                       angle: float = 0.0) -> Tensor:
+def gaussian_target_2d(
+    coords: Tensor, cell_area: float, mean: tuple[float, float], sds: tuple[float, float], angle: float = 0.0
+) -> Tensor:
     """A normalised 2-D Gaussian with standard deviations ``sds`` along axes rotated by ``angle`` (radians):
     $\\Sigma=R\\,\\mathrm{diag}(s_1^2,s_2^2)\\,R^\\top$."""
-    rotation = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]],
-                            dtype=coords.dtype)
+    rotation = torch.tensor(
+        [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]], dtype=coords.dtype
+    )
     covariance = rotation @ torch.diag(torch.tensor(sds, dtype=coords.dtype) ** 2) @ rotation.T
     offset = coords - torch.tensor(mean, dtype=coords.dtype)
     mahalanobis = (offset @ torch.linalg.inv(covariance) * offset).sum(-1)

@@ -33,13 +33,31 @@ class CodesConfig:
 
 
 CODES = Presets(
-    smoke=CodesConfig(grid_points=401, width_sweep=(0.1, 0.15), em_iterations=300, num_bins=400,
-                      time_constants=(5.0, 10.0), num_targets=1, step_repeats=2, budget_factors=(0.5, 1.0, 2.0),
-                      grid_2d=16, centres_2d=4, target_sd_2d=0.1),
+    smoke=CodesConfig(
+        grid_points=401,
+        width_sweep=(0.1, 0.15),
+        em_iterations=300,
+        num_bins=400,
+        time_constants=(5.0, 10.0),
+        num_targets=1,
+        step_repeats=2,
+        budget_factors=(0.5, 1.0, 2.0),
+        grid_2d=16,
+        centres_2d=4,
+        target_sd_2d=0.1,
+    ),
     ci=CodesConfig(),
-    full=CodesConfig(grid_points=2001, em_iterations=10000, population_size=200,
-                     time_constants=(2.0, 5.0, 10.0, 20.0), num_targets=10, step_repeats=25,
-                     grid_2d=64, centres_2d=10, target_sd_2d=0.02),
+    full=CodesConfig(
+        grid_points=2001,
+        em_iterations=10000,
+        population_size=200,
+        time_constants=(2.0, 5.0, 10.0, 20.0),
+        num_targets=10,
+        step_repeats=25,
+        grid_2d=64,
+        centres_2d=10,
+        target_sd_2d=0.02,
+    ),
 )
 
 
@@ -96,14 +114,33 @@ class CircleConfig:
 
 
 CIRCLE = Presets(
-    smoke=CircleConfig(num_minibatches=6, stress_minibatches=4, batch_size=8, num_frames=16, num_seeds=1,
-                       gibbs_steps=4, average_last=2, generated_frames=12, likelihood_hidden=4,
-                       likelihood_sequences=4),
+    smoke=CircleConfig(
+        num_minibatches=6,
+        stress_minibatches=4,
+        batch_size=8,
+        num_frames=16,
+        num_seeds=1,
+        gibbs_steps=4,
+        average_last=2,
+        generated_frames=12,
+        likelihood_hidden=4,
+        likelihood_sequences=4,
+    ),
     ci=CircleConfig(),
-    full=CircleConfig(grid=16, radius=5.0, period=24, blob_sd=1.2, num_hidden=200, history_length=8,
-                      kernel_time_constant=3.0, num_minibatches=3000, stress_minibatches=6000, num_seeds=5,
-                      ablation_depths=(1, 2, 4, 16),
-                      generated_frames=72),
+    full=CircleConfig(
+        grid=16,
+        radius=5.0,
+        period=24,
+        blob_sd=1.2,
+        num_hidden=200,
+        history_length=8,
+        kernel_time_constant=3.0,
+        num_minibatches=3000,
+        stress_minibatches=6000,
+        num_seeds=5,
+        ablation_depths=(1, 2, 4, 16),
+        generated_frames=72,
+    ),
 )
 
 
@@ -134,10 +171,25 @@ class FollowupConfig:
 
 
 FOLLOWUPS = Presets(
-    smoke=FollowupConfig(num_minibatches=4, batch_size=8, num_frames=16, num_test_sequences=4, gibbs_steps=4,
-                         average_last=2, rollout_frames=4),
+    smoke=FollowupConfig(
+        num_minibatches=4,
+        batch_size=8,
+        num_frames=16,
+        num_test_sequences=4,
+        gibbs_steps=4,
+        average_last=2,
+        rollout_frames=4,
+    ),
     ci=FollowupConfig(),
-    full=FollowupConfig(num_hidden=200, history_length=8, kernel_time_constant=3.0, num_minibatches=3000,
-                        num_frames=100, balls_resolution=30, num_balls=3, num_test_sequences=200,
-                        rollout_frames=20),
+    full=FollowupConfig(
+        num_hidden=200,
+        history_length=8,
+        kernel_time_constant=3.0,
+        num_minibatches=3000,
+        num_frames=100,
+        balls_resolution=30,
+        num_balls=3,
+        num_test_sequences=200,
+        rollout_frames=20,
+    ),
 )

@@ -70,14 +70,17 @@ def expected_spike_count(target: np.ndarray, kernel: np.ndarray, weight: float) 
     return round(float(np.clip(target, 0, None).sum() / (weight * kernel.sum())))
 
 
-def rate_code(target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin: int,
-              generator: np.random.Generator) -> np.ndarray:
+def rate_code(
+    target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin: int, generator: np.random.Generator
+) -> np.ndarray:
     """Pooled counts $n(t)\\sim\\mathrm{Poisson}(c(t)/(w\\sum r))$, capped at ``max_per_bin``."""
     rate = np.clip(target, 0, None) / (weight * kernel.sum())
     return np.minimum(generator.poisson(rate), max_per_bin)
 
 
-def deterministic_rate_code(target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin: int) -> np.ndarray:
+def deterministic_rate_code(
+    target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin: int
+) -> np.ndarray:
     """Counts $n(t)=\\lfloor\\Lambda(t)+\\tfrac12\\rfloor-\\lfloor\\Lambda(t-1)+\\tfrac12\\rfloor$, capped at ``max_per_bin``.
 
     $\\Lambda(t)=\\sum_{s\\le t}\\lambda(s)$ integrates the rate code's mean $\\lambda=c/(w\\sum r)$, so the counts
@@ -110,16 +113,17 @@ def causal_timing_code(target: np.ndarray, kernel: np.ndarray, weight: float, ma
     counts = np.zeros(num_bins, dtype=np.int64)
     for t in range(num_bins):
         # x = <c(t) R(τ)/Σr − ĉ_{<t}(t+τ), r> / (w ||r||²)
-        x = float((target[t] * held_share - future[t:t + length]) @ kernel) / (weight * squared_norm)
+        x = float((target[t] * held_share - future[t : t + length]) @ kernel) / (weight * squared_norm)
         n = min(max(int(np.ceil(x - 0.5)), 0), max_per_bin)
         if n:
             counts[t] = n
-            future[t:t + length] += n * weight * kernel
+            future[t : t + length] += n * weight * kernel
     return counts
 
 
-def timing_code(target: np.ndarray, kernel: np.ndarray, weight: float, num_spikes: int,
-                max_per_bin: int) -> np.ndarray:
+def timing_code(
+    target: np.ndarray, kernel: np.ndarray, weight: float, num_spikes: int, max_per_bin: int
+) -> np.ndarray:
     """Greedy matching pursuit: add the spike that most reduces $\\lVert c-\\hat c\\rVert^2$, ``num_spikes`` times.
 
     A spike at $t_0$ changes the squared error by $-\\big(2w\\langle e,r_{t_0}\\rangle-w^2\\lVert r_{t_0}\\rVert^2\\big)$,
@@ -139,10 +143,10 @@ def timing_code(target: np.ndarray, kernel: np.ndarray, weight: float, num_spike
         if gain[t0] <= 0:
             break
         counts[t0] += 1
-        residual[t0:t0 + length] -= weight * kernel
+        residual[t0 : t0 + length] -= weight * kernel
         residual[num_bins:] = 0.0
         low, high = max(0, t0 - length + 1), min(num_bins, t0 + length)
-        correlation[low:high] = np.correlate(residual[low:high + length - 1], kernel, "valid")
+        correlation[low:high] = np.correlate(residual[low : high + length - 1], kernel, "valid")
     return counts
 
 
@@ -151,7 +155,9 @@ def rmse(target: np.ndarray, estimate: np.ndarray, start: int = 0) -> float:
     return float(np.sqrt(np.mean((target[start:] - estimate[start:]) ** 2)))
 
 
-def latency(target: np.ndarray, estimate: np.ndarray, step_bin: int, tolerance: float, hold: int = 10) -> float:
+def latency(
+    target: np.ndarray, estimate: np.ndarray, step_bin: int, tolerance: float, hold: int = 10
+) -> float:
     """Bins after ``step_bin`` until $|c-\\hat c|<$ ``tolerance`` holds for ``hold`` bins; ``inf`` if never."""
     close = np.abs(target - estimate)[step_bin:] < tolerance
     runs = np.convolve(close.astype(int), np.ones(hold, dtype=int), "valid")
@@ -159,9 +165,16 @@ def latency(target: np.ndarray, estimate: np.ndarray, step_bin: int, tolerance: 
     return float(reached[0]) if reached.size else math.inf
 
 
-def energy_landscape_over_time(spike_bins: list[list[int]], centres: list[float], width: float, kernel: np.ndarray,
-                               weight: float, grid: np.ndarray, num_bins: int,
-                               prior_precision: float = 1.0) -> np.ndarray:
+def energy_landscape_over_time(
+    spike_bins: list[list[int]],
+    centres: list[float],
+    width: float,
+    kernel: np.ndarray,
+    weight: float,
+    grid: np.ndarray,
+    num_bins: int,
+    prior_precision: float = 1.0,
+) -> np.ndarray:
     """$p(x,t)\\propto\\exp\\big(-\\sum_ia_i(t)(x-\\mu_i)^2/2\\sigma^2-\\lambda_0x'^2/2\\big)$ with $a_i(t)$ from the spikes.
 
     Each neuron $i$ contributes a quadratic energy scaled by its kernel-filtered spike train

@@ -54,9 +54,17 @@ class Variant:
     bidirectional: bool = False
 
 
-def temporal_variant(name: str, time_constant: float, history_length: int, max_history: int, *,
-                     use_A: bool = True, use_U: bool = True, stochastic_spikes: bool = False,
-                     bidirectional: bool = False) -> Variant:
+def temporal_variant(
+    name: str,
+    time_constant: float,
+    history_length: int,
+    max_history: int,
+    *,
+    use_A: bool = True,
+    use_U: bool = True,
+    stochastic_spikes: bool = False,
+    bidirectional: bool = False,
+) -> Variant:
     """A variant with $r(\\tau)=e^{-\\tau/\\tau_r}$ for $\\tau\\le D$ and $0$ for $D<\\tau\\le D_{max}$."""
     kernel = torch.zeros(max_history + 1)
     kernel[: history_length + 1] = exponential_kernel(time_constant, history_length + 1)
@@ -68,18 +76,38 @@ def non_temporal_variant(max_history: int, name: str = "non-temporal") -> Varian
     return Variant(name, (1.0,) + (0.0,) * max_history, use_A=False, use_U=False)
 
 
-def build_stack(variants: list[Variant], num_visible: int, num_hidden: int, generator: torch.Generator,
-                device: torch.device | str = "cpu", weight_scale: float = 0.01) -> TemporalBoltzmannMachine:
+def build_stack(
+    variants: list[Variant],
+    num_visible: int,
+    num_hidden: int,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    weight_scale: float = 0.01,
+) -> TemporalBoltzmannMachine:
     """Initialise one model per variant along the model axis."""
     kernels = torch.tensor([v.kernel for v in variants])
     return TemporalBoltzmannMachine.initialise(
-        kernels, num_visible, num_hidden, use_A=torch.tensor([float(v.use_A) for v in variants]),
-        use_U=torch.tensor([float(v.use_U) for v in variants]), weight_scale=weight_scale,
-        generator=generator, device=device)
+        kernels,
+        num_visible,
+        num_hidden,
+        use_A=torch.tensor([float(v.use_A) for v in variants]),
+        use_U=torch.tensor([float(v.use_U) for v in variants]),
+        weight_scale=weight_scale,
+        generator=generator,
+        device=device,
+    )
 
 
-def train_cd(model: TemporalBoltzmannMachine, minibatch: Callable[[int], Tensor], num_minibatches: int, *,
-             lr: float, momentum: float, generator: torch.Generator, desc: str = "CD training") -> Tensor:
+def train_cd(
+    model: TemporalBoltzmannMachine,
+    minibatch: Callable[[int], Tensor],
+    num_minibatches: int,
+    *,
+    lr: float,
+    momentum: float,
+    generator: torch.Generator,
+    desc: str = "CD training",
+) -> Tensor:
     """Train ``model`` in place on ``minibatch(i)`` spikes $(M, B, T, n_v)$; returns the reconstruction error.
 
     At every step $t$: $\\Delta\\theta\\leftarrow\\mu\\,\\Delta\\theta+\\eta\\,\\widehat{\\nabla}_{CD\\text{-}1}$,
@@ -112,8 +140,9 @@ def train_cd(model: TemporalBoltzmannMachine, minibatch: Callable[[int], Tensor]
         velocity = {name: torch.zeros_like(value) for name, value in parameters.items()}
         error = spikes.new_zeros(model.num_models)
         for t in range(num_frames):
-            update, h0, reconstruction = cd_update(model, spikes[:, :, t], v_tilde[:, :, t],
-                                                   model.filtered_history(hidden_past), generator)
+            update, h0, reconstruction = cd_update(
+                model, spikes[:, :, t], v_tilde[:, :, t], model.filtered_history(hidden_past), generator
+            )
             for name, value in parameters.items():
                 velocity[name].mul_(momentum).add_(update[name], alpha=lr)
                 value.add_(velocity[name])
@@ -122,15 +151,26 @@ def train_cd(model: TemporalBoltzmannMachine, minibatch: Callable[[int], Tensor]
         errors[index] = (error / num_frames).cpu()
         check_finite(model.W, step=index, what="W")
         if checkpointer is not None:
-            checkpointer.maybe_save(index + 1, lambda: {
-                "parameters": {name: value.clone() for name, value in parameters.items()},
-                "errors": errors.clone(), "generator": generator.get_state()})
+            checkpointer.maybe_save(
+                index + 1,
+                lambda: {
+                    "parameters": {name: value.clone() for name, value in parameters.items()},
+                    "errors": errors.clone(),
+                    "generator": generator.get_state(),
+                },
+            )
     return errors
 
 
-def circle_minibatches(task: CircleTask, variants: list[Variant], data_stream: list[int], batch_size: int,
-                       num_frames: int, generator: torch.Generator,
-                       device: torch.device | str = "cpu") -> Callable[[int], Tensor]:
+def circle_minibatches(
+    task: CircleTask,
+    variants: list[Variant],
+    data_stream: list[int],
+    batch_size: int,
+    num_frames: int,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+) -> Callable[[int], Tensor]:
     """Fresh ball-on-a-circle spikes every minibatch; models with the same ``data_stream`` see the same balls.
 
     Each variant's ``stochastic_spikes`` picks $v\\sim\\mathrm{Bernoulli}(0.9I)$ over $\\mathbf 1[I>0.5]$, and
@@ -144,14 +184,21 @@ def circle_minibatches(task: CircleTask, variants: list[Variant], data_stream: l
     stochastic = torch.tensor([v.stochastic_spikes for v in variants])
 
     def minibatch(_: int) -> Tensor:
-        intensity = random_circle_intensities(num_streams, batch_size, num_frames, task, generator, bidirectional)
+        intensity = random_circle_intensities(
+            num_streams, batch_size, num_frames, task, generator, bidirectional
+        )
         return intensity_to_spikes(intensity[streams], stochastic, generator).to(device)
 
     return minibatch
 
 
-def predict_next_frames(model: TemporalBoltzmannMachine, spikes: Tensor, generator: torch.Generator,
-                        gibbs_steps: int = 30, average_last: int = 15) -> Tensor:
+def predict_next_frames(
+    model: TemporalBoltzmannMachine,
+    spikes: Tensor,
+    generator: torch.Generator,
+    gibbs_steps: int = 30,
+    average_last: int = 15,
+) -> Tensor:
     """One-step prediction with the true history clamped: $\\langle p(v(t))\\rangle$ for every frame.
 
     Per frame: start from $v\\sim\\sigma(\\hat c)$, run ``gibbs_steps`` alternating Gibbs steps in the slice,
@@ -171,13 +218,20 @@ def predict_next_frames(model: TemporalBoltzmannMachine, spikes: Tensor, generat
             v = sample_bernoulli(p_v, generator)
             if step >= gibbs_steps - average_last:
                 predictions[:, :, t] += p_v / average_last
-        h_data = sample_bernoulli(torch.sigmoid(model.hidden_input(spikes[:, :, t], v_tilde, h_tilde)), generator)
+        h_data = sample_bernoulli(
+            torch.sigmoid(model.hidden_input(spikes[:, :, t], v_tilde, h_tilde)), generator
+        )
         hidden_past = push_history(hidden_past, h_data)
     return predictions
 
 
-def generate(model: TemporalBoltzmannMachine, prime: Tensor, num_frames: int, generator: torch.Generator,
-             gibbs_steps: int = 30) -> Tensor:
+def generate(
+    model: TemporalBoltzmannMachine,
+    prime: Tensor,
+    num_frames: int,
+    generator: torch.Generator,
+    gibbs_steps: int = 30,
+) -> Tensor:
     """Free-running generation after priming with true frames ``prime`` $(M, B, T_p, n_v)$.
 
     Priming: each true frame enters the visible history with $h\\sim p(h\\mid v,\\text{past})$. Generation:
@@ -233,10 +287,20 @@ class CircleEvaluation:
     median_frac_good: Tensor
 
 
-def evaluate_circle(model: TemporalBoltzmannMachine, task: CircleTask, generator: torch.Generator, *,
-                    test_theta0: float = 0.7, test_frames: int = 45, prime_thetas: tuple[float, ...] = (0.3, 2.0, 4.0),
-                    prime_frames: int = 6, generated_frames: int = 48, gibbs_steps: int = 30,
-                    average_last: int = 15, direction: float = 1.0) -> CircleEvaluation:
+def evaluate_circle(
+    model: TemporalBoltzmannMachine,
+    task: CircleTask,
+    generator: torch.Generator,
+    *,
+    test_theta0: float = 0.7,
+    test_frames: int = 45,
+    prime_thetas: tuple[float, ...] = (0.3, 2.0, 4.0),
+    prime_frames: int = 6,
+    generated_frames: int = 48,
+    gibbs_steps: int = 30,
+    average_last: int = 15,
+    direction: float = 1.0,
+) -> CircleEvaluation:
     """One-step test on one clamped sequence and generation from several primes, for every model at once."""
     device, num_models = model.W.device, model.num_models
     true_angles = circle_angles(torch.tensor(test_theta0, dtype=torch.float64), test_frames, task, direction)
@@ -248,15 +312,26 @@ def evaluate_circle(model: TemporalBoltzmannMachine, task: CircleTask, generator
     errors = one_step_error(predicted_angles[:, scored], true_angles[scored], task).mean(-1)
     copy_last = one_step_error(decode_angle(test[0, 0, :-1].cpu().double(), task), true_angles[1:], task)
     thetas = torch.tensor(prime_thetas, dtype=torch.float64)
-    prime = intensity_to_spikes(render_circle(circle_angles(thetas, prime_frames, task, direction), task).float(),
-                                False, None).to(device)
-    generated = generate(model, prime.expand(num_models, *prime.shape).contiguous(), generated_frames, generator,
-                         gibbs_steps)
+    prime = intensity_to_spikes(
+        render_circle(circle_angles(thetas, prime_frames, task, direction), task).float(), False, None
+    ).to(device)
+    generated = generate(
+        model, prime.expand(num_models, *prime.shape).contiguous(), generated_frames, generator, gibbs_steps
+    )
     generated_angles = decode_angle(generated.cpu().double(), task)
     good = fraction_good(generated_angles, task, direction)
-    return CircleEvaluation(errors, float(copy_last[model.history_length - 1:].mean()), predicted_angles,
-                            true_angles, predictions.cpu(), generated.cpu(), generated_angles, good,
-                            revolutions(generated_angles), good.median(-1).values)
+    return CircleEvaluation(
+        errors,
+        float(copy_last[model.history_length - 1 :].mean()),
+        predicted_angles,
+        true_angles,
+        predictions.cpu(),
+        generated.cpu(),
+        generated_angles,
+        good,
+        revolutions(generated_angles),
+        good.median(-1).values,
+    )
 
 
 def ideal_revolutions(generated_frames: int, task: CircleTask) -> float:

@@ -32,8 +32,15 @@ CELLS: dict[str, type[CharacterModel]] = {"tanh": TanhRNN, "GRU": GRU}
 Stepper = Callable[[], None]
 
 
-def make_stepper(method: str, hidden_size: int, device: torch.device | str = "cpu", cell: str = "tanh",
-                 input_size: int = 16, output_size: int = 16, stream_length: int = 64) -> Stepper:
+def make_stepper(
+    method: str,
+    hidden_size: int,
+    device: torch.device | str = "cpu",
+    cell: str = "tanh",
+    input_size: int = 16,
+    output_size: int = 16,
+    stream_length: int = 64,
+) -> Stepper:
     """A function that runs **one** online step of ``method`` per call on a random ``cell`` network (batch 1),
     cycling through a random stream of ``stream_length`` symbols without ever resetting the state."""
     if cell not in CELLS:
@@ -56,6 +63,7 @@ def make_stepper(method: str, hidden_size: int, device: torch.device | str = "cp
             state = model.transition(w_state, state, inputs[position])
             model.loss(w_out, state, targets[position])
             position = (position + 1) % stream_length
+
         return forward_step
     estimators: dict[str, Callable[[], OnlineEstimator]] = {
         "TBPTT-1": lambda: TruncatedBPTT(model, 1),
@@ -71,6 +79,7 @@ def make_stepper(method: str, hidden_size: int, device: torch.device | str = "cp
         nonlocal position
         estimator.step(w_state, w_out, inputs[position], targets[position])
         position = (position + 1) % stream_length
+
     return estimator_step
 
 
@@ -79,8 +88,9 @@ def _synchronise(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def interleaved_step_times(steppers: dict[str, Stepper], rounds: int, warmup: int = 3,
-                           device: torch.device | str = "cpu") -> dict[str, list[float]]:
+def interleaved_step_times(
+    steppers: dict[str, Stepper], rounds: int, warmup: int = 3, device: torch.device | str = "cpu"
+) -> dict[str, list[float]]:
     """Seconds of each step, ``rounds`` rounds of one timed step of every stepper in turn (after ``warmup``
     untimed rounds): entry ``i`` of every list comes from the same round."""
     device = str(device)
@@ -103,8 +113,13 @@ def paired_median_ratio(times: dict[str, list[float]], subject: str, baseline: s
     return statistics.median(s / b for s, b in zip(times[subject], times[baseline]))
 
 
-def cost_table(sizes: tuple[int, ...], rtrl_max_size: int, rounds: int, device: torch.device | str = "cpu",
-               cell: str = "tanh") -> dict[str, dict[int, float]]:
+def cost_table(
+    sizes: tuple[int, ...],
+    rtrl_max_size: int,
+    rounds: int,
+    device: torch.device | str = "cpu",
+    cell: str = "tanh",
+) -> dict[str, dict[int, float]]:
     r"""Median seconds per step for every method of :data:`METHODS` and hidden size (RTRL up to
     ``rtrl_max_size``). At each size forward, TBPTT-1 and UORO are stepped interleaved; RTRL is stepped on its
     own, since its $n\times\dim\theta$ matrix would evict the others' parameters from the cache."""
@@ -112,31 +127,44 @@ def cost_table(sizes: tuple[int, ...], rtrl_max_size: int, rounds: int, device: 
     for n in sizes:
         groups = [[m for m in METHODS if m != "RTRL"]] + ([["RTRL"]] if n <= rtrl_max_size else [])
         for methods in groups:
-            times = interleaved_step_times({m: make_stepper(m, n, device, cell) for m in methods}, rounds,
-                                           device=device)
+            times = interleaved_step_times(
+                {m: make_stepper(m, n, device, cell) for m in methods}, rounds, device=device
+            )
             for method in methods:
                 table[method][n] = statistics.median(times[method])
     return table
 
 
-def step_cost_ratios(hidden_size: int, rounds: int, device: torch.device | str = "cpu", cell: str = "tanh",
-                     methods: tuple[str, ...] = METHODS[:3]) -> dict[str, float]:
+def step_cost_ratios(
+    hidden_size: int,
+    rounds: int,
+    device: torch.device | str = "cpu",
+    cell: str = "tanh",
+    methods: tuple[str, ...] = METHODS[:3],
+) -> dict[str, float]:
     """Paired median ratios ``"<method> / forward"`` and ``"<method> / TBPTT-1"`` for every other method of
     ``methods``, all stepped interleaved at one size."""
-    times = interleaved_step_times({m: make_stepper(m, hidden_size, device, cell) for m in methods}, rounds,
-                                   device=device)
-    return {f"{subject} / {baseline}": paired_median_ratio(times, subject, baseline)
-            for subject in methods for baseline in ("forward", "TBPTT-1")
-            if subject not in ("forward", baseline) and baseline in methods}
+    times = interleaved_step_times(
+        {m: make_stepper(m, hidden_size, device, cell) for m in methods}, rounds, device=device
+    )
+    return {
+        f"{subject} / {baseline}": paired_median_ratio(times, subject, baseline)
+        for subject in methods
+        for baseline in ("forward", "TBPTT-1")
+        if subject not in ("forward", baseline) and baseline in methods
+    }
 
 
-def rtrl_growth_per_doubling(hidden_size: int, rounds: int, device: torch.device | str = "cpu",
-                             cell: str = "tanh") -> float:
+def rtrl_growth_per_doubling(
+    hidden_size: int, rounds: int, device: torch.device | str = "cpu", cell: str = "tanh"
+) -> float:
     r"""Paired median ratio of exact RTRL's step time at ``hidden_size`` over ``hidden_size / 2`` ($2^4=16$
     once the $O(n^4)$ product dominates)."""
     small, large = hidden_size // 2, hidden_size
-    steppers = {"small": make_stepper("RTRL", small, device, cell),
-                "large": make_stepper("RTRL", large, device, cell)}
+    steppers = {
+        "small": make_stepper("RTRL", small, device, cell),
+        "large": make_stepper("RTRL", large, device, cell),
+    }
     times = interleaved_step_times(steppers, rounds, device=device)
     return paired_median_ratio(times, "large", "small")
 
@@ -149,10 +177,19 @@ def log_log_slope(sizes: list[int], values: list[float]) -> float:
     return float((x_centred * (y - y.mean())).sum() / (x_centred**2).sum())
 
 
-def _comparison(name: str, times: dict[str, list[float]], subject: str, baseline: str, device: str,
-                note: str) -> Comparison:
-    return Comparison("uoro", name, f"{subject} step", f"{baseline} step", statistics.median(times[subject]),
-                      statistics.median(times[baseline]), device, note)
+def _comparison(
+    name: str, times: dict[str, list[float]], subject: str, baseline: str, device: str, note: str
+) -> Comparison:
+    return Comparison(
+        "uoro",
+        name,
+        f"{subject} step",
+        f"{baseline} step",
+        statistics.median(times[subject]),
+        statistics.median(times[baseline]),
+        device,
+        note,
+    )
 
 
 def benchmarks(quick: bool = True, device: str = "auto") -> list[Comparison]:
@@ -164,14 +201,24 @@ def benchmarks(quick: bool = True, device: str = "auto") -> list[Comparison]:
     rows = []
     for cell, sizes in (("tanh", (64, 256, 1024)), ("GRU", (64, 256))):
         for n in sizes:
-            times = interleaved_step_times({m: make_stepper(m, n, device, cell) for m in METHODS[:3]}, rounds,
-                                           device=device)
+            times = interleaved_step_times(
+                {m: make_stepper(m, n, device, cell) for m in METHODS[:3]}, rounds, device=device
+            )
             note = f"median of {rounds} interleaved steps, {cell}, batch 1"
             rows.append(_comparison(f"UORO / forward, {cell} n={n}", times, "UORO", "forward", device, note))
             rows.append(_comparison(f"UORO / TBPTT-1, {cell} n={n}", times, "UORO", "TBPTT-1", device, note))
-    for n in ((64, 128) if quick else (64, 128, 256)):
-        times = interleaved_step_times({m: make_stepper(m, n, device) for m in ("RTRL", "UORO")}, 20,
-                                       device=device)
-        rows.append(_comparison(f"RTRL / UORO, n={n}", times, "RTRL", "UORO", device,
-                                "median of 20 interleaved steps, tanh RNN, batch 1"))
+    for n in (64, 128) if quick else (64, 128, 256):
+        times = interleaved_step_times(
+            {m: make_stepper(m, n, device) for m in ("RTRL", "UORO")}, 20, device=device
+        )
+        rows.append(
+            _comparison(
+                f"RTRL / UORO, n={n}",
+                times,
+                "RTRL",
+                "UORO",
+                device,
+                "median of 20 interleaved steps, tanh RNN, batch 1",
+            )
+        )
     return rows

@@ -33,8 +33,14 @@ def anbn_text(num_chars: int, rng: random.Random, low: int = 1, high: int = 32) 
     return "".join(pieces)
 
 
-def brackets_text(num_chars: int, rng: random.Random, save: int = 1, min_filler: int = 5, max_filler: int = 5,
-                  alphabet: int = 10) -> str:
+def brackets_text(
+    num_chars: int,
+    rng: random.Random,
+    save: int = 1,
+    min_filler: int = 5,
+    max_filler: int = 5,
+    alphabet: int = 10,
+) -> str:
     r"""At least ``num_chars`` characters of distant brackets(``save``, ``min_filler``, ``max_filler``, ``alphabet``)."""
     symbols = [chr(33 + i) for i in range(alphabet)]
     pieces, length = [], 0
@@ -81,8 +87,9 @@ class Vocabulary:
         index = {char: i for i, char in enumerate(self.symbols)}
         fallback = index.get(self.other) if self.other is not None else None
         try:
-            return torch.tensor([index[c] if c in index or fallback is None else fallback for c in text],
-                                dtype=torch.long)
+            return torch.tensor(
+                [index[c] if c in index or fallback is None else fallback for c in text], dtype=torch.long
+            )
         except KeyError as error:
             raise ValueError(f"character {error.args[0]!r} is not in the vocabulary") from None
 
@@ -112,8 +119,9 @@ def anbn_entropy_lines(low: int = 1, high: int = 32) -> EntropyLines:
     return EntropyLines(bits / mean_length, 2 * bits / mean_length, mean_length)
 
 
-def brackets_entropy_lines(save: int = 1, min_filler: int = 5, max_filler: int = 5,
-                           alphabet: int = 10) -> EntropyLines:
+def brackets_entropy_lines(
+    save: int = 1, min_filler: int = 5, max_filler: int = 5, alphabet: int = 10
+) -> EntropyLines:
     r"""Per line: saved and filler symbols ($\log_2$ alphabet each) and the filler length; a model that
     cannot carry the saved symbols pays their $\log_2$ alphabet a second time at the closing bracket."""
     mean_filler = (min_filler + max_filler) / 2
@@ -151,6 +159,6 @@ def brackets_dependency_mask(text: str, save: int = 1) -> torch.Tensor:
     for line in text.split("\n"):
         end = start + len(line)
         if len(line) >= 2 * save + 4:  # a complete line; a cut last line is skipped
-            mask[end - 1 - save:end - 1] = True
+            mask[end - 1 - save : end - 1] = True
         start = end + 1
     return mask

@@ -35,15 +35,17 @@ class StepResult:
     grad_out: torch.Tensor | None
 
 
-def _transition_with_vjp(model: RecurrentModel, w_state: torch.Tensor, state: torch.Tensor,
-                         x: torch.Tensor) -> tuple[torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]:
+def _transition_with_vjp(
+    model: RecurrentModel, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor
+) -> tuple[torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]:
     r"""$s_{t+1}=F(x_{t+1},s_t,\theta)$ and the function $v\mapsto(v^\top\partial F/\partial s,\,
     v^\top\partial F/\partial\theta)$."""
     return vjp(lambda s, w: model.transition(w, s, x), state, w_state)
 
 
-def _loss_and_gradients(model: RecurrentModel, next_state: torch.Tensor, w_out: torch.Tensor,
-                        y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _loss_and_gradients(
+    model: RecurrentModel, next_state: torch.Tensor, w_out: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""$\ell_{t+1}$, $\partial\ell_{t+1}/\partial s_{t+1}$ and $\partial\ell_{t+1}/\partial\theta_{\mathrm{out}}$."""
     loss, loss_vjp = vjp(lambda s, w: model.loss(w, s, y), next_state, w_out)
     grad_next_state, grad_out = loss_vjp(torch.ones_like(loss))
@@ -62,7 +64,9 @@ class OnlineEstimator:
     def reset(self, state: torch.Tensor) -> None:
         self.state = state.detach().contiguous()
 
-    def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
+    def step(
+        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> StepResult:
         raise NotImplementedError
 
     def flush(self) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -85,23 +89,30 @@ class RTRL(OnlineEstimator):
     def reset(self, state: torch.Tensor) -> None:
         super().reset(state)
         batch, n = state.shape
-        self.influence = torch.zeros(batch, n, self.model.num_state_params, dtype=state.dtype, device=state.device)
+        self.influence = torch.zeros(
+            batch, n, self.model.num_state_params, dtype=state.dtype, device=state.device
+        )
 
     def project(self, influence: torch.Tensor) -> torch.Tensor:
         r"""Hook for approximations that keep only part of $J$ (identity for exact RTRL)."""
         return influence
 
-    def step_jacobians(self, w_state: torch.Tensor, x: torch.Tensor
-                       ) -> tuple[torch.Tensor, torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]:
+    def step_jacobians(
+        self, w_state: torch.Tensor, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]:
         r"""$s_{t+1}$, $\partial F/\partial s$ ``(B, n, n)`` and $\partial F/\partial\theta$ ``(B, n, P)``."""
         assert self.state is not None, "call reset() first"
         next_state, pullback = _transition_with_vjp(self.model, w_state, self.state, x)
         batch, n = next_state.shape
-        basis = torch.eye(n, dtype=next_state.dtype, device=next_state.device).unsqueeze(1).expand(n, batch, n)
+        basis = (
+            torch.eye(n, dtype=next_state.dtype, device=next_state.device).unsqueeze(1).expand(n, batch, n)
+        )
         rows_state, rows_params = vmap(pullback)(basis)  # row i of each Jacobian: e_i^T dF
         return next_state, rows_state.transpose(0, 1), rows_params.transpose(0, 1)
 
-    def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
+    def step(
+        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> StepResult:
         next_state, jac_state, jac_params = self.step_jacobians(w_state, x)
         # J_{t+1} = dF/ds J_t + dF/dtheta
         self.influence = self.project(torch.matmul(jac_state, self.influence) + jac_params)
@@ -112,7 +123,9 @@ class RTRL(OnlineEstimator):
         return StepResult(loss.detach(), grad_state, grad_out)
 
 
-def immediate_influence_pattern(model: RecurrentModel, generator: torch.Generator | None = None) -> torch.Tensor:
+def immediate_influence_pattern(
+    model: RecurrentModel, generator: torch.Generator | None = None
+) -> torch.Tensor:
     r"""Boolean ``(n, P)`` mask of the parameters that move unit $i$ within one step, i.e. the nonzero
     pattern of $\partial F_i/\partial\theta$ at a random state, dense input and random parameters."""
     generator = generator if generator is not None else torch.Generator().manual_seed(1234)
@@ -179,9 +192,16 @@ class UORO(OnlineEstimator):
 
     name = "UORO"
 
-    def __init__(self, model: RecurrentModel, generator: torch.Generator, epsilon: float = 1e-7,
-                 noise: str = "rademacher", normalise: bool = True, tangent_mode: str = "double_vjp",
-                 closed_form: bool = True) -> None:
+    def __init__(
+        self,
+        model: RecurrentModel,
+        generator: torch.Generator,
+        epsilon: float = 1e-7,
+        noise: str = "rademacher",
+        normalise: bool = True,
+        tangent_mode: str = "double_vjp",
+        closed_form: bool = True,
+    ) -> None:
         super().__init__(model)
         if noise not in ("rademacher", "gaussian"):
             raise ValueError(f"noise must be 'rademacher' or 'gaussian', got {noise!r}")
@@ -195,7 +215,9 @@ class UORO(OnlineEstimator):
         super().reset(state)
         batch = state.shape[0]
         self.s_tilde = torch.zeros(state.shape, dtype=state.dtype, device=state.device)
-        self.theta_tilde = torch.zeros(batch, self.model.num_state_params, dtype=state.dtype, device=state.device)
+        self.theta_tilde = torch.zeros(
+            batch, self.model.num_state_params, dtype=state.dtype, device=state.device
+        )
 
     def draw_noise(self, like: torch.Tensor) -> torch.Tensor:
         r"""$\nu$, drawn on the generator's device and moved to the state's."""
@@ -203,10 +225,18 @@ class UORO(OnlineEstimator):
         if self.noise == "rademacher":
             signs = torch.randint(0, 2, like.shape, generator=self.generator, device=device)
             return (2 * signs - 1).to(like)
-        return torch.randn(like.shape, generator=self.generator, device=device, dtype=like.dtype).to(like.device)
+        return torch.randn(like.shape, generator=self.generator, device=device, dtype=like.dtype).to(
+            like.device
+        )
 
-    def tangent(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor, next_state: torch.Tensor,
-                state_leaf: torch.Tensor) -> torch.Tensor:
+    def tangent(
+        self,
+        w_state: torch.Tensor,
+        state: torch.Tensor,
+        x: torch.Tensor,
+        next_state: torch.Tensor,
+        state_leaf: torch.Tensor,
+    ) -> torch.Tensor:
         r"""$a_t=\frac{\partial F}{\partial s}\tilde s_t$, exactly: with ``tangent_mode="jvp"`` by
         :func:`torch.func.jvp`; with ``"double_vjp"`` as $a=\nabla_v\big[(v^\top\frac{\partial F}{\partial s})
         \tilde s\big]$, differentiating the (linear in $v$) vector-Jacobian product once more, which reuses
@@ -218,31 +248,38 @@ class UORO(OnlineEstimator):
         (tangent,) = torch.autograd.grad(pullback, probe, grad_outputs=self.s_tilde, retain_graph=True)
         return tangent
 
-    def rescaling(self, tangent: torch.Tensor, noise_pullback_norm: torch.Tensor, noise: torch.Tensor
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    def rescaling(
+        self, tangent: torch.Tensor, noise_pullback_norm: torch.Tensor, noise: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         r"""$(\rho_0^2,\rho_1^2)$ per stream ``(B, 1)``, from $\lVert\tilde\theta_t\rVert$, $a_t$, $\lVert b_t\rVert$ and
         $\nu$ (both 1 with ``normalise=False``); a Rademacher $\nu$ has $\lVert\nu\rVert=\sqrt n$."""
         if not self.normalise:
             ones = torch.ones_like(tangent[:, :1])
             return ones, ones
         eps = self.epsilon
-        rho_0_squared = ((torch.linalg.vector_norm(self.theta_tilde, dim=-1, keepdim=True) + eps)
-                         / (torch.linalg.vector_norm(tangent, dim=-1, keepdim=True) + eps))
+        rho_0_squared = (torch.linalg.vector_norm(self.theta_tilde, dim=-1, keepdim=True) + eps) / (
+            torch.linalg.vector_norm(tangent, dim=-1, keepdim=True) + eps
+        )
         if self.noise == "rademacher":
             rho_1_squared = (noise_pullback_norm + eps) / (math.sqrt(noise.shape[-1]) + eps)
         else:
-            rho_1_squared = (noise_pullback_norm + eps) / (torch.linalg.vector_norm(noise, dim=-1, keepdim=True) + eps)
+            rho_1_squared = (noise_pullback_norm + eps) / (
+                torch.linalg.vector_norm(noise, dim=-1, keepdim=True) + eps
+            )
         return rho_0_squared, rho_1_squared
 
-    def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
+    def step(
+        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> StepResult:
         assert self.state is not None, "call reset() first"
         if self.closed_form:
             return self.closed_form_step(w_state, w_out, x, y)
         return self.autograd_step(w_state, w_out, x, y)
 
     @torch.no_grad()
-    def closed_form_step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor,
-                         y: torch.Tensor) -> StepResult:
+    def closed_form_step(
+        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> StepResult:
         r"""One step with the tanh RNN's closed-form JVP and VJPs ($D=1-s_{t+1}^2$, $z=(s_t,x_{t+1},1)$):
         $a_t=D\odot W\tilde s_t$, $b_t=(D\odot\nu)\otimes z$ blockwise, $\lVert b_t\rVert=
         \lVert D\odot\nu\rVert\lVert z\rVert$; $b_t$ is never formed, it enters $\tilde\theta$ as rank-one updates
@@ -253,36 +290,54 @@ class UORO(OnlineEstimator):
         loss, grad_next_state, grad_out = model.loss_and_gradients(w_out, next_state, y)
         noise = self.draw_noise(next_state)
         noise_delta = slope * noise
-        rho_0_squared, rho_1_squared = self.rescaling(tangent, model.param_vjp_norm(state, x, noise_delta), noise)
+        rho_0_squared, rho_1_squared = self.rescaling(
+            tangent, model.param_vjp_norm(state, x, noise_delta), noise
+        )
         # g = (dl/ds_t . s~_t) theta~_t + dl/dtheta|_{s_t fixed}, where dl/ds_t . s~_t = dl/ds_{t+1} . a_t
-        grad_state = model.add_param_vjp_(self.theta_tilde * (grad_next_state * tangent).sum(-1, keepdim=True),
-                                          state, x, slope * grad_next_state)
+        grad_state = model.add_param_vjp_(
+            self.theta_tilde * (grad_next_state * tangent).sum(-1, keepdim=True),
+            state,
+            x,
+            slope * grad_next_state,
+        )
         # s~ <- rho_0 a + rho_1 nu;  theta~ <- theta~ / rho_0 + b / rho_1 in place, b / rho_1 being the VJP of nu / rho_1
         self.s_tilde = torch.addcmul(rho_0_squared.sqrt() * tangent, rho_1_squared.sqrt(), noise)
-        model.add_param_vjp_(self.theta_tilde.mul_(rho_0_squared.rsqrt()), state, x,
-                             noise_delta.mul_(rho_1_squared.rsqrt()))
+        model.add_param_vjp_(
+            self.theta_tilde.mul_(rho_0_squared.rsqrt()), state, x, noise_delta.mul_(rho_1_squared.rsqrt())
+        )
         self.state = next_state
         return StepResult(loss, grad_state, grad_out)
 
-    def autograd_step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor,
-                      y: torch.Tensor) -> StepResult:
+    def autograd_step(
+        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> StepResult:
         r"""One step for any model: $\partial\ell/\partial(s_t,\theta)$, $a_t$ and $b_t$ by autograd on one graph."""
         state = self.state
         with torch.enable_grad():
-            leaves = (state.detach().requires_grad_(), w_state.detach().requires_grad_(),
-                      w_out.detach().requires_grad_())
+            leaves = (
+                state.detach().requires_grad_(),
+                w_state.detach().requires_grad_(),
+                w_out.detach().requires_grad_(),
+            )
             next_state = self.model.transition(leaves[1], leaves[0], x)
             loss = self.model.loss(leaves[2], next_state, y)
-            grad_prev_state, grad_direct, grad_out = torch.autograd.grad(loss.sum(), leaves, retain_graph=True,
-                                                                         allow_unused=True)
+            grad_prev_state, grad_direct, grad_out = torch.autograd.grad(
+                loss.sum(), leaves, retain_graph=True, allow_unused=True
+            )
             tangent = self.tangent(w_state, state, x, next_state, leaves[0])
             noise = self.draw_noise(next_state)
-            (noise_pullback,) = torch.autograd.grad(next_state, leaves[1], grad_outputs=noise)  # b = nu^T dF/dtheta
+            (noise_pullback,) = torch.autograd.grad(
+                next_state, leaves[1], grad_outputs=noise
+            )  # b = nu^T dF/dtheta
         grad_out = torch.zeros_like(w_out) if grad_out is None else grad_out
         # g = (dl/ds_t . s~_t) theta~_t + dl/dtheta |_{s_t fixed}
         grad_state = (grad_prev_state * self.s_tilde).sum(-1, keepdim=True) * self.theta_tilde + grad_direct
-        rho_0, rho_1 = (rho.sqrt() for rho in self.rescaling(
-            tangent, torch.linalg.vector_norm(noise_pullback, dim=-1, keepdim=True), noise))
+        rho_0, rho_1 = (
+            rho.sqrt()
+            for rho in self.rescaling(
+                tangent, torch.linalg.vector_norm(noise_pullback, dim=-1, keepdim=True), noise
+            )
+        )
         self.s_tilde = rho_0 * tangent + rho_1 * noise
         self.theta_tilde = self.theta_tilde / rho_0 + noise_pullback / rho_1
         self.state = next_state.detach()
@@ -314,7 +369,9 @@ class TruncatedBPTT(OnlineEstimator):
         super().reset(state)
         self.count = 0
 
-    def step(self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> StepResult:
+    def step(
+        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> StepResult:
         assert self.state is not None, "call reset() first"
         if self.count == 0:
             self.leaves = (w_state.detach().requires_grad_(), w_out.detach().requires_grad_())
@@ -343,9 +400,14 @@ class TruncatedBPTT(OnlineEstimator):
         return grads[0], grads[1]
 
 
-def accumulate_gradient(estimator: OnlineEstimator, w_state: torch.Tensor, w_out: torch.Tensor,
-                        initial_state: torch.Tensor, inputs: torch.Tensor, targets: torch.Tensor
-                        ) -> tuple[torch.Tensor, torch.Tensor]:
+def accumulate_gradient(
+    estimator: OnlineEstimator,
+    w_state: torch.Tensor,
+    w_out: torch.Tensor,
+    initial_state: torch.Tensor,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""$\sum_t\hat g_t$ over a sequence at fixed $\theta$ (``inputs`` ``(T, B, m)``, ``targets`` ``(T, B)``):
     for RTRL and full-window TBPTT this is the gradient of the total loss, the quantity BPTT computes."""
     estimator.reset(initial_state)

@@ -16,8 +16,12 @@ import torch
 from bookkit.uoro.model import InfluenceBalancing
 
 
-def window_offsets(model: InfluenceBalancing, max_truncation: int, dtype: torch.dtype = torch.float64,
-                   device: torch.device | str = "cpu") -> torch.Tensor:
+def window_offsets(
+    model: InfluenceBalancing,
+    max_truncation: int,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
     r"""``(max_truncation + 1, n)``: row $K$ is $c_K=\sum_{m=0}^{K-1}A^m\sigma$ (row 0 is zero)."""
     matrix, sigma = model.matrix(dtype, device), model.signs(dtype, device)
     offsets = torch.zeros(max_truncation + 1, model.state_size, dtype=dtype, device=device)
@@ -77,16 +81,23 @@ def _shift(state: torch.Tensor) -> torch.Tensor:
     return 0.5 * (state + torch.cat([state[:, 1:], torch.zeros_like(state[:, :1])], dim=-1))
 
 
-def _freeze(theta: torch.Tensor, new_theta: torch.Tensor, diverged_at: torch.Tensor, step: int,
-            bound: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _freeze(
+    theta: torch.Tensor, new_theta: torch.Tensor, diverged_at: torch.Tensor, step: int, bound: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Keep ``new_theta`` where it is finite and within ``bound``; freeze the others and note the step."""
     bad = ~torch.isfinite(new_theta) | (new_theta.abs() > bound)
     diverged_at = torch.where(bad & (diverged_at < 0), torch.full_like(diverged_at, step), diverged_at)
     return torch.where(diverged_at >= 0, theta, new_theta), diverged_at
 
 
-def run_tbptt(model: InfluenceBalancing, truncations: list[int], lr: float, num_updates: int,
-              theta_0: float = 0.5, bound: float = 1e6) -> InfluenceRun:
+def run_tbptt(
+    model: InfluenceBalancing,
+    truncations: list[int],
+    lr: float,
+    num_updates: int,
+    theta_0: float = 0.5,
+    bound: float = 1e6,
+) -> InfluenceRun:
     r"""TBPTT-$K$ for each $K$ in ``truncations`` (the columns), end-of-window loss, plain SGD:
     each update unrolls $K$ steps from the current state, $s\leftarrow A^Ks+c_K\theta$, and takes
     $\theta\leftarrow\theta-\eta\,(s^1-1)\,D_K$. A run whose $|\theta|$ exceeds ``bound`` is frozen."""
@@ -102,15 +113,18 @@ def run_tbptt(model: InfluenceBalancing, truncations: list[int], lr: float, num_
         new_state = torch.matmul(powers, state.unsqueeze(-1)).squeeze(-1) + offsets * theta.unsqueeze(-1)
         error = new_state[:, 0] - 1.0
         losses.append(torch.where(diverged_at >= 0, torch.inf, 0.5 * error**2))
-        theta_next, diverged_at = _freeze(theta, theta - lr * error * offsets[:, 0], diverged_at, update, bound)
+        theta_next, diverged_at = _freeze(
+            theta, theta - lr * error * offsets[:, 0], diverged_at, update, bound
+        )
         state = torch.where((diverged_at >= 0).unsqueeze(-1), state, new_state)
         theta = theta_next
         thetas.append(theta)
     return InfluenceRun(torch.stack(thetas), torch.stack(losses), diverged_at)
 
 
-def run_rtrl(model: InfluenceBalancing, lrs: list[float], num_steps: int, theta_0: float = 0.5,
-             bound: float = 1e6) -> InfluenceRun:
+def run_rtrl(
+    model: InfluenceBalancing, lrs: list[float], num_steps: int, theta_0: float = 0.5, bound: float = 1e6
+) -> InfluenceRun:
     r"""Exact RTRL with per-step SGD, one column per learning rate: $J_{t+1}=AJ_t+\sigma$,
     $\theta\leftarrow\theta-\eta\,(s^1_{t+1}-1)\,J^1_{t+1}$."""
     count = len(lrs)
@@ -130,8 +144,16 @@ def run_rtrl(model: InfluenceBalancing, lrs: list[float], num_steps: int, theta_
     return InfluenceRun(torch.stack(thetas), torch.stack(losses), diverged_at)
 
 
-def run_uoro(model: InfluenceBalancing, lr: float, num_steps: int, generator: torch.Generator,
-             num_seeds: int, theta_0: float = 0.5, epsilon: float = 1e-7, bound: float = 1e6) -> InfluenceRun:
+def run_uoro(
+    model: InfluenceBalancing,
+    lr: float,
+    num_steps: int,
+    generator: torch.Generator,
+    num_seeds: int,
+    theta_0: float = 0.5,
+    epsilon: float = 1e-7,
+    bound: float = 1e6,
+) -> InfluenceRun:
     r"""UORO with per-step SGD on ``num_seeds`` independent noise streams (the columns). With
     $\partial F/\partial\theta=\sigma$ and $\partial\ell_{t+1}/\partial s_t=(s^1_{t+1}-1)\,e_1^\top A$:
 

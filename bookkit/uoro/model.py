@@ -48,9 +48,15 @@ class RecurrentModel:
     def num_out_params(self) -> int:
         return sum(math.prod(shape) for shape in self.out_shapes)
 
-    def init_params(self, batch: int, generator: torch.Generator, dtype: torch.dtype = torch.float32,
-                    device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    def init_params(
+        self,
+        batch: int,
+        generator: torch.Generator,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str = "cpu",
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         r"""``(w_state, w_out)``, each ``(batch, P)``: matrices $\mathcal N(0, 1/\text{fan-in})$, biases 0."""
+
         def draw(shapes: Shapes) -> torch.Tensor:
             pieces = []
             for shape in shapes:
@@ -60,11 +66,15 @@ class RecurrentModel:
             if not pieces:
                 return torch.zeros(batch, 0, dtype=torch.float64)
             return torch.cat(pieces, dim=-1)
-        return (draw(self.state_shapes).to(device=device, dtype=dtype),
-                draw(self.out_shapes).to(device=device, dtype=dtype))
 
-    def initial_state(self, batch: int, dtype: torch.dtype = torch.float32,
-                      device: torch.device | str = "cpu") -> torch.Tensor:
+        return (
+            draw(self.state_shapes).to(device=device, dtype=dtype),
+            draw(self.out_shapes).to(device=device, dtype=dtype),
+        )
+
+    def initial_state(
+        self, batch: int, dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu"
+    ) -> torch.Tensor:
         return torch.zeros(batch, self.state_size, dtype=dtype, device=device)
 
     def transition(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -94,8 +104,9 @@ class CharacterModel(RecurrentModel):
         r"""$\ell = -\log \mathrm{softmax}(o)_y$ (nats)."""
         return functional.cross_entropy(self.output(w_out, state), y, reduction="none")
 
-    def loss_and_gradients(self, w_out: torch.Tensor, state: torch.Tensor, y: torch.Tensor
-                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def loss_and_gradients(
+        self, w_out: torch.Tensor, state: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         r"""$\ell$, $\partial\ell/\partial s$ ``(B, n)`` and $\partial\ell/\partial\theta_{\mathrm{out}}$ ``(B, P_out)``
         in closed form: with $p=\mathrm{softmax}(o)$ and $e=p-\mathbf 1_y$,
 
@@ -129,8 +140,9 @@ class TanhRNN(CharacterModel):
     # Closed-form derivatives. With D = 1 - s_{t+1}^2 = tanh'(W s_t + U x_{t+1} + b), a cotangent v of
     # s_{t+1} enters the methods below as the pre-activation cotangent delta = D * v.
 
-    def transition_jvp(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor,
-                       state_tangent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def transition_jvp(
+        self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor, state_tangent: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         r"""$s_{t+1}$, $D=1-s_{t+1}^2$ and the tangent along $\dot s$ (forward mode),
 
         $$\frac{\partial F}{\partial s}\dot s=D\odot W\dot s,$$
@@ -142,8 +154,9 @@ class TanhRNN(CharacterModel):
         slope = 1 - next_state.square()
         return next_state, slope, slope * rows[..., 1, :]
 
-    def add_param_vjp_(self, target: torch.Tensor, state: torch.Tensor, x: torch.Tensor,
-                       delta: torch.Tensor) -> torch.Tensor:
+    def add_param_vjp_(
+        self, target: torch.Tensor, state: torch.Tensor, x: torch.Tensor, delta: torch.Tensor
+    ) -> torch.Tensor:
         r"""Adds $v^\top\frac{\partial F}{\partial\theta}$ to ``target`` ``(B, P)`` in place, for ``delta``
         $=D\odot v$ ``(B, n)``: one rank-one update per block, with no ``(B, P)`` temporary,
 
@@ -204,7 +217,8 @@ class InfluenceBalancing(RecurrentModel):
         r"""$A=\tfrac12 I+\tfrac12 N$: unit $i$ keeps half of itself and half of unit $i+1$."""
         n = self.state_size
         return 0.5 * torch.eye(n, dtype=dtype, device=device) + 0.5 * torch.diag(
-            torch.ones(n - 1, dtype=dtype, device=device), 1)
+            torch.ones(n - 1, dtype=dtype, device=device), 1
+        )
 
     def signs(self, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu") -> torch.Tensor:
         r"""$\sigma$: $+1$ on the first $p$ units, $-1$ on the others."""
@@ -212,8 +226,9 @@ class InfluenceBalancing(RecurrentModel):
         sigma[: self.p] = 1.0
         return sigma
 
-    def initial_state(self, batch: int, dtype: torch.dtype = torch.float64,
-                      device: torch.device | str = "cpu") -> torch.Tensor:
+    def initial_state(
+        self, batch: int, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+    ) -> torch.Tensor:
         r"""$s_0=(1,\dots,1)$."""
         return torch.ones(batch, self.state_size, dtype=dtype, device=device)
 

@@ -13,10 +13,18 @@ from bookkit.uoro.estimators import RTRL, UORO
 from bookkit.uoro.model import RecurrentModel
 
 
-def influence_samples(model: RecurrentModel, w_state: torch.Tensor, w_out: torch.Tensor, state: torch.Tensor,
-                      inputs: torch.Tensor, targets: torch.Tensor, num_samples: int, generator: torch.Generator,
-                      checkpoints: tuple[int, ...], **uoro_options: object
-                      ) -> tuple[dict[int, torch.Tensor], dict[int, tuple[torch.Tensor, torch.Tensor]]]:
+def influence_samples(
+    model: RecurrentModel,
+    w_state: torch.Tensor,
+    w_out: torch.Tensor,
+    state: torch.Tensor,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    num_samples: int,
+    generator: torch.Generator,
+    checkpoints: tuple[int, ...],
+    **uoro_options: object,
+) -> tuple[dict[int, torch.Tensor], dict[int, tuple[torch.Tensor, torch.Tensor]]]:
     r"""Exact $J_T$ (``(n, P)``, from RTRL) and ``num_samples`` UORO pairs $(\tilde s_T,\tilde\theta_T)$ at each
     step count $T$ in ``checkpoints``, all along the trajectory of one stream (batch 1 inputs) at fixed
     parameters (batch 1)."""
@@ -36,8 +44,9 @@ def influence_samples(model: RecurrentModel, w_state: torch.Tensor, w_out: torch
     return exact, samples
 
 
-def group_mean_errors(s_tilde: torch.Tensor, theta_tilde: torch.Tensor, exact: torch.Tensor,
-                      group_size: int) -> torch.Tensor:
+def group_mean_errors(
+    s_tilde: torch.Tensor, theta_tilde: torch.Tensor, exact: torch.Tensor, group_size: int
+) -> torch.Tensor:
     r"""Relative error of the mean of ``group_size`` estimates, for each of the disjoint groups:
     $\big\lVert\frac1K\sum_{k\in g}\tilde s_k\tilde\theta_k^\top-J\big\rVert/\lVert J\rVert$."""
     groups = s_tilde.shape[0] // group_size
@@ -52,7 +61,9 @@ def single_sample_rms_error(s_tilde: torch.Tensor, theta_tilde: torch.Tensor, ex
     return float(group_mean_errors(s_tilde, theta_tilde, exact, 1).pow(2).mean().sqrt())
 
 
-def coordinate_z_scores(s_tilde: torch.Tensor, theta_tilde: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
+def coordinate_z_scores(
+    s_tilde: torch.Tensor, theta_tilde: torch.Tensor, exact: torch.Tensor
+) -> torch.Tensor:
     r"""Per entry $(i,p)$: $z=(\bar J_{ip}-J_{ip})/(\hat\sigma_{ip}/\sqrt S)$ with the sample mean $\bar J$ and
     standard deviation $\hat\sigma$ of $\tilde s_i\tilde\theta_p$ over the $S$ samples (entries whose
     estimate never varies are dropped)."""

@@ -24,8 +24,9 @@ class ScheduledAdam:
     r"""Adam (default $\beta_1=0.9$, $\beta_2=0.999$) with the paper's decreasing rate
     $\eta_t=\gamma/(1+\alpha\sqrt t)$, $t$ counting characters processed (paper, Section 5)."""
 
-    def __init__(self, lr: float, alpha: float = 0.03, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
+    def __init__(
+        self, lr: float, alpha: float = 0.03, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         self.lr, self.alpha, self.betas, self.eps = lr, alpha, betas, eps
         self.moments: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self.updates = 0
@@ -34,7 +35,9 @@ class ScheduledAdam:
         r"""$\eta_t=\gamma/(1+\alpha\sqrt t)$."""
         return self.lr / (1.0 + self.alpha * math.sqrt(characters))
 
-    def update(self, params: list[torch.Tensor], grads: list[torch.Tensor], characters: int) -> list[torch.Tensor]:
+    def update(
+        self, params: list[torch.Tensor], grads: list[torch.Tensor], characters: int
+    ) -> list[torch.Tensor]:
         self.updates += 1
         beta_1, beta_2 = self.betas
         rate = self.rate(characters)
@@ -44,8 +47,8 @@ class ScheduledAdam:
             first = beta_1 * first + (1 - beta_1) * grad
             second = beta_2 * second + (1 - beta_2) * grad * grad
             self.moments[index] = (first, second)
-            corrected_first = first / (1 - beta_1 ** self.updates)
-            corrected_second = second / (1 - beta_2 ** self.updates)
+            corrected_first = first / (1 - beta_1**self.updates)
+            corrected_second = second / (1 - beta_2**self.updates)
             updated.append(param - rate * corrected_first / (corrected_second.sqrt() + self.eps))
         return updated
 
@@ -56,7 +59,9 @@ class SGD:
     def __init__(self, lr: float) -> None:
         self.lr = lr
 
-    def update(self, params: list[torch.Tensor], grads: list[torch.Tensor], characters: int) -> list[torch.Tensor]:
+    def update(
+        self, params: list[torch.Tensor], grads: list[torch.Tensor], characters: int
+    ) -> list[torch.Tensor]:
         return [param - self.lr * grad for param, grad in zip(params, grads)]
 
 
@@ -79,11 +84,21 @@ def one_hot_stream(stream: torch.Tensor, vocabulary: int, dtype: torch.dtype = t
     return functional.one_hot(stream.T, vocabulary).to(dtype)
 
 
-def train_online(model: RecurrentModel, estimator: OnlineEstimator, w_state: torch.Tensor, w_out: torch.Tensor,
-                 inputs: torch.Tensor, targets: torch.Tensor, optimizer: Optimizer, *, shared: bool = False,
-                 divergence_bound: float = 1e6, record_params: bool = False,
-                 monitor: Callable[[int, StepResult, torch.Tensor, torch.Tensor], dict[str, float] | None]
-                 | None = None, desc: str = "") -> OnlineRun:
+def train_online(
+    model: RecurrentModel,
+    estimator: OnlineEstimator,
+    w_state: torch.Tensor,
+    w_out: torch.Tensor,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    optimizer: Optimizer,
+    *,
+    shared: bool = False,
+    divergence_bound: float = 1e6,
+    record_params: bool = False,
+    monitor: Callable[[int, StepResult, torch.Tensor, torch.Tensor], dict[str, float] | None] | None = None,
+    desc: str = "",
+) -> OnlineRun:
     r"""Run ``estimator`` along the stream (``inputs`` ``(T, B, m)``, ``targets`` ``(T, B)``) and update the
     parameters every time it returns a gradient.
 
@@ -105,7 +120,9 @@ def train_online(model: RecurrentModel, estimator: OnlineEstimator, w_state: tor
         view_state = w_state.expand(batch, -1) if shared else w_state
         view_out = w_out.expand(batch, -1) if shared else w_out
         result = estimator.step(view_state, view_out, inputs[t], targets[t])
-        losses[t] = torch.where(alive.expand(batch) if shared else alive, result.loss, torch.inf).double().cpu()
+        losses[t] = (
+            torch.where(alive.expand(batch) if shared else alive, result.loss, torch.inf).double().cpu()
+        )
         if monitor is not None:
             record = monitor(t, result, view_state, view_out)
             if record is not None:
@@ -115,9 +132,12 @@ def train_online(model: RecurrentModel, estimator: OnlineEstimator, w_state: tor
             if shared:
                 grad_state, grad_out = grad_state.mean(0, keepdim=True), grad_out.mean(0, keepdim=True)
             new_state, new_out = optimizer.update([w_state, w_out], [grad_state, grad_out], t + 1)
-            healthy = (torch.isfinite(new_state).all(-1) & (new_state.abs() < divergence_bound).all(-1)
-                       & torch.isfinite(new_out).all(-1) & torch.isfinite(result.loss.reshape(-1, 1).expand(
-                           -1, 1).reshape(batch)[: w_state.shape[0]]))
+            healthy = (
+                torch.isfinite(new_state).all(-1)
+                & (new_state.abs() < divergence_bound).all(-1)
+                & torch.isfinite(new_out).all(-1)
+                & torch.isfinite(result.loss.reshape(-1, 1).expand(-1, 1).reshape(batch)[: w_state.shape[0]])
+            )
             alive = alive & healthy
             keep = alive.unsqueeze(-1)
             w_state, w_out = torch.where(keep, new_state, w_state), torch.where(keep, new_out, w_out)
@@ -148,17 +168,29 @@ class StreamTask:
     vocabulary_size: int
 
 
-def make_stream_task(symbols: torch.Tensor, dependency: torch.Tensor, vocabulary_size: int, num_streams: int,
-                     steps: int, device: torch.device | str = "cpu") -> StreamTask:
+def make_stream_task(
+    symbols: torch.Tensor,
+    dependency: torch.Tensor,
+    vocabulary_size: int,
+    num_streams: int,
+    steps: int,
+    device: torch.device | str = "cpu",
+) -> StreamTask:
     """Split encoded ``symbols`` (and the matching ``dependency`` mask) into ``num_streams`` streams of
     ``steps + 1`` symbols: input $x_t$, target $y_t=x_{t+1}$."""
     needed = num_streams * (steps + 1)
     if symbols.numel() < needed:
-        raise ValueError(f"need {needed} symbols for {num_streams} streams of {steps + 1}, got {symbols.numel()}")
+        raise ValueError(
+            f"need {needed} symbols for {num_streams} streams of {steps + 1}, got {symbols.numel()}"
+        )
     streams = symbols[:needed].reshape(num_streams, steps + 1).to(device)
     masks = dependency[:needed].reshape(num_streams, steps + 1).to(device)
-    return StreamTask(one_hot_stream(streams[:, :-1], vocabulary_size), streams[:, 1:].T.contiguous(),
-                      masks[:, 1:].T.contiguous(), vocabulary_size)
+    return StreamTask(
+        one_hot_stream(streams[:, :-1], vocabulary_size),
+        streams[:, 1:].T.contiguous(),
+        masks[:, 1:].T.contiguous(),
+        vocabulary_size,
+    )
 
 
 def bits(losses: torch.Tensor) -> torch.Tensor:
@@ -184,13 +216,18 @@ def dependency_bits(losses: torch.Tensor, dependency: torch.Tensor, fraction: fl
     return (values * mask).sum(0) / mask.sum(0)
 
 
-def dependency_curve(losses: torch.Tensor, dependency: torch.Tensor,
-                     bins: int) -> tuple[torch.Tensor, torch.Tensor]:
+def dependency_curve(
+    losses: torch.Tensor, dependency: torch.Tensor, bins: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Step at the end of each of ``bins`` equal slices of the stream, and per slice and stream ``(bins, B)``
     the mean loss in bits at the dependency positions of that slice."""
     edges = torch.linspace(0, losses.shape[0], bins + 1).long()
-    curve = torch.stack([dependency_bits(losses[low:high], dependency[low:high], 1.0)
-                         for low, high in itertools.pairwise(edges.tolist())])
+    curve = torch.stack(
+        [
+            dependency_bits(losses[low:high], dependency[low:high], 1.0)
+            for low, high in itertools.pairwise(edges.tolist())
+        ]
+    )
     return edges[1:], curve
 
 
@@ -224,18 +261,28 @@ class GradientAgreement:
     $$\text{relative error}=\lVert\hat g-g\rVert/\lVert g\rVert,\qquad \cos(\hat g,g).$$
     """
 
-    def __init__(self, task: StreamTask, exact: OnlineEstimator, others: dict[str, OnlineEstimator],
-                 trainer_name: str, initial_state: torch.Tensor, every: int) -> None:
+    def __init__(
+        self,
+        task: StreamTask,
+        exact: OnlineEstimator,
+        others: dict[str, OnlineEstimator],
+        trainer_name: str,
+        initial_state: torch.Tensor,
+        every: int,
+    ) -> None:
         self.task, self.exact, self.others = task, exact, others
         self.trainer_name, self.every = trainer_name, every
         for estimator in (exact, *others.values()):
             estimator.reset(initial_state)
 
-    def __call__(self, t: int, result: StepResult, w_state: torch.Tensor, w_out: torch.Tensor
-                 ) -> dict[str, float] | None:
+    def __call__(
+        self, t: int, result: StepResult, w_state: torch.Tensor, w_out: torch.Tensor
+    ) -> dict[str, float] | None:
         x, y = self.task.inputs[t], self.task.targets[t]
         exact = self.exact.step(w_state, w_out, x, y).grad_state
-        estimates = {name: estimator.step(w_state, w_out, x, y).grad_state for name, estimator in self.others.items()}
+        estimates = {
+            name: estimator.step(w_state, w_out, x, y).grad_state for name, estimator in self.others.items()
+        }
         if t % self.every or exact is None or result.grad_state is None:
             return None
         estimates[self.trainer_name] = result.grad_state

@@ -67,17 +67,37 @@ def lab(tmp_path):
     shutil.copy2(REPO_ROOT / CHAPTER, root / CHAPTER)
     home = tmp_path / "jupyter"  # config, data, runtime and workspaces: nothing from or to the user's home
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKKIT_") or k == "BOOKKIT_DATA_DIR"}
-    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
-               JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
-               IPYTHONDIR=str(home / "ipython"), BOOKKIT_GENERATED=str(tmp_path / "generated"),
-               BOOKKIT_THREADS="1", OMP_NUM_THREADS="1")
+    env.update(
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        IPYTHONDIR=str(home / "ipython"),
+        BOOKKIT_GENERATED=str(tmp_path / "generated"),
+        BOOKKIT_THREADS="1",
+        OMP_NUM_THREADS="1",
+    )
     port, token = free_port(), secrets.token_hex(16)
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", *(["--allow-root"] if os.geteuid() == 0 else [])],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_S
@@ -134,8 +154,10 @@ def prompts(page) -> list[str]:
 
 def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown(browser, lab):
     url, token, root, server = lab
-    assert setting(url, token, "@jupyterlab/docmanager-extension:plugin", "defaultViewers")["markdown"] \
+    assert (
+        setting(url, token, "@jupyterlab/docmanager-extension:plugin", "defaultViewers")["markdown"]
         == "Jupytext Notebook"
+    )
     assert setting(url, token, "@jupyterlab/apputils-extension:notification", "fetchNews") == "false"
 
     original = (root / CHAPTER).read_text()
@@ -171,16 +193,24 @@ def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown
         except PlaywrightTimeout:
             if attempt == 2:
                 wait_or_fail(page, started, 0, "Run All Cells did not start the first cell")
-    wait_or_fail(page, """() => {
+    wait_or_fail(
+        page,
+        """() => {
         const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')];
         const prompt = cell => cell.querySelector('.jp-InputPrompt').textContent;
         const busy = cells.some(cell => prompt(cell).includes('*'));
         const failed = [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
             .some(o => o.textContent.includes('Traceback (most recent call last)'));
         return !busy && (failed || /\\d/.test(prompt(cells[cells.length - 1])));
-    }""", RUN_ALL_S * 1000, f"the cells did not finish within {RUN_ALL_S} s")
-    tracebacks = [text for text in notebook.locator(".jp-OutputArea-output").all_text_contents()
-                  if "Traceback (most recent call last)" in text]
+    }""",
+        RUN_ALL_S * 1000,
+        f"the cells did not finish within {RUN_ALL_S} s",
+    )
+    tracebacks = [
+        text
+        for text in notebook.locator(".jp-OutputArea-output").all_text_contents()
+        if "Traceback (most recent call last)" in text
+    ]
     assert not tracebacks, "a cell failed:\n" + "\n\n".join(tracebacks)
     unexecuted = [p for p in prompts(page) if not any(c.isdigit() for c in p)]
     assert not unexecuted, f"{len(unexecuted)} code cells did not run: {prompts(page)}"
@@ -193,7 +223,9 @@ def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown
     page.wait_for_function(
         "([cell, before]) => { const img = cell.querySelector('.jp-OutputArea img');"
         " return img && img.complete && img.naturalWidth > 0 && img.getAttribute('src') !== before; }",
-        arg=[explore.element_handle(), before], timeout=STEP_MS)
+        arg=[explore.element_handle(), before],
+        timeout=STEP_MS,
+    )
 
     page.keyboard.press("Control+s")
     deadline = time.monotonic() + STEP_MS / 1000
@@ -202,7 +234,8 @@ def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown
     saved = (root / CHAPTER).read_text()
     expected = original.replace(old_line, new_line, 1)
     assert saved == expected, "the saved .md differs from the chapter beyond the edited line:\n" + "".join(
-        difflib.unified_diff(expected.splitlines(True), saved.splitlines(True), "expected", "saved"))
+        difflib.unified_diff(expected.splitlines(True), saved.splitlines(True), "expected", "saved")
+    )
     assert page.locator(".Toastify__toast", has_text="news").count() == 0, "JupyterLab asked about news"
     page.close()
 
@@ -220,9 +253,12 @@ def test_chapter_headers_hold_the_kernelspec_jupyterlab_saves():
     """JupyterLab writes the notebook's kernelspec on save as name, display_name (the installed kernel's),
     language, in that order; a chapter whose header says otherwise changes on disk when a reader saves it."""
     spec = json.loads(KERNEL_SPEC.read_text())
-    header = (f"kernelspec:\n  name: python3\n  display_name: {spec['display_name']}\n"
-              f"  language: {spec['language']}\n")
+    header = (
+        f"kernelspec:\n  name: python3\n  display_name: {spec['display_name']}\n"
+        f"  language: {spec['language']}\n"
+    )
     chapters = sorted((REPO_ROOT / "chapters").glob("*/[0-9][0-9]-*.md"))
     differing = [str(path.relative_to(REPO_ROOT)) for path in chapters if header not in path.read_text()]
-    assert chapters and not differing, (f"these chapters' headers change when saved from JupyterLab "
-                                        f"(expected\n{header}): {differing}")
+    assert chapters and not differing, (
+        f"these chapters' headers change when saved from JupyterLab (expected\n{header}): {differing}"
+    )

@@ -29,9 +29,13 @@ def visit(browser, book_url, page_path, screenshot=None):
     problems = {"console": [], "failed": [], "external": []}
     page.on("console", lambda m: problems["console"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems["console"].append(str(e)))
-    page.on("requestfailed", lambda r: problems["failed"].append(f"{r.url} ({r.failure})")
-            if r.url.startswith(book_url) else None)
-    page.on("response", lambda r: problems["failed"].append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on(
+        "requestfailed",
+        lambda r: problems["failed"].append(f"{r.url} ({r.failure})") if r.url.startswith(book_url) else None,
+    )
+    page.on(
+        "response", lambda r: problems["failed"].append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
 
     def keep_local(route):
         if route.request.url.startswith(book_url) or route.request.url.startswith("data:"):
@@ -54,9 +58,12 @@ def test_page_loads_without_errors_broken_links_or_images(browser, book_url, pag
     page, problems = visit(browser, book_url, page_path)
     assert not problems["failed"], f"failed requests on {page_path}: {problems['failed']}"
     assert not problems["console"], f"console errors on {page_path}: {problems['console']}"
-    assert not problems["external"], f"{page_path} needs the network (CDN or remote asset): {problems['external']}"
-    broken_images = page.eval_on_selector_all("img", "els => els.filter(e => !e.complete || e.naturalWidth === 0)"
-                                                     ".map(e => e.src)")
+    assert not problems["external"], (
+        f"{page_path} needs the network (CDN or remote asset): {problems['external']}"
+    )
+    broken_images = page.eval_on_selector_all(
+        "img", "els => els.filter(e => !e.complete || e.naturalWidth === 0).map(e => e.src)"
+    )
     assert not broken_images, f"broken images on {page_path}: {broken_images}"
     links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     missing = set()
@@ -82,7 +89,9 @@ def test_chapter_pages_show_figures_claims_and_controls(browser, book_url, chapt
     pages = [p for p in CHAPTER_PAGES if p.split("/")[2] == chapter]
     figures = claims = controls = 0
     for number, page_path in enumerate(pages):
-        page, _ = visit(browser, book_url, page_path, screenshot=f"chapter-{chapter}" if number == 0 else None)
+        page, _ = visit(
+            browser, book_url, page_path, screenshot=f"chapter-{chapter}" if number == 0 else None
+        )
         text = page.inner_text("main")
         figures += page.locator("main img").count()
         claims += sum(text.count(tag) for tag in ("[PASS]", "[FAIL]", "[INFO]"))
@@ -95,8 +104,15 @@ def test_chapter_pages_show_figures_claims_and_controls(browser, book_url, chapt
     assert controls > 0, f"{chapter}: no widget controls rendered from the saved state"
 
 
-@pytest.mark.parametrize("name,page_path", [("front", "book/intro"), ("scorecard", "book/scorecard"),
-                                            ("full-scale", "book/full-scale"), ("status", "book/status")])
+@pytest.mark.parametrize(
+    ("name", "page_path"),
+    [
+        ("front", "book/intro"),
+        ("scorecard", "book/scorecard"),
+        ("full-scale", "book/full-scale"),
+        ("status", "book/status"),
+    ],
+)
 def test_front_matter_renders_with_tables(browser, book_url, name, page_path):
     page, _ = visit(browser, book_url, page_path, screenshot=name)
     if name != "front":
@@ -104,7 +120,9 @@ def test_front_matter_renders_with_tables(browser, book_url, name, page_path):
         assert page.locator("main table tbody tr").count() >= 1
     else:
         assert "How neural systems learn" in page.title()
-        assert page.get_by_text("Where the book stands").count() == 1, "the front page lost its generated summary"
+        assert page.get_by_text("Where the book stands").count() == 1, (
+            "the front page lost its generated summary"
+        )
         figures = page.locator("main figure img")
         assert figures.count() >= 1, "the front page shows no chapter figure"
         assert all(figures.nth(i).evaluate("img => img.naturalWidth") > 0 for i in range(figures.count()))

@@ -18,11 +18,14 @@ FIX = "regenerate with `make references CHAPTERS={chapter}` (or `python -m bookk
 @pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
 def test_reference_matches_chapter_source(source):
     path = reference_path(LAYOUT, source)
-    assert path.exists(), f"no reference notebook for {source.name}: {FIX.format(chapter=source.chapter, name=source.name)}"
+    assert path.exists(), (
+        f"no reference notebook for {source.name}: {FIX.format(chapter=source.chapter, name=source.name)}"
+    )
     reference = nbformat.read(path, as_version=4)
     assert code_cells(reference) == source_code_cells(source), (
         f"{path.relative_to(LAYOUT.repo_root)} is out of date with {source.path.relative_to(LAYOUT.repo_root)}: "
-        + FIX.format(chapter=source.chapter, name=source.name))
+        + FIX.format(chapter=source.chapter, name=source.name)
+    )
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
@@ -32,7 +35,9 @@ def test_reference_ran_at_smoke_scale_and_checks_its_claims(source):
     assert injected and 'SCALE = "smoke"' in injected[0].source
     checked = [c for c in reference.cells if CHECK_TAG in c.metadata.get("tags", [])]
     assert checked, f"{source.name}: no cell calls nb.finish(), so nbval compares nothing"
-    assert not any(o.get("output_type") == "error" for c in reference.cells if c.cell_type == "code" for o in c.outputs)
+    assert not any(
+        o.get("output_type") == "error" for c in reference.cells if c.cell_type == "code" for o in c.outputs
+    )
 
 
 def test_every_reference_has_a_chapter_source():

@@ -10,21 +10,40 @@ def book(tmp_path, scale="ci"):
     return ClaimBook("demo/01-x", scale, "cpu", tmp_path / "metrics.json", {"seed": 0})
 
 
-@pytest.mark.parametrize("measured,op,threshold,expected", [
-    (0.3, "<", 0.5, True), (0.5, "<", 0.5, False), (0.5, "<=", 0.5, True), (2, ">", 1, True),
-    (1, ">=", 2, False), (True, "==", True, True), (0.4, "in", (0.35, 0.65), True),
-    (0.7, "in", (0.35, 0.65), False), (math.nan, "<", 1.0, False), (math.nan, ">", 1.0, False)])
+@pytest.mark.parametrize(
+    ("measured", "op", "threshold", "expected"),
+    [
+        (0.3, "<", 0.5, True),
+        (0.5, "<", 0.5, False),
+        (0.5, "<=", 0.5, True),
+        (2, ">", 1, True),
+        (1, ">=", 2, False),
+        (True, "==", True, True),
+        (0.4, "in", (0.35, 0.65), True),
+        (0.7, "in", (0.35, 0.65), False),
+        (math.nan, "<", 1.0, False),
+        (math.nan, ">", 1.0, False),
+    ],
+)
 def test_compare_implements_each_operator(measured, op, threshold, expected):
     assert compare(measured, op, threshold) is expected
 
 
 def test_claim_prints_ours_paper_and_threshold(tmp_path, capsys):
     claims = book(tmp_path)
-    claims.claim("demo.ratio", 0.41234, op="<", threshold={"ci": 0.75, "full": 0.5}, paper=0.12,
-                 paper_tag="paper, unconfirmed", text="MSE ratio")
+    claims.claim(
+        "demo.ratio",
+        0.41234,
+        op="<",
+        threshold={"ci": 0.75, "full": 0.5},
+        paper=0.12,
+        paper_tag="paper, unconfirmed",
+        text="MSE ratio",
+    )
     line = capsys.readouterr().out.strip()
-    assert line == ("[PASS] demo.ratio: MSE ratio | ours 0.4123 | paper 0.12 (paper, unconfirmed) "
-                    "| pass if < 0.75 at ci")
+    assert line == (
+        "[PASS] demo.ratio: MSE ratio | ours 0.4123 | paper 0.12 (paper, unconfirmed) | pass if < 0.75 at ci"
+    )
 
 
 def test_metrics_json_is_written_after_each_claim(tmp_path):
@@ -54,7 +73,9 @@ def test_smoke_scale_reports_without_asserting(tmp_path):
     claims = book(tmp_path, scale="smoke")
     record = claims.claim("demo.x", 100.0, op="<", threshold=0.5, text="too small a run")
     assert record.passed is None and record.status == "INFO"
-    asserted = claims.claim("demo.y", 100.0, op="<", threshold={"smoke": 1e3}, text="explicit smoke threshold")
+    asserted = claims.claim(
+        "demo.y", 100.0, op="<", threshold={"smoke": 1e3}, text="explicit smoke threshold"
+    )
     assert asserted.passed is True
     claims.finish()
 
@@ -70,9 +91,15 @@ def test_timing_values_are_elided_from_the_summary(tmp_path):
     assert "(timing)" in claims.summary() and "2.345" not in claims.summary()
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"op": "~"}, "valid operators"), ({"paper_tag": "rumour"}, "valid tags"),
-    ({"threshold": {"huge": 1.0}}, "valid scales"), ({"op": "in", "threshold": (1.0,)}, "low, high")])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"op": "~"}, "valid operators"),
+        ({"paper_tag": "rumour"}, "valid tags"),
+        ({"threshold": {"huge": 1.0}}, "valid scales"),
+        ({"op": "in", "threshold": (1.0,)}, "low, high"),
+    ],
+)
 def test_invalid_claims_are_rejected(tmp_path, kwargs, match):
     arguments = {"op": "<", "threshold": 1.0, "text": "t", **kwargs}
     with pytest.raises(ClaimError, match=match):
@@ -95,7 +122,9 @@ def test_non_finite_values_are_compared_then_recorded_as_strings(tmp_path):
     import torch
 
     claims = book(tmp_path)
-    diverged = claims.claim("demo.diverged", torch.tensor(float("inf")), op=">", threshold=1.0, text="diverges")
+    diverged = claims.claim(
+        "demo.diverged", torch.tensor(float("inf")), op=">", threshold=1.0, text="diverges"
+    )
     broken = claims.claim("demo.nan", float("nan"), op="<", threshold=1.0, text="nan never passes")
     assert diverged.passed is True and broken.passed is False
     recorded = json.loads((tmp_path / "metrics.json").read_text())["claims"]
@@ -110,7 +139,10 @@ def test_checks_and_reports_are_recorded_apart_from_claims(tmp_path, capsys):
     claims.claim("demo.old_report", 7, op="<", threshold={}, text="the old spelling of a report")
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].startswith("[PASS] (implementation check) demo.identity: RTRL equals BPTT | ours 1e-16")
-    assert lines[2] == "[INFO] demo.shown: a value worth showing | ours 0.25 | paper 0.2 (paper) | not asserted at ci"
+    assert (
+        lines[2]
+        == "[INFO] demo.shown: a value worth showing | ours 0.25 | paper 0.2 (paper) | not asserted at ci"
+    )
     assert lines[3].startswith("[INFO] demo.old_report:")
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert [c["kind"] for c in metrics["claims"]] == ["claim", "check", "report", "report"]

@@ -10,8 +10,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_environment_variable_in_use_is_declared_with_its_documentation():
-    files = [*ROOT.joinpath("bookkit").rglob("*.py"), ROOT / "Makefile", *ROOT.joinpath(".device").glob("*"),
-             *ROOT.joinpath("tests", "browser").rglob("*.py")]
+    files = [
+        *ROOT.joinpath("bookkit").rglob("*.py"),
+        ROOT / "Makefile",
+        *ROOT.joinpath(".device").glob("*"),
+        *ROOT.joinpath("tests", "browser").rglob("*.py"),
+    ]
     used = {name for path in files for name in re.findall(r"BOOKKIT_[A-Z_]+", path.read_text())}
     declared = {variable.name for variable in environment.VARIABLES}
     assert used <= declared, f"declare these in bookkit/environment.py: {sorted(used - declared)}"

@@ -32,7 +32,9 @@ def toc_files(node) -> list[str]:
 
 
 def code_cells(notebook) -> list[tuple[str, list[str]]]:
-    return [(cell.source, cell.metadata.get("tags", [])) for cell in notebook.cells if cell.cell_type == "code"]
+    return [
+        (cell.source, cell.metadata.get("tags", [])) for cell in notebook.cells if cell.cell_type == "code"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +44,9 @@ def binder_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("binder")
     shutil.copytree(REPO_ROOT / "chapters", root / "chapters")
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    subprocess.run([BINDER_DIR / "postBuild"], cwd=root, env={**os.environ, "PATH": path}, check=True,
-                   timeout=60)
+    subprocess.run(
+        [BINDER_DIR / "postBuild"], cwd=root, env={**os.environ, "PATH": path}, check=True, timeout=60
+    )
     return root
 
 
@@ -51,8 +54,10 @@ def test_postbuild_writes_one_notebook_at_each_toc_page_path(binder_root):
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
     page_notebooks = {f"{file}.ipynb" for file in toc_files(toc) if file.startswith("book/_generated/")}
     written = {str(path.relative_to(binder_root)) for path in binder_root.glob("book/_generated/**/*.ipynb")}
-    sources = {f"book/_generated/{path.relative_to(REPO_ROOT / 'chapters').with_suffix('.ipynb')}"
-               for path in (REPO_ROOT / "chapters").glob("*/[0-9][0-9]-*.md")}
+    sources = {
+        f"book/_generated/{path.relative_to(REPO_ROOT / 'chapters').with_suffix('.ipynb')}"
+        for path in (REPO_ROOT / "chapters").glob("*/[0-9][0-9]-*.md")
+    }
     assert page_notebooks, "_toc.yml lists no book/_generated pages"
     assert written == page_notebooks == sources
 
@@ -78,7 +83,9 @@ def test_config_offers_binder_in_jupyterlab_and_no_colab():
 def test_binder_requirements_install_the_root_requirements():
     lines = (BINDER_DIR / "requirements.txt").read_text().splitlines()
     # pip resolves a nested -r against the including file's folder ...
-    included = [(BINDER_DIR / line.split(maxsplit=1)[1]).resolve() for line in lines if line.startswith("-r ")]
+    included = [
+        (BINDER_DIR / line.split(maxsplit=1)[1]).resolve() for line in lines if line.startswith("-r ")
+    ]
     assert included == [REPO_ROOT / "requirements.txt"]
     # ... and -e . against the working directory, the repository root under repo2docker
     assert "-e ." in (REPO_ROOT / "requirements.txt").read_text().splitlines()
@@ -86,6 +93,11 @@ def test_binder_requirements_install_the_root_requirements():
 
 def test_binder_python_matches_the_pages_workflow():
     workflow = yaml.safe_load((REPO_ROOT / ".github/workflows/book.yml").read_text())
-    python_versions = [step["with"]["python-version"] for step in workflow["jobs"]["build"]["steps"]
-                       if step.get("uses", "").startswith("actions/setup-python")]
-    assert (BINDER_DIR / "runtime.txt").read_text().split() == [f"python-{version}" for version in python_versions]
+    python_versions = [
+        step["with"]["python-version"]
+        for step in workflow["jobs"]["build"]["steps"]
+        if step.get("uses", "").startswith("actions/setup-python")
+    ]
+    assert (BINDER_DIR / "runtime.txt").read_text().split() == [
+        f"python-{version}" for version in python_versions
+    ]

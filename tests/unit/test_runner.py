@@ -31,7 +31,9 @@ def tree(tmp_path):
 def test_discover_resolves_chapters_notebooks_and_paths(tree):
     assert [s.name for s in discover(tree, [])] == ["demo/01-passes", "demo/02-raises", "demo/03-claim-fails"]
     assert [s.name for s in discover(tree, ["demo/02-raises", "chapters/demo/01-passes.md"])] == [
-        "demo/02-raises", "demo/01-passes"]
+        "demo/02-raises",
+        "demo/01-passes",
+    ]
     with pytest.raises(RunnerError, match="chapters are: demo"):
         discover(tree, ["nonexistent"])
 
@@ -84,7 +86,9 @@ def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
 
     pages = write_pages(tree)
     scorecard, status, benchmarks, full_scale, summary = (p.read_text() for p in pages)
-    assert "the preset size (`demo.size`)" in scorecard and "| PASS (stale) |" in scorecard  # source edited since
+    assert (
+        "the preset size (`demo.size`)" in scorecard and "| PASS (stale) |" in scorecard
+    )  # source edited since
     assert "demo.impossible" not in scorecard  # a failed run leaves no metrics in place of good ones
     assert "failed (ValueError: broken" in status and "demo/02-raises | missing" not in status
     assert "No benchmark has been run" in benchmarks
@@ -105,22 +109,32 @@ def two_chapters(tree):
     return tree
 
 
-@pytest.mark.parametrize("arguments,message", [
-    (["--jobs", "0"], "--jobs must be an integer >= 1, got 0"),
-    (["--threads", "0"], "--threads must be an integer >= 1"),
-    (["--timeout", "-20"], "--timeout must be a positive number of seconds, got -20.0"),
-    (["--timeout", "nan"], "--timeout must be a positive number"),
-    (["--seed", "-1"], "--seed must be an integer from 0"),
-    (["--device", "gpu"], "unknown device 'gpu'; valid choices are: auto, cpu, cuda, cuda:N"),
-    (["--override", "sise=5"], ("override 'sise' is not a setting of any selected notebook; valid keys are "
-                                "demo/01-passes: size; slow/01-sleeps: seconds")),
-    (["--override", "size=-5"], "demo/01-passes: override size=-5: must be > 0 (the presets use 2 to 4)"),
-    (["--override", "size=1e12"], "override size=1e+12: at most 400 in magnitude"),
-    (["--override", "seconds=nan"], "override seconds=nan: must be a finite number"),
-    (["--override", "size=big"], "expected an int like the preset's 3"),
-    (["--override", "size"], "is not of the form name=value"),
-])
-def test_every_argument_is_checked_before_any_kernel_starts(two_chapters, monkeypatch, capsys, arguments, message):
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--jobs", "0"], "--jobs must be an integer >= 1, got 0"),
+        (["--threads", "0"], "--threads must be an integer >= 1"),
+        (["--timeout", "-20"], "--timeout must be a positive number of seconds, got -20.0"),
+        (["--timeout", "nan"], "--timeout must be a positive number"),
+        (["--seed", "-1"], "--seed must be an integer from 0"),
+        (["--device", "gpu"], "unknown device 'gpu'; valid choices are: auto, cpu, cuda, cuda:N"),
+        (
+            ["--override", "sise=5"],
+            (
+                "override 'sise' is not a setting of any selected notebook; valid keys are "
+                "demo/01-passes: size; slow/01-sleeps: seconds"
+            ),
+        ),
+        (["--override", "size=-5"], "demo/01-passes: override size=-5: must be > 0 (the presets use 2 to 4)"),
+        (["--override", "size=1e12"], "override size=1e+12: at most 400 in magnitude"),
+        (["--override", "seconds=nan"], "override seconds=nan: must be a finite number"),
+        (["--override", "size=big"], "expected an int like the preset's 3"),
+        (["--override", "size"], "is not of the form name=value"),
+    ],
+)
+def test_every_argument_is_checked_before_any_kernel_starts(
+    two_chapters, monkeypatch, capsys, arguments, message
+):
     monkeypatch.setattr("bookkit.runner.Layout", lambda: two_chapters)
     assert main(["run", "demo/01-passes", "slow", *arguments]) == 2
     error = capsys.readouterr().err
@@ -133,7 +147,9 @@ def test_an_override_applies_only_to_the_notebooks_that_have_the_field(two_chapt
 
     sources = discover(two_chapters, ["demo/01-passes", "slow"])
     planned = plan_run(two_chapters, sources, RunSettings(overrides=(("size", "5"),)))
-    assert planned["demo/01-passes"].overrides == (("size", "5"),) and planned["slow/01-sleeps"].overrides == ()
+    assert (
+        planned["demo/01-passes"].overrides == (("size", "5"),) and planned["slow/01-sleeps"].overrides == ()
+    )
     # a notebook without the field runs its default settings, so its default outputs stay fresh for it
     assert planned["slow/01-sleeps"] == RunSettings()
     with pytest.raises(RunnerError, match="cannot check overrides for demo/02-raises"):
@@ -172,9 +188,27 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
     # a run killed at the budget leaves its "running" record and its scratch folder with the claims so far
     write_json_atomically(tree.output(sources[1], "failed_record"), {"scale": "ci", "status": "running"})
     scratch = tree.new_scratch(sources[1])
-    scratch.metrics.write_text(json.dumps({"scale": "ci", "device_name": "cpu (test)", "claims": [
-        {"id": "demo.partial", "text": "computed before the stop", "measured": 0.5, "op": "<", "threshold": 1.0,
-         "paper": None, "paper_tag": "none", "required": True, "passed": True}]}))
+    scratch.metrics.write_text(
+        json.dumps(
+            {
+                "scale": "ci",
+                "device_name": "cpu (test)",
+                "claims": [
+                    {
+                        "id": "demo.partial",
+                        "text": "computed before the stop",
+                        "measured": 0.5,
+                        "op": "<",
+                        "threshold": 1.0,
+                        "paper": None,
+                        "paper_tag": "none",
+                        "required": True,
+                        "passed": True,
+                    }
+                ],
+            }
+        )
+    )
     record = collect_runs(tree, "ci", budget_s=60.0, note="a test")
     states = {e["notebook"]: e for e in record["notebooks"]}
     assert [states[s.name]["state"] for s in sources] == ["finished", "stopped", "failed"]
@@ -192,10 +226,26 @@ def test_collect_records_finished_failed_stopped_and_unrun_notebooks(tree):
     assert "in the 1 notebook shown here (scale `ci`), **1 claims pass and 0 fail**" in summary
 
     write_record(tree.repo_root / "book" / "records" / "runs-test.json", record)
-    bench = {"date": "2026-01-01", "device": "cuda:0 (Test GPU)", "torch": "2", "quick": False, "note": "recorded",
-             "errors": {"demo": "stopped at the budget"},
-             "rows": [{"chapter": "demo", "name": "kernel", "subject": "fast", "baseline": "slow", "subject_s": 0.001,
-                       "baseline_s": 0.004, "device": "cuda:0", "note": ""}]}
+    bench = {
+        "date": "2026-01-01",
+        "device": "cuda:0 (Test GPU)",
+        "torch": "2",
+        "quick": False,
+        "note": "recorded",
+        "errors": {"demo": "stopped at the budget"},
+        "rows": [
+            {
+                "chapter": "demo",
+                "name": "kernel",
+                "subject": "fast",
+                "baseline": "slow",
+                "subject_s": 0.001,
+                "baseline_s": 0.004,
+                "device": "cuda:0",
+                "note": "",
+            }
+        ],
+    }
     write_record(tree.repo_root / "book" / "records" / "bench-test.json", bench)
     benchmarks = benchmarks_markdown(tree)
     assert "## Recorded on cuda:0 (Test GPU)" in benchmarks and "| 0.25 |" in benchmarks
@@ -223,13 +273,20 @@ def test_a_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch):
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     source = FIXTURES / "chapters" / "demo" / "01-passes.md"
-    request = {"source": str(source), "input_notebook": str(tmp_path / "in.ipynb"),
-               "output_notebook": str(tmp_path / "out.ipynb"), "metrics": str(tmp_path / "metrics.json"),
-               "parameters": {}, "cell_timeout": 10}
+    request = {
+        "source": str(source),
+        "input_notebook": str(tmp_path / "in.ipynb"),
+        "output_notebook": str(tmp_path / "out.ipynb"),
+        "metrics": str(tmp_path / "metrics.json"),
+        "parameters": {},
+        "cell_timeout": 10,
+    }
     result = execution.execute(request)
     assert len(calls) == 2 and result["status"] == "failed" and "a cell failed" in result["error"]
     calls.clear()
-    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(ValueError("no")))
+    monkeypatch.setattr(
+        papermill, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(ValueError("no"))
+    )
     assert "no" in execution.execute(request)["error"]
 
 
@@ -242,7 +299,11 @@ def test_longest_notebooks_start_first(tree):
         tree.output(source, kind).parent.mkdir(parents=True, exist_ok=True)
         write_json_atomically(tree.output(source, kind), {"wall_s": wall})
     # never run: first (its time is unknown); then the longest recorded
-    assert [s.name for s in longest_first(tree, [first, second, third])] == [third.name, second.name, first.name]
+    assert [s.name for s in longest_first(tree, [first, second, third])] == [
+        third.name,
+        second.name,
+        first.name,
+    ]
 
 
 def test_the_newest_record_that_ran_a_notebook_speaks_for_it():
@@ -250,9 +311,18 @@ def test_the_newest_record_that_ran_a_notebook_speaks_for_it():
 
     def record(date, state, value):
         claim = {"id": "demo.x", "measured": value}
-        return {"date": date, "devices": [date], "file": f"runs-{date}.json",
-                "notebooks": [{"notebook": "demo/01", "state": state, "claims": [claim] if state != "not run" else []}]}
-    latest = latest_entries([record("1", "failed", 1.0), record("2", "finished", 2.0), record("3", "not run", 3.0)])
+        return {
+            "date": date,
+            "devices": [date],
+            "file": f"runs-{date}.json",
+            "notebooks": [
+                {"notebook": "demo/01", "state": state, "claims": [claim] if state != "not run" else []}
+            ],
+        }
+
+    latest = latest_entries(
+        [record("1", "failed", 1.0), record("2", "finished", 2.0), record("3", "not run", 3.0)]
+    )
     assert latest["demo/01"]["claims"][0]["measured"] == 2.0 and latest["demo/01"]["devices"] == ["2"]
 
 
@@ -262,11 +332,15 @@ def test_the_last_attempt_is_running_while_its_runner_holds_the_lock_and_killed_
 
     source = discover(tree, ["demo/01-passes"])[0]
     assert last_attempt(tree, source) is None
-    write_json_atomically(tree.output(source, "failed_record"), {"status": "running", "runner_pid": 7,
-                                                                 "started_at": "2026-01-01T00:00:00", "error": "x"})
+    write_json_atomically(
+        tree.output(source, "failed_record"),
+        {"status": "running", "runner_pid": 7, "started_at": "2026-01-01T00:00:00", "error": "x"},
+    )
     lock = NotebookLock(tree, source)
     assert lock.try_acquire() and not NotebookLock(tree, source).try_acquire()
     attempt = last_attempt(tree, source)
-    assert attempt["status"] == "running" and "since 2026-01-01T00:00:00 (runner process 7)" in attempt["error"]
+    assert (
+        attempt["status"] == "running" and "since 2026-01-01T00:00:00 (runner process 7)" in attempt["error"]
+    )
     lock.release()
     assert last_attempt(tree, source)["status"] == "killed"

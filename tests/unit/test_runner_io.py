@@ -50,7 +50,9 @@ def fill(folder: Path) -> None:
             assert error.errno == errno.ENOSPC
 
 
-def test_a_full_disk_fails_the_run_cleanly_and_keeps_the_good_outputs(tmp_path, small_disk, monkeypatch, capsys):
+def test_a_full_disk_fails_the_run_cleanly_and_keeps_the_good_outputs(
+    tmp_path, small_disk, monkeypatch, capsys
+):
     tree = make_tree(tmp_path / "repo", small_disk / "generated")
     source = discover(tree, ["demo/01-passes"])[0]
     assert run_notebooks(tree, [source], RunSettings(), log=lambda _: None)[0].status == "ok"
@@ -58,7 +60,9 @@ def test_a_full_disk_fails_the_run_cleanly_and_keeps_the_good_outputs(tmp_path, 
     fill(small_disk)
     outcome = run_notebooks(tree, [source], RunSettings(), force=True, log=lambda _: None)[0]
     assert outcome.status == "failed" and "No space left on device" in outcome.error
-    assert "FAILED demo/01-passes: could not write the outputs: No space left on device" in summary_table([outcome])
+    assert "FAILED demo/01-passes: could not write the outputs: No space left on device" in summary_table(
+        [outcome]
+    )
     assert {kind: tree.output(source, kind).read_bytes() for kind in good} == good  # the log is not truncated
     assert tree.scratches(source) == []
     # the command line: a summary and exit code 1, no traceback
@@ -68,7 +72,9 @@ def test_a_full_disk_fails_the_run_cleanly_and_keeps_the_good_outputs(tmp_path, 
     assert "No space left on device" in captured.out and "Traceback" not in captured.out + captured.err
 
 
-def test_a_read_only_output_folder_is_refused_before_any_kernel_starts(tmp_path, small_disk, monkeypatch, capsys):
+def test_a_read_only_output_folder_is_refused_before_any_kernel_starts(
+    tmp_path, small_disk, monkeypatch, capsys
+):
     tree = make_tree(tmp_path / "repo", small_disk / "generated")
     source = discover(tree, ["demo/01-passes"])[0]
     tree.generated.mkdir()

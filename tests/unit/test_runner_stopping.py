@@ -41,13 +41,19 @@ def slow(tmp_path):
     (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "core.py").write_text("X = 1\n")
-    layout = Layout(repo_root=tmp_path, generated=tmp_path / "book" / "_generated", package_dir=tmp_path / "pkg")
+    layout = Layout(
+        repo_root=tmp_path, generated=tmp_path / "book" / "_generated", package_dir=tmp_path / "pkg"
+    )
     return layout, discover(layout, [])[0]
 
 
 def start_runner(layout, *overrides):
-    return subprocess.Popen([sys.executable, "-c", RUNNER, str(layout.repo_root), *overrides],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(layout.repo_root), *overrides],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_for_pids(source, runner, timeout=120.0):
@@ -110,13 +116,18 @@ def test_a_killed_runner_takes_its_worker_and_kernel_with_it_and_leaves_a_record
     assert wait_until_dead([kernel, worker]) == []
     attempt = last_attempt(layout, source)
     assert attempt["status"] == "killed" and "did not finish" in attempt["error"]
-    assert not layout.output(source, "failed_metrics").exists() and not layout.output(source, "failed_notebook").exists()
+    assert (
+        not layout.output(source, "failed_metrics").exists()
+        and not layout.output(source, "failed_notebook").exists()
+    )
     entry = collect_runs(layout, "ci", None)["notebooks"][0]  # the claims it computed before the kill
     assert entry["state"] == "stopped" and [c["id"] for c in entry["claims"]] == ["slow.started"]
     assert len(layout.scratches(source)) == 1
     # the next attempt removes the killed one's scratch folder, and its success clears the failed record
     (source.path.parent / "pids.txt").unlink()
-    outcome = run_notebooks(layout, [source], RunSettings(overrides=(("seconds", "0.1"),)), log=lambda _: None)[0]
+    outcome = run_notebooks(
+        layout, [source], RunSettings(overrides=(("seconds", "0.1"),)), log=lambda _: None
+    )[0]
     assert outcome.status == "ok", outcome.error
     assert layout.scratches(source) == [] and last_attempt(layout, source) is None
 

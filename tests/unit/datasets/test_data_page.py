@@ -27,8 +27,10 @@ def test_tables_list_every_pinned_archive_and_cached_file() -> None:
 def test_numbers_in_the_prose_are_the_loaders() -> None:
     text = " ".join(PAGE.read_text().split())
     digits = mnist()
-    assert (f"{len(digits.train):,} training, {len(digits.validation):,} validation and {len(digits.test):,} "
-            "test digits") in text
+    assert (
+        f"{len(digits.train):,} training, {len(digits.validation):,} validation and {len(digits.test):,} "
+        "test digits"
+    ) in text
     modern, folio = shakespeare("modern"), shakespeare("folio")
     assert f"Modern spelling: {len(modern.text):,} characters, {len(modern.vocabulary)} distinct" in text
     assert f"First Folio: {len(folio.text):,} characters, {len(folio.vocabulary)} distinct" in text

@@ -32,7 +32,7 @@ def test_default_split_shapes_dtypes_and_ranges() -> None:
     for part, size in ((digits.train, 7001), (digits.validation, 999), (digits.test, 2000)):
         assert part.images.shape == (size, 1, 28, 28) and part.images.dtype == torch.float32
         assert part.labels.shape == (size,) and part.labels.dtype == torch.int64
-        assert 0.0 <= part.images.min() and part.images.max() <= 1.0
+        assert part.images.min() >= 0.0 and part.images.max() <= 1.0
         assert set(part.labels.tolist()) == set(range(10))
 
 
@@ -94,9 +94,9 @@ def test_npm_digits_are_the_first_10000_cached_digits_in_order(real_cache: Path)
     for digit in range(10):
         values = json.loads(members[f"{digit}.json"])["data"]
         count = len(values) // 784
-        assert all(labels[start:start + count] == digit)
-        sample = [round(255 * v) for v in values[:784 * 3]]
-        assert images[start:start + 3].ravel().tolist() == sample
+        assert all(labels[start : start + count] == digit)
+        sample = [round(255 * v) for v in values[: 784 * 3]]
+        assert images[start : start + 3].ravel().tolist() == sample
         start += count
     assert start == 10000
 

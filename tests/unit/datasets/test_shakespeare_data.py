@@ -27,7 +27,7 @@ def test_works_tile_the_text_with_one_separator_between_them() -> None:
     corpus = shakespeare()
     assert corpus.works[0].start == 0 and corpus.works[-1].end == len(corpus.text)
     for before, after in zip(corpus.works, corpus.works[1:]):
-        assert corpus.text[before.end:after.start] == WORK_SEPARATOR
+        assert corpus.text[before.end : after.start] == WORK_SEPARATOR
 
 
 def test_each_work_is_its_package_file_without_trailing_space(real_cache: Path) -> None:
@@ -39,7 +39,7 @@ def test_each_work_is_its_package_file_without_trailing_space(real_cache: Path) 
             for work in corpus.works[::7]:
                 handle = tar.extractfile(f"{pinned.member_prefix}{work.name}{suffix}")
                 assert handle is not None
-                assert corpus.text[work.start:work.end] == handle.read().decode("utf-8").rstrip()
+                assert corpus.text[work.start : work.end] == handle.read().decode("utf-8").rstrip()
 
 
 def test_vocabulary_round_trips_the_whole_text() -> None:
@@ -47,7 +47,7 @@ def test_vocabulary_round_trips_the_whole_text() -> None:
     assert len(corpus.vocabulary) == 84 and corpus.vocabulary.characters == "".join(sorted(set(corpus.text)))
     indices = corpus.encoded()
     assert indices.dtype == torch.int64 and indices.shape == (len(corpus.text),)
-    assert 0 <= int(indices.min()) and int(indices.max()) == len(corpus.vocabulary) - 1
+    assert int(indices.min()) >= 0 and int(indices.max()) == len(corpus.vocabulary) - 1
     assert corpus.vocabulary.decode(indices[:5000]) == corpus.text[:5000]
     assert [corpus.vocabulary.characters.index(c) for c in corpus.text[-300:]] == indices[-300:].tolist()
 
@@ -63,7 +63,7 @@ def test_split_by_work_is_disjoint_and_holds_about_the_fraction() -> None:
     corpus = shakespeare()
     train, held_out = corpus.split_by_work(held_out_fraction=0.1, seed=0)
     assert 0.1 <= len(held_out) / len(corpus.text) < 0.2
-    work_texts = {corpus.text[w.start:w.end] for w in corpus.works}
+    work_texts = {corpus.text[w.start : w.end] for w in corpus.works}
     assert len(train) + len(held_out) + len(WORK_SEPARATOR) == len(corpus.text)
     for text in work_texts:
         assert (text in train) != (text in held_out)

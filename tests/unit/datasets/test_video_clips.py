@@ -32,8 +32,11 @@ shot the largest change of the three videos is 21, across a cut the smallest is 
 
 
 def test_cached_frames_have_the_documented_shapes() -> None:
-    expected = {"carphone": (120, 144, 175, 3), "bikes": (250, 136, 320, 3),
-                "bigbuckbunny": (132, 180, 320, 3)}
+    expected = {
+        "carphone": (120, 144, 175, 3),
+        "bikes": (250, 136, 320, 3),
+        "bigbuckbunny": (132, 180, 320, 3),
+    }
     for name, shape in expected.items():
         frames = video_frames(name)
         assert frames.shape == shape and frames.dtype == np.uint8
@@ -58,9 +61,14 @@ def test_colour_conversion_against_the_textbook_bt601_matrix() -> None:
     u, v = (generator.integers(0, 256, (8, 6), dtype=np.uint8) for _ in range(2))
     luma = (y - 16.0) * 255 / 219
     u_full, v_full = ((np.repeat(np.repeat(c, 2, 0), 2, 1) - 128.0) * 255 / 224 for c in (u, v))
-    reference = np.stack([luma + 1.402 * v_full,
-                          luma - (0.299 * 1.402 * v_full + 0.114 * 1.772 * u_full) / 0.587,
-                          luma + 1.772 * u_full], axis=-1)
+    reference = np.stack(
+        [
+            luma + 1.402 * v_full,
+            luma - (0.299 * 1.402 * v_full + 0.114 * 1.772 * u_full) / 0.587,
+            luma + 1.772 * u_full,
+        ],
+        axis=-1,
+    )
     assert np.abs(yuv420_to_rgb(y, u, v) - np.clip(reference, 0, 255)).max() <= 0.5 + 1e-3
 
 
@@ -70,7 +78,7 @@ def test_block_mean_against_a_loop() -> None:
     assert shrunk.shape == (3, 4, 3)
     for row in range(3):
         for column in range(4):
-            block = image[3 * row:3 * row + 3, 3 * column:3 * column + 3].astype(np.int64)
+            block = image[3 * row : 3 * row + 3, 3 * column : 3 * column + 3].astype(np.int64)
             assert (shrunk[row, column] == np.floor(block.sum(axis=(0, 1)) / 9 + 0.5)).all()
 
 
@@ -88,11 +96,11 @@ def test_clips_shape_dtype_range_and_pixels() -> None:
     clips = video_clips("bikes", size=64, length=10)
     windows = clip_windows("bikes", size=64, length=10)
     assert clips.shape == (len(windows), 10, 3, 64, 64) and clips.dtype == torch.float32
-    assert 0.0 <= float(clips.min()) and float(clips.max()) <= 1.0
+    assert float(clips.min()) >= 0.0 and float(clips.max()) <= 1.0
     frames = video_frames("bikes")
     window = windows[7]
     rows, columns = slice(window.top, window.top + 64), slice(window.left, window.left + 64)
-    expected = frames[window.start:window.start + 10, rows, columns]
+    expected = frames[window.start : window.start + 10, rows, columns]
     assert torch.equal(clips[7] * 255.0, torch.from_numpy(expected).permute(0, 3, 1, 2).float())
 
 
@@ -130,10 +138,10 @@ def test_scales_strides_and_steps_make_more_clips_of_the_requested_size() -> Non
 def test_held_out_clips_share_no_frame_with_training_clips() -> None:
     training, held_out = split_frames("bikes", held_out_fraction=0.25, gap=3)
     assert training == range(185) and held_out == range(188, 250)
-    train_frames = {f for w in clip_windows("bikes", 64, 10, frames=training, time_stride=1)
-                    for f in w.frames}
-    held_frames = {f for w in clip_windows("bikes", 64, 10, frames=held_out, time_stride=1)
-                   for f in w.frames}
+    train_frames = {
+        f for w in clip_windows("bikes", 64, 10, frames=training, time_stride=1) for f in w.frames
+    }
+    held_frames = {f for w in clip_windows("bikes", 64, 10, frames=held_out, time_stride=1) for f in w.frames}
     assert train_frames and held_frames and not train_frames & held_frames
     train, test = train_and_held_out_clips("bikes", size=64, length=10, held_out_fraction=0.25)
     assert train.shape[1:] == test.shape[1:] == (10, 3, 64, 64) and len(train) > len(test) > 0

@@ -56,7 +56,8 @@ def test_delta_recursion_equals_autograd_through_the_linearised_layer_map():
         h = start
         for m in range(l, net.num_layers - 1):
             h = s_star[m + 1] + rho_prime(s_star[m + 1], kind) * (
-                (rho(h, kind) - rho(s_star[m], kind)) @ net.weights[m + 1].T)
+                (rho(h, kind) - rho(s_star[m], kind)) @ net.weights[m + 1].T
+            )
         (reference,) = torch.autograd.grad(cost(h, target).sum(), start)
         torch.testing.assert_close(deltas[l], reference, rtol=1e-12, atol=1e-14)
 
@@ -72,7 +73,7 @@ def test_layers_are_exactly_still_before_arrival_and_then_move_by_minus_beta_eps
 
 def test_log_log_slope_recovers_a_power_law():
     betas = [1e-1, 1e-2, 1e-3]
-    values = torch.tensor([[3 * b ** 1.5, 0.5 * b] for b in betas], dtype=torch.float64)
+    values = torch.tensor([[3 * b**1.5, 0.5 * b] for b in betas], dtype=torch.float64)
     torch.testing.assert_close(log_log_slope(betas, values), torch.tensor([1.5, 1.0], dtype=torch.float64))
 
 
@@ -84,7 +85,9 @@ def test_bptt_gradients_equal_powers_of_the_euler_jacobian_from_the_dense_hessia
     vector = flatten_states([torch.zeros_like(s) for s in s_star[:-1]] + [s_star[-1] - target])
     for t in range(6):
         expected = torch.einsum("bij,bj->bi", torch.linalg.matrix_power(jacobian, t), vector)
-        torch.testing.assert_close(flatten_states([g[t] for g in gradients]), expected, rtol=1e-10, atol=1e-13)
+        torch.testing.assert_close(
+            flatten_states([g[t] for g in gradients]), expected, rtol=1e-10, atol=1e-13
+        )
 
 
 def test_nudged_trajectory_matches_bptt_to_first_order_in_beta():
@@ -142,14 +145,18 @@ def test_tiny_ep_update_and_implicit_gradient_match_finite_differences_of_the_fi
     def loss_of(flat_weights):
         weights, offset = [], 0
         for w in net.weights:
-            weights.append(flat_weights[offset:offset + w.numel()].reshape(w.shape))
+            weights.append(flat_weights[offset : offset + w.numel()].reshape(w.shape))
             offset += w.numel()
         return _fixed_point_loss(weights, net, x, target, steps)
 
     losses = torch.func.vmap(loss_of)(flat + perturbations)
-    finite_differences = (losses[: len(flat)] - losses[len(flat):]) / (2 * h)
-    implicit = torch.cat([g[0].flatten() for g in
-                          fixed_point_weight_gradients(net, x, s_star, fixed_point_adjoint(net, x, s_star, target))])
+    finite_differences = (losses[: len(flat)] - losses[len(flat) :]) / (2 * h)
+    implicit = torch.cat(
+        [
+            g[0].flatten()
+            for g in fixed_point_weight_gradients(net, x, s_star, fixed_point_adjoint(net, x, s_star, target))
+        ]
+    )
     torch.testing.assert_close(implicit, finite_differences, rtol=1e-6, atol=1e-9)
     beta = 1e-5
     nudged = relax(net, x, s_star, steps, 0.5, beta=beta, target=target)
@@ -164,15 +171,27 @@ def test_langevin_branch_with_shared_noise_and_no_nudge_has_identical_copies():
     shared = langevin_branch(net, x, s_star, target, 0.0, EPS, temperature, 3, generator, shared_noise=True)
     for a, b in zip(*shared):
         assert torch.equal(a, b)
-    independent = langevin_branch(net, x, s_star, target, 0.0, EPS, temperature, 3, generator, shared_noise=False)
+    independent = langevin_branch(
+        net, x, s_star, target, 0.0, EPS, temperature, 3, generator, shared_noise=False
+    )
     assert not torch.equal(independent[0][0], independent[1][0])
 
 
 def test_langevin_branch_at_zero_temperature_is_the_deterministic_nudged_difference():
     net, x, target, s_star = _relaxed()
     generator = torch.Generator().manual_seed(1)
-    nudged, free = langevin_branch(net, x, s_star, target, 0.01, EPS, torch.tensor(0.0, dtype=torch.float64), 3,
-                                   generator, shared_noise=False)
+    nudged, free = langevin_branch(
+        net,
+        x,
+        s_star,
+        target,
+        0.01,
+        EPS,
+        torch.tensor(0.0, dtype=torch.float64),
+        3,
+        generator,
+        shared_noise=False,
+    )
     for n, f, d in zip(nudged, free, nudged_minus_free(net, x, s_star, target, 0.01, EPS, 3)):
         torch.testing.assert_close(n - f, d, rtol=0, atol=1e-15)
 
@@ -182,8 +201,15 @@ def test_langevin_chains_sample_the_euler_gaussian_around_the_fixed_point():
     x, s_star = x[:1], [s[:1] for s in s_star]
     temperature = 1e-4
     generator = torch.Generator().manual_seed(1)
-    chains = langevin_burn_in(net, x, [s.expand(20000, -1).clone() for s in s_star], 400, EPS,
-                              torch.tensor(temperature, dtype=torch.float64), generator)
+    chains = langevin_burn_in(
+        net,
+        x,
+        [s.expand(20000, -1).clone() for s in s_star],
+        400,
+        EPS,
+        torch.tensor(temperature, dtype=torch.float64),
+        generator,
+    )
     sampled = flatten_states(chains).T.cov()
     predicted = langevin_gaussian_covariance(net, x, s_star, temperature, eps=EPS)[0]
     assert ((sampled - predicted).norm() / predicted.norm()) < 0.05
@@ -194,12 +220,21 @@ def test_langevin_chains_sample_the_euler_gaussian_around_the_fixed_point():
 
 def test_predicted_snr_scales_as_the_square_root_of_chains_over_temperature():
     delta_norm = torch.tensor(0.7, dtype=torch.float64)
+
     def snr(chains, temperature):
-        return predicted_first_move_snr(delta_norm, beta=0.05, eps=EPS, arrival_step=2, temperature=temperature,
-                                        num_units=100, num_chains=chains)
+        return predicted_first_move_snr(
+            delta_norm,
+            beta=0.05,
+            eps=EPS,
+            arrival_step=2,
+            temperature=temperature,
+            num_units=100,
+            num_chains=chains,
+        )
+
     assert torch.allclose(snr(64, 1e-3) / snr(1, 1e-3), torch.tensor(8.0, dtype=torch.float64), rtol=1e-14)
     assert torch.allclose(snr(16, 1e-4) / snr(16, 1e-2), torch.tensor(10.0, dtype=torch.float64), rtol=1e-14)
-    expected = 0.05 * EPS ** 3 * 0.7 * 4 / (2 * EPS * 1e-3 * 100) ** 0.5
+    expected = 0.05 * EPS**3 * 0.7 * 4 / (2 * EPS * 1e-3 * 100) ** 0.5
     assert torch.allclose(snr(16, 1e-3), torch.tensor(expected, dtype=torch.float64), rtol=1e-14)
 
 
@@ -208,30 +243,63 @@ def test_team_snr_counts_one_copy_of_noise_so_independent_copies_measure_it_sqrt
     x, target, s_star = x[:1], target[:1].roll(1, -1), [s[:1] for s in s_star]
     temperature, beta, num_chains = 1e-2, 0.05, 20000
     generator = torch.Generator().manual_seed(2)
-    nudged, free = langevin_branch(net, x, [s.expand(num_chains, -1) for s in s_star], target, beta, EPS,
-                                   torch.tensor(temperature, dtype=torch.float64), 1, generator, shared_noise=False)
+    nudged, free = langevin_branch(
+        net,
+        x,
+        [s.expand(num_chains, -1) for s in s_star],
+        target,
+        beta,
+        EPS,
+        torch.tensor(temperature, dtype=torch.float64),
+        1,
+        generator,
+        shared_noise=False,
+    )
     # Monte Carlo SNR of the mean of M chains: signal sqrt(M) / sqrt(sum of per-unit variances)
     difference = nudged[-1][0] - free[-1][0]
     delta_norm = backprop_errors(net, s_star, target)[-1].norm()
-    measured = beta * EPS * delta_norm * num_chains ** 0.5 / difference.var(0).sum().sqrt()
-    predicted = predicted_first_move_snr(delta_norm, beta=beta, eps=EPS, arrival_step=0, temperature=temperature,
-                                         num_units=30, num_chains=num_chains)
-    assert abs(float(measured / predicted) * 2 ** 0.5 - 1) < 0.03
+    measured = beta * EPS * delta_norm * num_chains**0.5 / difference.var(0).sum().sqrt()
+    predicted = predicted_first_move_snr(
+        delta_norm,
+        beta=beta,
+        eps=EPS,
+        arrival_step=0,
+        temperature=temperature,
+        num_units=30,
+        num_chains=num_chains,
+    )
+    assert abs(float(measured / predicted) * 2**0.5 - 1) < 0.03
 
 
 def test_langevin_first_arrival_measures_the_independent_noise_snr_of_the_output_layer():
     net, x, target, s_star = _relaxed(sizes=(5, 8, 8, 30), steps=3000)
     x, target, s_star = x[:1], target[:1].roll(1, -1), [s[:1] for s in s_star]
     chain_counts = [1, 4, 16, 64, 256]
-    result = langevin_first_arrival(net, x, target, s_star, beta=0.05, eps=EPS, temperatures=[1e-2], num_chains=256,
-                                    burn_in_steps=200, chain_counts=chain_counts,
-                                    generator=torch.Generator().manual_seed(3))
-    predicted = predicted_first_move_snr(backprop_errors(net, s_star, target)[-1].norm(), beta=0.05, eps=EPS,
-                                         arrival_step=0, temperature=1e-2, num_units=30,
-                                         num_chains=torch.tensor(chain_counts))
+    result = langevin_first_arrival(
+        net,
+        x,
+        target,
+        s_star,
+        beta=0.05,
+        eps=EPS,
+        temperatures=[1e-2],
+        num_chains=256,
+        burn_in_steps=200,
+        chain_counts=chain_counts,
+        generator=torch.Generator().manual_seed(3),
+    )
+    predicted = predicted_first_move_snr(
+        backprop_errors(net, s_star, target)[-1].norm(),
+        beta=0.05,
+        eps=EPS,
+        arrival_step=0,
+        temperature=1e-2,
+        num_units=30,
+        num_chains=torch.tensor(chain_counts),
+    )
     ratio = result["independent_snr"][0, :, -1] / predicted
     assert result["independent_snr"].shape == (1, len(chain_counts), net.num_layers)
-    assert abs(float(ratio.log().mean().exp()) * 2 ** 0.5 - 1) < 0.15
+    assert abs(float(ratio.log().mean().exp()) * 2**0.5 - 1) < 0.15
 
 
 def _relaxed_box(sizes=(6, 5, 5, 4), gain=1.0, seed=0, num_inputs=8, steps=3000):
@@ -257,8 +325,12 @@ def test_box_safe_beta_is_where_the_first_unit_changes_side_in_the_projected_dyn
     for factor, expect_change in ((0.98, False), (1.02, True)):
         beta = (factor * safe).unsqueeze(-1)
         trajectory = nudged_trajectory(net, x, s_star, net.num_layers, EPS, beta=beta, target=target)
-        changed = torch.stack([(_sides(layer[k + 1]) != _sides(star)).any(-1)
-                               for layer, star, k in zip(trajectory, s_star, steps)]).any(0)
+        changed = torch.stack(
+            [
+                (_sides(layer[k + 1]) != _sides(star)).any(-1)
+                for layer, star, k in zip(trajectory, s_star, steps)
+            ]
+        ).any(0)
         assert bool((changed == expect_change).all())
 
 

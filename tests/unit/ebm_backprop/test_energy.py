@@ -32,8 +32,9 @@ def test_closed_form_energy_gradient_equals_autograd(kind):
     net, x, generator = _network(kind, gain=2.0)
     # hard-sigmoid conventions: keep every unit strictly inside (0, 1), away from the kinks
     low, high = (-1.0, 2.0) if kind == "smooth" else (0.05, 0.95)
-    states = [low + (high - low) * torch.rand(3, n, generator=generator, dtype=torch.float64)
-              for n in net.sizes[1:]]
+    states = [
+        low + (high - low) * torch.rand(3, n, generator=generator, dtype=torch.float64) for n in net.sizes[1:]
+    ]
     states = [s.requires_grad_(True) for s in states]
     reference = torch.autograd.grad(energy(net, x, states).sum(), states)
     closed_form = energy_gradient(net, x, states)
@@ -107,9 +108,16 @@ def test_energy_hessian_equals_double_autograd_of_the_energy_and_the_jvp_of_its_
 
     def energy_of_flat(flat, x_row):
         return energy(net, x_row, unflatten_states(flat, net))
+
     flat = flatten_states(states)
-    reference = torch.stack([torch.stack([torch.func.hessian(energy_of_flat)(flat[i, j], x[j]) for j in range(2)])
-                             for i in range(3)])
+    reference = torch.stack(
+        [
+            torch.stack([torch.func.hessian(energy_of_flat)(flat[i, j], x[j]) for j in range(2)])
+            for i in range(3)
+        ]
+    )
     assert torch.allclose(hessian, reference, rtol=1e-12, atol=1e-13)
     product = flatten_states(hessian_vector_product(net, x, states, direction))
-    assert torch.allclose((hessian @ flatten_states(direction).unsqueeze(-1)).squeeze(-1), product, atol=1e-12)
+    assert torch.allclose(
+        (hessian @ flatten_states(direction).unsqueeze(-1)).squeeze(-1), product, atol=1e-12
+    )

@@ -33,8 +33,9 @@ def test_ep_step_applies_minus_alpha_times_the_batch_mean_ep_gradient():
     beta, rates = 0.3, (0.1, 0.05)
     equilibrium_propagation_step(net, x, free, target, beta, 0.5, 4, rates)
     nudged = relax(before, x, free, 4, 0.5, beta=beta, target=target)
-    for w_new, w_old, gradient, alpha in zip(net.weights, before.weights,
-                                             ep_weight_gradients(before, x, free, nudged, beta), rates):
+    for w_new, w_old, gradient, alpha in zip(
+        net.weights, before.weights, ep_weight_gradients(before, x, free, nudged, beta), rates
+    ):
         torch.testing.assert_close(w_new - w_old, -alpha * gradient.mean(0), rtol=1e-12, atol=1e-14)
 
 
@@ -45,8 +46,10 @@ def test_pre_post_form_differs_from_ep_change_by_the_product_of_rate_changes():
     target = one_hot(torch.tensor([0, 1, 2, 1]), torch.float64)[:, :3]
     free = relax(net, x, initial_states(net, (4,), 0.5), 300, 0.2)
     endpoint, accumulated = pre_post_rate_form(net, x, free, target, 0.2, 0.2, 4)
-    trajectory = [torch.stack(layer) for layer in zip(*[relax(net, x, free, t, 0.2, beta=0.2, target=target)
-                                                        for t in range(5)])]
+    trajectory = [
+        torch.stack(layer)
+        for layer in zip(*[relax(net, x, free, t, 0.2, beta=0.2, target=target) for t in range(5)])
+    ]
     rates = [rho(x, "smooth").expand(5, *x.shape)] + [rho(s, "smooth") for s in trajectory]
     for l, (e, a) in enumerate(zip(endpoint, accumulated), start=1):
         second_order = torch.einsum("tbi,tbj->ij", rates[l].diff(dim=0), rates[l - 1].diff(dim=0))
@@ -60,7 +63,9 @@ def test_backprop_baseline_learns_digits_above_chance_in_one_epoch():
     generator = torch.Generator().manual_seed(0)
     net = experiments.brief_network((64, 30, 10), "box", 1.0, generator, dtype=torch.float32)
     start = float((feedforward_output(net, data.x_test).argmax(-1) == data.labels_test).float().mean())
-    curves = train_backprop(net, data, epochs=6, batch_size=20, learning_rates=(0.1, 0.05), generator=generator)
+    curves = train_backprop(
+        net, data, epochs=6, batch_size=20, learning_rates=(0.1, 0.05), generator=generator
+    )
     assert curves.test_accuracy[-1] > max(0.6, start + 0.3)
     assert not net.weights[0].requires_grad
 
@@ -68,7 +73,7 @@ def test_backprop_baseline_learns_digits_above_chance_in_one_epoch():
 def test_digits_split_is_disjoint_and_scaled():
     data = load_digits_split()
     assert data.x_train.shape == (1297, 64) and data.x_test.shape == (500, 64)
-    assert 0.0 <= float(data.x_train.min()) and float(data.x_train.max()) <= 1.0
+    assert float(data.x_train.min()) >= 0.0 and float(data.x_train.max()) <= 1.0
     train_rows = {tuple(row.tolist()) + (int(label),) for row, label in zip(data.x_train, data.labels_train)}
     assert len(train_rows) > 1200
     x, d = probe_inputs(3, torch.Generator().manual_seed(0))
@@ -105,8 +110,19 @@ def test_langevin_first_arrival_at_tiny_temperature_recovers_the_deterministic_s
     x = torch.rand(1, 6, generator=generator, dtype=torch.float64)
     target = one_hot(torch.tensor([2]), torch.float64)[:, :3]
     s_star = experiments.free_fixed_point(net, x, 500, 0.2, newton_steps=2)
-    result = experiments.langevin_first_arrival(net, x, target, s_star, beta=0.05, eps=0.2, temperatures=(1e-12, 1.0),
-                                                num_chains=8, burn_in_steps=20, chain_counts=(1, 8), generator=generator)
+    result = experiments.langevin_first_arrival(
+        net,
+        x,
+        target,
+        s_star,
+        beta=0.05,
+        eps=0.2,
+        temperatures=(1e-12, 1.0),
+        num_chains=8,
+        burn_in_steps=20,
+        chain_counts=(1, 8),
+        generator=generator,
+    )
     assert result["shared"].shape == (2, 2, 3) and result["raw"].shape == (2, 3)
     assert float(result["shared"][0].min()) > 0.9999
     assert float(result["independent"][1, -1, 0]) < 0.9
@@ -139,7 +155,18 @@ def test_output_layer_only_ep_leaves_the_hidden_weights_unchanged():
     generator = torch.Generator().manual_seed(0)
     net = experiments.brief_network((64, 12, 10), "box", 1.0, generator, dtype=torch.float32)
     before = copy.deepcopy(net)
-    train_equilibrium_propagation(net, data, epochs=1, batch_size=20, eps=0.5, free_steps=20, nudged_steps=4,
-                                  beta=0.5, learning_rates=(0.0, 0.05), eval_steps=20, generator=generator)
+    train_equilibrium_propagation(
+        net,
+        data,
+        epochs=1,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        nudged_steps=4,
+        beta=0.5,
+        learning_rates=(0.0, 0.05),
+        eval_steps=20,
+        generator=generator,
+    )
     assert torch.equal(net.weights[0], before.weights[0]) and torch.equal(net.biases[0], before.biases[0])
     assert not torch.equal(net.weights[1], before.weights[1])

@@ -31,7 +31,9 @@ def test_preprocessing_branches_meet_at_the_threshold():
     p = 10.0
     at = torch.tensor([math.exp(-p), -math.exp(-p)], dtype=torch.float64)
     just_below = at * (1 - 1e-9)
-    torch.testing.assert_close(preprocess_gradients(at, p), preprocess_gradients(just_below, p), atol=1e-8, rtol=0)
+    torch.testing.assert_close(
+        preprocess_gradients(at, p), preprocess_gradients(just_below, p), atol=1e-8, rtol=0
+    )
 
 
 def test_update_is_equivariant_to_permuting_coordinates():

@@ -33,8 +33,12 @@ def test_meta_gradient_treats_optimizee_gradients_as_constants():
     problem, net, params = _quadratic_and_net()
     (window,) = list(unrolled_windows(net, problem, params, num_steps=3, unroll=3))
     ours = torch.autograd.grad(window, list(net.parameters()))
-    first_order = torch.autograd.grad(_reference_meta_loss(problem, net, params, 3, False), list(net.parameters()))
-    second_order = torch.autograd.grad(_reference_meta_loss(problem, net, params, 3, True), list(net.parameters()))
+    first_order = torch.autograd.grad(
+        _reference_meta_loss(problem, net, params, 3, False), list(net.parameters())
+    )
+    second_order = torch.autograd.grad(
+        _reference_meta_loss(problem, net, params, 3, True), list(net.parameters())
+    )
     for a, b in zip(ours, first_order):
         torch.testing.assert_close(a, b)
     assert max(float((a - b).abs().max()) for a, b in zip(ours, second_order)) > 1e-6
@@ -73,8 +77,15 @@ def test_tiny_meta_training_lowers_the_loss_of_held_out_functions():
         return float(rollout(optimizer, held_out, start, 20).losses[1:].log().mean())
 
     before = mean_log_loss(net)
-    result = meta_train(net, lambda g: sample_quadratics(32, g), num_epochs=30, num_steps=20, unroll=10,
-                        meta_lr=1e-2, generator=torch.Generator().manual_seed(0))
+    result = meta_train(
+        net,
+        lambda g: sample_quadratics(32, g),
+        num_epochs=30,
+        num_steps=20,
+        unroll=10,
+        meta_lr=1e-2,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert mean_log_loss(net) < before - 1.0
     assert result.meta_losses[-1] < result.meta_losses[0]
 
@@ -88,9 +99,17 @@ def test_early_stopping_keeps_the_best_validated_weights():
         snapshots.append({k: v.clone() for k, v in optimizer.state_dict().items()})
         return next(scores)
 
-    result = meta_train(net, lambda g: sample_quadratics(4, g), num_epochs=3, num_steps=4, unroll=2,
-                        meta_lr=1e-2, generator=torch.Generator().manual_seed(0), validate=validate,
-                        validate_every=1)
+    result = meta_train(
+        net,
+        lambda g: sample_quadratics(4, g),
+        num_epochs=3,
+        num_steps=4,
+        unroll=2,
+        meta_lr=1e-2,
+        generator=torch.Generator().manual_seed(0),
+        validate=validate,
+        validate_every=1,
+    )
     assert result.best_epoch == 2 and result.validation_epochs == [0, 1, 2, 3]
     for name, value in net.state_dict().items():
         torch.testing.assert_close(value, snapshots[2][name])
@@ -98,8 +117,13 @@ def test_early_stopping_keeps_the_best_validated_weights():
 
 def test_meta_gradient_norms_has_one_entry_per_window():
     _, net, params = _quadratic_and_net(2)
-    norms = meta_gradient_norms(net.float(), sample_quadratics(3, torch.Generator().manual_seed(2), dim=4),
-                                params.float(), num_steps=10, unroll=5)
+    norms = meta_gradient_norms(
+        net.float(),
+        sample_quadratics(3, torch.Generator().manual_seed(2), dim=4),
+        params.float(),
+        num_steps=10,
+        unroll=5,
+    )
     assert norms.shape == (2,) and bool((norms > 0).all())
 
 

@@ -48,9 +48,9 @@ def _per_instance_mlp_loss(problem, params, inputs, labels, activation):
         hidden, offset = inputs[i], 0
         sizes = problem.layer_sizes
         for layer, (a, b) in enumerate(itertools.pairwise(sizes)):
-            weight = params[i, offset:offset + a * b].reshape(a, b)
+            weight = params[i, offset : offset + a * b].reshape(a, b)
             offset += a * b
-            hidden = hidden @ weight + params[i, offset:offset + b]
+            hidden = hidden @ weight + params[i, offset : offset + b]
             offset += b
             if layer < len(sizes) - 2:
                 hidden = activation(hidden)
@@ -61,7 +61,9 @@ def _per_instance_mlp_loss(problem, params, inputs, labels, activation):
 def test_batched_mlp_matches_a_loop_over_instances():
     data = digits_splits()["meta_train"]
     for hidden_sizes, activation, act in (((20,), "sigmoid", torch.sigmoid), ((7, 5), "relu", torch.relu)):
-        problem = MLPProblem(data, num_instances=3, hidden_sizes=hidden_sizes, activation=activation, batch_size=16)
+        problem = MLPProblem(
+            data, num_instances=3, hidden_sizes=hidden_sizes, activation=activation, batch_size=16
+        )
         params = torch.randn(3, problem.num_params, generator=torch.Generator().manual_seed(3))
         ours = problem.loss(params, torch.Generator().manual_seed(7))
         index = torch.randint(len(data.labels), (3, 16), generator=torch.Generator().manual_seed(7))

@@ -39,9 +39,17 @@ def _meta_train(sign, kill_at_epoch=None):
     def validate(candidate):
         return sign * final_mean_log_loss(rollout(candidate, validation, start, 20).losses)
 
-    result = meta_train(net, sample_problem, num_epochs=NUM_EPOCHS, num_steps=20, unroll=5, meta_lr=1e-2,
-                        generator=torch.Generator().manual_seed(3),
-                        validate=None if sign is None else validate, validate_every=3)
+    result = meta_train(
+        net,
+        sample_problem,
+        num_epochs=NUM_EPOCHS,
+        num_steps=20,
+        unroll=5,
+        meta_lr=1e-2,
+        generator=torch.Generator().manual_seed(3),
+        validate=None if sign is None else validate,
+        validate_every=3,
+    )
     state = result.to_state()
     del state["seconds"]  # wall time, the one entry that may differ
     return {**state, "final": net.state_dict()}

@@ -20,9 +20,11 @@ from bookkit.prednet.readout import ridge_r2, svm_identity_accuracy
 
 
 def _generators():
-    return {"heads": lambda g: rotating_heads(3, 4, 16, g),
-            "balls": lambda g: bouncing_balls(3, 4, 16, g, num_balls=3),
-            "car": lambda g: car_camera(3, 4, 16, 20, g, style=HELD_OUT_STYLE)}
+    return {
+        "heads": lambda g: rotating_heads(3, 4, 16, g),
+        "balls": lambda g: bouncing_balls(3, 4, 16, g, num_balls=3),
+        "car": lambda g: car_camera(3, 4, 16, 20, g, style=HELD_OUT_STYLE),
+    }
 
 
 @pytest.mark.parametrize("world", ["heads", "balls", "car"])
@@ -39,7 +41,9 @@ def test_seeded_generators_are_deterministic_and_in_range(world):
 
 def test_rotation_matrices_are_rotations():
     r = rotation_matrices(torch.tensor([0.3, -1.0]), torch.tensor([1.2, 0.1]))
-    np.testing.assert_allclose((r @ r.transpose(-1, -2)).numpy(), np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-6)
+    np.testing.assert_allclose(
+        (r @ r.transpose(-1, -2)).numpy(), np.broadcast_to(np.eye(3), (2, 3, 3)), atol=1e-6
+    )
     np.testing.assert_allclose(torch.linalg.det(r).numpy(), [1, 1], atol=1e-6)
 
 
@@ -126,9 +130,15 @@ def test_ridge_readout_is_not_blown_up_by_a_feature_constant_on_few_training_cli
     standardisation divides it by ~1e-9 and the held-out R^2 explodes (about -1e14 here)."""
     g = torch.Generator().manual_seed(0)
     x = torch.randn(220, 20, generator=g, dtype=torch.float64)
-    y = x @ torch.randn(20, generator=g, dtype=torch.float64) + 0.1 * torch.randn(220, generator=g, dtype=torch.float64)
-    quiet = torch.cat([1e-9 * torch.randn(20, 1, generator=g, dtype=torch.float64),
-                       torch.randn(200, 1, generator=g, dtype=torch.float64)])
+    y = x @ torch.randn(20, generator=g, dtype=torch.float64) + 0.1 * torch.randn(
+        220, generator=g, dtype=torch.float64
+    )
+    quiet = torch.cat(
+        [
+            1e-9 * torch.randn(20, 1, generator=g, dtype=torch.float64),
+            torch.randn(200, 1, generator=g, dtype=torch.float64),
+        ]
+    )
     features = torch.cat([x, quiet], dim=1)
     clean = ridge_r2(x[:20], y[:20], x[20:], y[20:])
     assert math.isfinite(clean) and clean > 0.3

@@ -17,15 +17,18 @@ from bookkit.prednet.model import (
 )
 
 
-@pytest.mark.parametrize("stacks, expected", [(KITTI_STACKS, 6_915_948), (FACES_STACKS, 12_510_842),
-                                              ((1, 16, 32), 178_682), ((3, 16, 32), 181_356)])
+@pytest.mark.parametrize(
+    ("stacks", "expected"),
+    [(KITTI_STACKS, 6_915_948), (FACES_STACKS, 12_510_842), ((1, 16, 32), 178_682), ((3, 16, 32), 181_356)],
+)
 def test_prednet_param_count_matches_official_and_closed_form(stacks, expected):
     assert count_parameters(PredNet(stacks)) == expected
     assert prednet_parameter_count(stacks) == expected
 
 
-@pytest.mark.parametrize("stacks, expected", [(KITTI_STACKS, 4_529_352), (FACES_STACKS, 8_206_166),
-                                              ((1, 16, 32), 116_246)])
+@pytest.mark.parametrize(
+    ("stacks", "expected"), [(KITTI_STACKS, 4_529_352), (FACES_STACKS, 8_206_166), ((1, 16, 32), 116_246)]
+)
 def test_control_param_count(stacks, expected):
     assert count_parameters(CNNLSTMControl(stacks)) == expected
 
@@ -111,6 +114,7 @@ def test_first_prediction_is_uniform_away_from_the_padding_border():
 # ---------------------------------------------------------------------------------------------------------
 # An independent float64 NumPy implementation of the update equations (paper section 2.1).
 
+
 def _conv(x, weight, bias):
     """'same' 3x3 convolution (cross-correlation) of x (C, H, W) with weight (O, C, 3, 3) by explicit sums."""
     c, h, w = x.shape
@@ -122,7 +126,7 @@ def _conv(x, weight, bias):
         for i in range(c):
             for dy in range(3):
                 for dx in range(3):
-                    acc += weight[o, i, dy, dx] * padded[i, dy:dy + h, dx:dx + w]
+                    acc += weight[o, i, dy, dx] * padded[i, dy : dy + h, dx : dx + w]
         out[o] = acc
     return out
 
@@ -158,7 +162,7 @@ def _reference_prednet(params, stacks, frames):
             z = np.concatenate(z)
             wg, bg = params[f"cells.{layer}.gates.weight"], params[f"cells.{layer}.gates.bias"]
             s = stacks[layer]
-            i, f, o, g = (_conv(z, wg[k * s:(k + 1) * s], bg[k * s:(k + 1) * s]) for k in range(4))
+            i, f, o, g = (_conv(z, wg[k * s : (k + 1) * s], bg[k * s : (k + 1) * s]) for k in range(4))
             c[layer] = _hard_sigmoid(f) * c[layer] + _hard_sigmoid(i) * np.tanh(g)
             r[layer] = _hard_sigmoid(o) * np.tanh(c[layer])
         a = x
@@ -169,7 +173,9 @@ def _reference_prednet(params, stacks, frames):
                 out.append(a_hat)
             e[layer] = np.concatenate([_relu(a - a_hat), _relu(a_hat - a)])
             if layer < n - 1:
-                a = _maxpool(_relu(_conv(e[layer], params[f"target.{layer}.weight"], params[f"target.{layer}.bias"])))
+                a = _maxpool(
+                    _relu(_conv(e[layer], params[f"target.{layer}.weight"], params[f"target.{layer}.bias"]))
+                )
     return np.stack(out)
 
 

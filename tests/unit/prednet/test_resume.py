@@ -8,8 +8,18 @@ from bookkit.prednet import train as prednet_training
 from bookkit.prednet.train import TrainSpec, train_from_spec
 from bookkit.training import load_or_train
 
-SPEC = TrainSpec(world="balls", kind="prednet", stacks=(1, 2, 4), height=8, width=8, num_frames=4,
-                 num_sequences=6, num_steps=10, batch_size=2, lr=1e-2)
+SPEC = TrainSpec(
+    world="balls",
+    kind="prednet",
+    stacks=(1, 2, 4),
+    height=8,
+    width=8,
+    num_frames=4,
+    num_sequences=6,
+    num_steps=10,
+    batch_size=2,
+    lr=1e-2,
+)
 """Ten steps, a checkpoint every two, and the learning-rate drop at step 5."""
 
 
@@ -30,8 +40,9 @@ def _assert_identical(resumed, uninterrupted):
 
 
 @pytest.mark.parametrize(("kill_at", "resumed_after"), [(3, 2), (7, 6)])
-def test_a_killed_prednet_training_resumes_with_the_same_model(tmp_path, monkeypatch, capsys,
-                                                                 kill_at, resumed_after):
+def test_a_killed_prednet_training_resumes_with_the_same_model(
+    tmp_path, monkeypatch, capsys, kill_at, resumed_after
+):
     without_checkpoints = _train()
     uninterrupted = load_or_train(tmp_path / "a.pt", _train)
     _assert_identical(uninterrupted, without_checkpoints)  # checkpointing changes nothing
@@ -50,7 +61,9 @@ def test_a_killed_prednet_training_resumes_with_the_same_model(tmp_path, monkeyp
     assert [p.name for p in tmp_path.glob(".b.pt.part*.pt")] == [".b.pt.part0.pt"]
     capsys.readouterr()
     resumed = load_or_train(tmp_path / "b.pt", _train)
-    assert (f"training prednet L_0: resumed from its checkpoint after step {resumed_after} of 10"
-            in capsys.readouterr().out)
+    assert (
+        f"training prednet L_0: resumed from its checkpoint after step {resumed_after} of 10"
+        in capsys.readouterr().out
+    )
     _assert_identical(resumed, uninterrupted)
     assert not list(tmp_path.glob(".b.pt.part*"))

@@ -24,8 +24,15 @@ def test_macs_per_frame_match_the_brief_estimates():
 def _tiny_run(seed):
     frames = torch.rand(6, 4, 1, 8, 8, generator=torch.Generator().manual_seed(0))
     model = PredNet((1, 2, 4), seed=seed)
-    losses = train_video_model(model, frames, num_steps=4, batch_size=2, lr=1e-2,
-                               generator=torch.Generator().manual_seed(seed), device=torch.device("cpu"))
+    losses = train_video_model(
+        model,
+        frames,
+        num_steps=4,
+        batch_size=2,
+        lr=1e-2,
+        generator=torch.Generator().manual_seed(seed),
+        device=torch.device("cpu"),
+    )
     return model, losses
 
 
@@ -49,8 +56,15 @@ def test_training_stops_when_the_pixel_relu_is_dead(kind):
     patience = adam_coasting_steps()
     assert patience == 66 and 0.9**patience < 1e-3 < 0.9 ** (patience - 1)
     with pytest.raises(DeadPixelLayerError, match=f"step {patience - 1}"):
-        train_video_model(model, frames, num_steps=patience + 5, batch_size=2, lr=1e-2,
-                          generator=torch.Generator().manual_seed(0), device=torch.device("cpu"))
+        train_video_model(
+            model,
+            frames,
+            num_steps=patience + 5,
+            batch_size=2,
+            lr=1e-2,
+            generator=torch.Generator().manual_seed(0),
+            device=torch.device("cpu"),
+        )
 
 
 def test_a_pixel_layer_that_comes_back_is_not_declared_dead():
@@ -71,19 +85,38 @@ def test_extrapolation_fine_tuning_changes_the_extrapolated_frames():
     with torch.no_grad():
         model.predict[0].bias.fill_(0.3)
     before = predict_frames(model, frames, torch.device("cpu"), extrap_start=3)
-    train_video_model(model, frames, num_steps=2, batch_size=2, lr=1e-2, generator=torch.Generator().manual_seed(0),
-                      device=torch.device("cpu"), extrap_start=3)
+    train_video_model(
+        model,
+        frames,
+        num_steps=2,
+        batch_size=2,
+        lr=1e-2,
+        generator=torch.Generator().manual_seed(0),
+        device=torch.device("cpu"),
+        extrap_start=3,
+    )
     after = predict_frames(model, frames, torch.device("cpu"), extrap_start=3)
     assert not torch.equal(before[:, 3:], after[:, 3:])
 
 
 def test_load_or_train_model_trains_once_and_reloads_the_same_model(tmp_path):
-    spec = TrainSpec(world="balls", kind="prednet", stacks=(1, 2, 4), height=8, width=8, num_frames=4,
-                     num_sequences=6, num_steps=2, batch_size=2, lr=1e-2)
+    spec = TrainSpec(
+        world="balls",
+        kind="prednet",
+        stacks=(1, 2, 4),
+        height=8,
+        width=8,
+        num_frames=4,
+        num_sequences=6,
+        num_steps=2,
+        batch_size=2,
+        lr=1e-2,
+    )
     calls = []
 
     def counting_train(*args):
         from bookkit.prednet.train import train_from_spec
+
         calls.append(1)
         return train_from_spec(*args)
 
@@ -106,7 +139,9 @@ def test_representations_are_taken_after_the_requested_number_of_frames():
     assert [s.shape for s in states] == [(3, 64), (3, 32), (3, 16)]
     changed = frames.clone()
     changed[:, 2:] = 0  # frames 2.. must not matter for the state at step 2
-    assert all(torch.equal(a, b) for a, b in zip(states, representations_at(model, changed, 2, torch.device("cpu"))))
+    assert all(
+        torch.equal(a, b) for a, b in zip(states, representations_at(model, changed, 2, torch.device("cpu")))
+    )
     changed[:, 1] = 0
     assert not torch.equal(states[0], representations_at(model, changed, 2, torch.device("cpu"))[0])
     pooled = representations_at(model, frames, 2, torch.device("cpu"), pooled_size=2)

@@ -61,7 +61,9 @@ def test_disjunctive_fit_recovers_a_mixture_and_cannot_beat_one_tuning_curve():
 def test_em_never_decreases_the_expected_log_likelihood():
     basis = gaussian_basis(GRID, CENTRES, 0.15)
     target = gaussian_mixture_target(GRID, [0.3, 0.7], [0.02, 0.02], [1.0, 0.7])
-    values = [float((target * torch.log(fit_disjunctive(target, basis, DX, n)[1])).sum()) for n in (1, 5, 25, 125)]
+    values = [
+        float((target * torch.log(fit_disjunctive(target, basis, DX, n)[1])).sum()) for n in (1, 5, 25, 125)
+    ]
     assert all(b >= a - 1e-12 for a, b in itertools.pairwise(values))
 
 
@@ -69,16 +71,20 @@ def test_quadratic_energies_add_precisions():
     grid = torch.linspace(-2, 3, 20001, dtype=torch.float64)
     coefficients = torch.tensor([0.5, 2.0, 7.0, 1.5], dtype=torch.float64)
     centres = torch.tensor([0.2, 0.4, 0.5, 0.9], dtype=torch.float64)
-    numeric = standard_deviation(quadratic_energy_density(coefficients, centres, 0.15, grid), grid,
-                                 float(grid[1] - grid[0]))
+    numeric = standard_deviation(
+        quadratic_energy_density(coefficients, centres, 0.15, grid), grid, float(grid[1] - grid[0])
+    )
     assert abs(float(numeric) - float(quadratic_posterior_sd(coefficients, 0.15))) < 1e-9
 
 
 def test_conjunctive_interval_contains_the_object_and_is_the_brute_force_intersection():
     centres = torch.linspace(0, 1, 21, dtype=torch.float64)
     low, high, active = conjunctive_interval(0.43, centres, 0.2)
-    inside = [x for x in np.linspace(0, 1, 10001)
-              if all(abs(x - m) <= 0.2 for m in centres.tolist() if abs(0.43 - m) <= 0.2)]
+    inside = [
+        x
+        for x in np.linspace(0, 1, 10001)
+        if all(abs(x - m) <= 0.2 for m in centres.tolist() if abs(0.43 - m) <= 0.2)
+    ]
     assert low <= 0.43 <= high and active == 8
     assert abs(min(inside) - low) < 2e-4 and abs(max(inside) - high) < 2e-4
 
@@ -119,7 +125,7 @@ def naive_causal_encoder(target, kernel, weight, max_per_bin):
     counts = np.zeros(target.size, dtype=int)
     for t in range(target.size):
         padded = np.concatenate([counts, np.zeros(length, dtype=int)])
-        needed = target[t] * held_share - kernel_sum(padded, kernel, weight)[t:t + length]
+        needed = target[t] * held_share - kernel_sum(padded, kernel, weight)[t : t + length]
         errors = [np.sum((needed - n * weight * kernel) ** 2) for n in range(max_per_bin + 1)]
         while counts[t] < max_per_bin and errors[counts[t] + 1] < errors[counts[t]]:
             counts[t] += 1

@@ -34,7 +34,7 @@ def test_rendered_ball_decodes_to_its_angle_and_has_a_few_pixels():
     spikes = intensity_to_spikes(frames, False, None)
     assert (decode_angle(frames, TASK) - angles).remainder(2 * math.pi).clamp(max=0.05).sum() < 0.05 * 32
     assert torch.all(torch.cos(decode_angle(spikes, TASK) - angles) > math.cos(0.35))
-    assert 2 <= spikes.sum(-1).min() and spikes.sum(-1).max() <= 5
+    assert spikes.sum(-1).min() >= 2 and spikes.sum(-1).max() <= 5
 
 
 def test_angle_metrics_on_ideal_and_copied_sequences():

@@ -21,7 +21,9 @@ def test_free_energy_difference_gradient_is_the_cd1_update():
     visible_bias = torch.randn(4, 5, generator=g, dtype=torch.float64, requires_grad=True)
     hidden_bias = torch.randn(4, 3, generator=g, dtype=torch.float64, requires_grad=True)
     v0, v1 = random_frames(4, 1, 5, 2)[:, 0], random_frames(4, 1, 5, 3)[:, 0]
-    (free_energy(v0, W, visible_bias, hidden_bias) - free_energy(v1, W, visible_bias, hidden_bias)).sum().backward()
+    (
+        free_energy(v0, W, visible_bias, hidden_bias) - free_energy(v1, W, visible_bias, hidden_bias)
+    ).sum().backward()
     p0, p1 = torch.sigmoid(hidden_bias + v0 @ W), torch.sigmoid(hidden_bias + v1 @ W)
     with torch.no_grad():
         assert torch.allclose(-W.grad, v0.T @ p0 - v1.T @ p1, atol=1e-12)
@@ -39,7 +41,9 @@ def test_crbm_batched_history_matches_stepping_through_time():
     state = model.initial_state(3, 5, frames)
     for t in range(frames.shape[1]):
         step_visible, step_hidden = model.slice_biases(state)
-        assert torch.allclose(step_visible, visible_bias[:, t]) and torch.allclose(step_hidden, hidden_bias[:, t])
+        assert torch.allclose(step_visible, visible_bias[:, t]) and torch.allclose(
+            step_hidden, hidden_bias[:, t]
+        )
         state = model.advance(state, frames[:, t])
 
 
@@ -69,9 +73,13 @@ def test_rtrbm_recursion_matches_stepping_and_finite_difference_gradient():
 
 def test_prediction_and_rollout_are_probabilities():
     frames = random_frames().float()
-    for model in (ConditionalRBM(5, 3, 2, torch.Generator().manual_seed(0)),
-                  RecurrentTemporalRBM(5, 3, torch.Generator().manual_seed(0))):
-        prediction = predict_one_step(model, frames, torch.Generator().manual_seed(1), gibbs_steps=3, average_last=2)
+    for model in (
+        ConditionalRBM(5, 3, 2, torch.Generator().manual_seed(0)),
+        RecurrentTemporalRBM(5, 3, torch.Generator().manual_seed(0)),
+    ):
+        prediction = predict_one_step(
+            model, frames, torch.Generator().manual_seed(1), gibbs_steps=3, average_last=2
+        )
         generated = rollout(model, frames[:, :3], 4, torch.Generator().manual_seed(1), gibbs_steps=3)
         assert prediction.shape == frames.shape and generated.shape == (3, 4, 5)
         assert ((prediction >= 0) & (prediction <= 1)).all() and ((generated >= 0) & (generated <= 1)).all()

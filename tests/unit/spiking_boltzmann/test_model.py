@@ -31,7 +31,9 @@ from bookkit.spiking_boltzmann.model import (
 def random_machine(nv=4, nh=3, depth=2, scale=1.0, seed=0, models=1):
     g = torch.Generator().manual_seed(seed)
     kernel = exponential_kernel(1.5, depth + 1, torch.float64).expand(models, -1).clone()
-    model = TemporalBoltzmannMachine.initialise(kernel, nv, nh, weight_scale=scale, generator=g, dtype=torch.float64)
+    model = TemporalBoltzmannMachine.initialise(
+        kernel, nv, nh, weight_scale=scale, generator=g, dtype=torch.float64
+    )
     model.A = torch.randn(models, nv, nv, generator=g, dtype=torch.float64) * scale
     model.U = torch.randn(models, nh, nh, generator=g, dtype=torch.float64) * scale
     model.b = torch.randn(models, nh, generator=g, dtype=torch.float64) * scale
@@ -43,13 +45,23 @@ def random_machine(nv=4, nh=3, depth=2, scale=1.0, seed=0, models=1):
 
 def naive_energy(model, v, h, v_tilde, h_tilde):
     """The slice energy written term by term with Python loops."""
-    W, A, U, b, c, r0 = (model.W[0].tolist(), model.A[0].tolist(), model.U[0].tolist(), model.b[0].tolist(),
-                         model.c[0].tolist(), float(model.r[0, 0]))
+    W, A, U, b, c, r0 = (
+        model.W[0].tolist(),
+        model.A[0].tolist(),
+        model.U[0].tolist(),
+        model.b[0].tolist(),
+        model.c[0].tolist(),
+        float(model.r[0, 0]),
+    )
     nv, nh = len(v), len(h)
     energy = 0.0
     for i in range(nv):
         for j in range(nh):
-            energy -= r0 * v[i] * W[i][j] * h[j] + v[i] * W[i][j] * float(h_tilde[j]) + h[j] * W[i][j] * float(v_tilde[i])
+            energy -= (
+                r0 * v[i] * W[i][j] * h[j]
+                + v[i] * W[i][j] * float(h_tilde[j])
+                + h[j] * W[i][j] * float(v_tilde[i])
+            )
     for i in range(nv):
         energy -= v[i] * (c[i] + sum(A[k][i] * float(v_tilde[k]) for k in range(nv)))
     for j in range(nh):
@@ -60,9 +72,13 @@ def naive_energy(model, v, h, v_tilde, h_tilde):
 def test_slice_joint_matches_naive_energy_enumeration():
     model, vt, ht = random_machine()
     log_joint = slice_log_joint(model, vt, ht)
-    weights = torch.tensor([[math.exp(-naive_energy(model, v, h, vt, ht))
-                             for h in itertools.product([0, 1], repeat=3)]
-                            for v in itertools.product([0, 1], repeat=4)], dtype=torch.float64)
+    weights = torch.tensor(
+        [
+            [math.exp(-naive_energy(model, v, h, vt, ht)) for h in itertools.product([0, 1], repeat=3)]
+            for v in itertools.product([0, 1], repeat=4)
+        ],
+        dtype=torch.float64,
+    )
     assert torch.allclose(log_joint.exp(), weights / weights.sum(), atol=1e-14)
 
 
@@ -105,8 +121,9 @@ def test_sampled_cd1_update_averages_to_its_exact_expectation():
     expected = expected_cd_update(model, data, vt, ht, k=1)
     batch = 200_000
     v0 = all_binary_states(4)[v0_index].expand(1, batch, 4)
-    update, _, _ = cd_update(model, v0, vt.expand(1, batch, 4), ht.expand(1, batch, 3),
-                             torch.Generator().manual_seed(5))
+    update, _, _ = cd_update(
+        model, v0, vt.expand(1, batch, 4), ht.expand(1, batch, 3), torch.Generator().manual_seed(5)
+    )
     sampled = torch.cat([update[n][0].flatten() for n in ("W", "A", "U", "b", "c")])
     assert (sampled - expected).abs().max() < 0.02
     assert expected.abs().max() > 0.1  # the comparison is not between two near-zero vectors
@@ -118,7 +135,8 @@ def test_expected_cd_k_approaches_exact_gradient():
     gradient = exact_gradient(model, data, vt, ht)
     assert cosine(expected_cd_update(model, data, vt, ht, 200), gradient) > 0.9999
     assert cosine(expected_cd_update(model, data, vt, ht, 1), gradient) < cosine(
-        expected_cd_update(model, data, vt, ht, 20), gradient)
+        expected_cd_update(model, data, vt, ht, 20), gradient
+    )
 
 
 def test_filtered_sequence_and_history_match_naive_sums():
@@ -128,7 +146,9 @@ def test_filtered_sequence_and_history_match_naive_sums():
     past = torch.zeros(2, 3, 3, 4, dtype=torch.float64)
     for t in range(7):
         naive = sum(model.r[:, tau, None, None] * x[:, :, t - tau] for tau in range(1, 4) if t - tau >= 0)
-        assert torch.allclose(filtered[:, :, t], torch.as_tensor(naive) + torch.zeros(2, 3, 4, dtype=torch.float64))
+        assert torch.allclose(
+            filtered[:, :, t], torch.as_tensor(naive) + torch.zeros(2, 3, 4, dtype=torch.float64)
+        )
         assert torch.allclose(model.filtered_history(past), filtered[:, :, t])
         past = push_history(past, x[:, :, t])
 
@@ -138,12 +158,16 @@ def test_causal_machine_leaves_the_present_alone_and_symmetric_one_does_not():
     V, H = space_time_states(2, 2, 3)
     causal = causal_log_joint(model, V, H)
     assert abs(float(causal.exp().sum()) - 1) < 1e-12
-    alone = slice_log_joint(model, torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)).exp()
+    alone = slice_log_joint(
+        model, torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    ).exp()
     assert (first_slice_marginal(causal, V, H) - alone).abs().max() < 1e-12
     kernel = torch.exp(-torch.arange(3, dtype=torch.float64) / 1.5)
     symmetric = symmetric_log_joint(model.W[0], model.b[0], model.c[0], kernel, V, H)
     assert hidden_posterior_spread(symmetric, V, H) > 1e-3
-    without_lags = symmetric_log_joint(model.W[0], model.b[0], model.c[0], kernel * torch.tensor([1.0, 0, 0]), V, H)
+    without_lags = symmetric_log_joint(
+        model.W[0], model.b[0], model.c[0], kernel * torch.tensor([1.0, 0, 0]), V, H
+    )
     assert hidden_posterior_spread(without_lags, V, H) < 1e-12
 
 
@@ -154,6 +178,8 @@ def test_slice_log_likelihood_is_the_enumerated_joint_summed_over_hidden_states(
     visible = all_binary_states(4)
     expected = torch.logsumexp(slice_log_joint(model, v_tilde, h_tilde), 1)
     batch = visible.shape[0]
-    ours = slice_log_likelihood(model, visible[None], v_tilde.expand(1, batch, 4), h_tilde.expand(1, batch, 3), chunk=3)
+    ours = slice_log_likelihood(
+        model, visible[None], v_tilde.expand(1, batch, 4), h_tilde.expand(1, batch, 3), chunk=3
+    )
     assert torch.allclose(ours[0], expected, atol=1e-12)
     assert math.isclose(float(ours[0].exp().sum()), 1.0, abs_tol=1e-12)

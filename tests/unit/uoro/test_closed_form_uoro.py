@@ -34,7 +34,9 @@ def test_transition_jvp_matches_torch_func_jvp():
     model = TanhRNN(5, 12, 5)
     w_state, _, state, x, _, direction = random_step(model)
     next_state, slope, tangent = model.transition_jvp(w_state, state, x, direction)
-    reference_state, reference_tangent = jvp(lambda s: model.transition(w_state, s, x), (state,), (direction,))
+    reference_state, reference_tangent = jvp(
+        lambda s: model.transition(w_state, s, x), (state,), (direction,)
+    )
     assert next_state.shape == slope.shape == tangent.shape == (3, 12)
     assert relative_difference(next_state, reference_state) < TOLERANCE
     assert relative_difference(tangent, reference_tangent) < TOLERANCE
@@ -69,8 +71,9 @@ def test_readout_loss_and_gradients_match_autograd():
     assert relative_difference(grad_out, reference_out) < TOLERANCE
 
 
-def reference_uoro_step(model, pair, w_state, w_out, state, x, y, generator, epsilon=1e-7, noise="rademacher",
-                        normalise=True):
+def reference_uoro_step(
+    model, pair, w_state, w_out, state, x, y, generator, epsilon=1e-7, noise="rademacher", normalise=True
+):
     """Algorithm 1 of Tallec & Ollivier written out with torch.func, the noise drawn as UORO.draw_noise does."""
     s_tilde, theta_tilde = pair
     next_state, tangent = jvp(lambda s: model.transition(w_state, s, x), (state,), (s_tilde,))
@@ -85,22 +88,31 @@ def reference_uoro_step(model, pair, w_state, w_out, state, x, y, generator, eps
         nu = torch.randn(state.shape, generator=generator, dtype=torch.float64)
     _, noise_pullback = transition_pullback(nu)
     if normalise:
-        rho_0 = ((theta_tilde.norm(dim=-1, keepdim=True) + epsilon) / (tangent.norm(dim=-1, keepdim=True) + epsilon)).sqrt()
-        rho_1 = ((noise_pullback.norm(dim=-1, keepdim=True) + epsilon) / (nu.norm(dim=-1, keepdim=True) + epsilon)).sqrt()
+        rho_0 = (
+            (theta_tilde.norm(dim=-1, keepdim=True) + epsilon)
+            / (tangent.norm(dim=-1, keepdim=True) + epsilon)
+        ).sqrt()
+        rho_1 = (
+            (noise_pullback.norm(dim=-1, keepdim=True) + epsilon) / (nu.norm(dim=-1, keepdim=True) + epsilon)
+        ).sqrt()
     else:
         rho_0 = rho_1 = torch.ones_like(loss).unsqueeze(-1)
     pair = (rho_0 * tangent + rho_1 * nu, theta_tilde / rho_0 + noise_pullback / rho_1)
     return next_state, pair, (loss, grad_state, grad_out)
 
 
-@pytest.mark.parametrize("options", [{}, {"noise": "gaussian"}, {"normalise": False}],
-                         ids=["rademacher", "gaussian", "no-rho"])
+@pytest.mark.parametrize(
+    "options", [{}, {"noise": "gaussian"}, {"normalise": False}], ids=["rademacher", "gaussian", "no-rho"]
+)
 def test_closed_form_uoro_follows_the_torch_func_reference_step_for_step(options):
     model = TanhRNN(5, 12, 5)
     w_state, w_out, state, _, _, _ = random_step(model, seed=1)
     generator = torch.Generator().manual_seed(2)
     symbols = torch.randint(0, 5, (10, 3), generator=generator)
-    inputs, targets = functional.one_hot(symbols, 5).double(), torch.randint(0, 5, (10, 3), generator=generator)
+    inputs, targets = (
+        functional.one_hot(symbols, 5).double(),
+        torch.randint(0, 5, (10, 3), generator=generator),
+    )
     uoro = UORO(model, torch.Generator().manual_seed(9), **options)
     assert uoro.closed_form
     uoro.reset(state)
@@ -108,8 +120,9 @@ def test_closed_form_uoro_follows_the_torch_func_reference_step_for_step(options
     pair = (torch.zeros_like(state), torch.zeros_like(w_state))
     for x, y in zip(inputs, targets):
         result = uoro.step(w_state, w_out, x, y)
-        state, pair, expected = reference_uoro_step(model, pair, w_state, w_out, state, x, y, reference_generator,
-                                                    **options)
+        state, pair, expected = reference_uoro_step(
+            model, pair, w_state, w_out, state, x, y, reference_generator, **options
+        )
         for ours, reference in zip((result.loss, result.grad_state, result.grad_out), expected):
             assert ours.shape == reference.shape
             assert relative_difference(ours, reference) < TOLERANCE
@@ -124,7 +137,9 @@ def test_closed_form_and_autograd_uoro_paths_agree_over_a_sequence():
     generator = torch.Generator().manual_seed(4)
     inputs = functional.one_hot(torch.randint(0, 4, (40, 2), generator=generator), 4).double()
     targets = torch.randint(0, 4, (40, 2), generator=generator)
-    estimators = [UORO(model, torch.Generator().manual_seed(5), closed_form=closed) for closed in (True, False)]
+    estimators = [
+        UORO(model, torch.Generator().manual_seed(5), closed_form=closed) for closed in (True, False)
+    ]
     assert [e.closed_form for e in estimators] == [True, False]
     for estimator in estimators:
         estimator.reset(state)

@@ -83,7 +83,9 @@ def test_dependency_masks_mark_the_positions_that_need_memory():
     text = "aa\nbb\na\nb\n"
     assert [i for i, v in enumerate(data.anbn_dependency_mask(text).tolist()) if v] == [5, 9]
     line = "[xy]abc[xy]\n"
-    marked = [(line * 2)[i] for i, v in enumerate(data.brackets_dependency_mask(line * 2, save=2).tolist()) if v]
+    marked = [
+        (line * 2)[i] for i, v in enumerate(data.brackets_dependency_mask(line * 2, save=2).tolist()) if v
+    ]
     assert marked == ["x", "y", "x", "y"]
 
 
@@ -97,10 +99,17 @@ def test_gradient_agreement_scores_rtrl_as_exact_and_snap_as_close():
     task = make_stream_task(symbols, torch.zeros(200, dtype=torch.bool), 4, num_streams=2, steps=40)
     w_state, w_out = model.init_params(1, torch.Generator().manual_seed(1), dtype=torch.float64)
     task.inputs = task.inputs.double()
-    monitor = GradientAgreement(task, RTRL(model), {"SnAp-1": SnAp1(model)}, "RTRL trainer",
-                                model.initial_state(2, torch.float64), every=5)
-    run = train_online(model, RTRL(model), w_state, w_out, task.inputs, task.targets, SGD(0.05), shared=True,
-                       monitor=monitor)
+    monitor = GradientAgreement(
+        task,
+        RTRL(model),
+        {"SnAp-1": SnAp1(model)},
+        "RTRL trainer",
+        model.initial_state(2, torch.float64),
+        every=5,
+    )
+    run = train_online(
+        model, RTRL(model), w_state, w_out, task.inputs, task.targets, SGD(0.05), shared=True, monitor=monitor
+    )
     assert len(run.monitored) == 8
     for record in run.monitored:
         assert record["RTRL trainer relative error"] < 1e-10
@@ -135,10 +144,18 @@ def test_memoryless_model_sits_at_its_closed_form_level_and_fails_the_dependency
     closed-form level, so the ratio the claims bound (below 0.6 at ci, 0.8 at full) stays near 1."""
     from bookkit.uoro.train import dependency_bits, memoryless_losses
 
-    cases = [(data.brackets_text(60000, random.Random(0), 1, 1, 1, 4),
-              data.brackets_memoryless_dependency_bits(4), data.brackets_dependency_mask),
-             (data.anbn_text(60000, random.Random(0), 1, 4), data.anbn_memoryless_dependency_bits(1, 4),
-              data.anbn_dependency_mask)]
+    cases = [
+        (
+            data.brackets_text(60000, random.Random(0), 1, 1, 1, 4),
+            data.brackets_memoryless_dependency_bits(4),
+            data.brackets_dependency_mask,
+        ),
+        (
+            data.anbn_text(60000, random.Random(0), 1, 4),
+            data.anbn_memoryless_dependency_bits(1, 4),
+            data.anbn_dependency_mask,
+        ),
+    ]
     for text, level, make_mask in cases:
         task = _stream_task(text, make_mask(text), learners=3, steps=19000)
         ratio = dependency_bits(memoryless_losses(task), task.dependency, 0.25) / level

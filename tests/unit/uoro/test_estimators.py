@@ -83,8 +83,8 @@ def test_snap1_keeps_the_one_step_pattern_and_matches_rtrl_on_the_first_step():
     n, m = 4, 3
     expected = torch.zeros(n, model.num_state_params, dtype=torch.bool)
     for i in range(n):  # row i of W, of U and bias i move unit i only
-        expected[i, i * n:(i + 1) * n] = True
-        expected[i, n * n + i * m: n * n + (i + 1) * m] = True
+        expected[i, i * n : (i + 1) * n] = True
+        expected[i, n * n + i * m : n * n + (i + 1) * m] = True
         expected[i, n * n + n * m + i] = True
     snap, rtrl = SnAp1(model), RTRL(model)
     assert torch.equal(snap.pattern, expected)
@@ -113,8 +113,9 @@ def test_uoro_estimate_is_unbiased():
     uoro = UORO(model, torch.Generator().manual_seed(0))
     uoro.reset(state.expand(samples, -1))
     for x, y in zip(inputs, targets):
-        uoro.step(w_state.expand(samples, -1), w_out.expand(samples, -1), x.expand(samples, -1),
-                  y.expand(samples))
+        uoro.step(
+            w_state.expand(samples, -1), w_out.expand(samples, -1), x.expand(samples, -1), y.expand(samples)
+        )
     estimates = uoro.s_tilde.unsqueeze(-1) * uoro.theta_tilde.unsqueeze(1)  # (samples, n, P)
     mean, error = estimates.mean(0), estimates.std(0) / samples**0.5
     exact = rtrl.influence[0]
@@ -134,8 +135,14 @@ def test_uoro_gradient_is_unbiased_and_rho_free_version_too():
     expand = lambda tensor: tensor.expand(samples, *tensor.shape[1:])
     for normalise in (True, False):
         uoro = UORO(model, torch.Generator().manual_seed(1), normalise=normalise)
-        estimate, _ = accumulate_gradient(uoro, expand(w_state), expand(w_out), expand(state),
-                                          inputs.expand(steps, samples, -1), targets.expand(steps, samples))
+        estimate, _ = accumulate_gradient(
+            uoro,
+            expand(w_state),
+            expand(w_out),
+            expand(state),
+            inputs.expand(steps, samples, -1),
+            targets.expand(steps, samples),
+        )
         z = (estimate.mean(0) - exact[0]) / (estimate.std(0) / samples**0.5)
         assert z.abs().max() < 5, normalise
 

@@ -30,15 +30,26 @@ def test_sign_flip_and_optimum_of_the_reconstruction():
     assert abs(influence.optimal_theta(model) + 1 / 6) < 1e-12
     summed = influence.window_summed_derivatives(model, 200)
     assert int((summed < 0).nonzero()[0]) + 1 == 110
-    assert abs(float(influence.truncated_derivatives(InfluenceBalancing(11, 5), 40).lt(0).nonzero()[0]) + 1 - 22) < 1
+    assert (
+        abs(float(influence.truncated_derivatives(InfluenceBalancing(11, 5), 40).lt(0).nonzero()[0]) + 1 - 22)
+        < 1
+    )
 
 
 def _generic_run(estimator, lr, steps, batch):
     model = estimator.model
     w_state = torch.full((batch, 1), 0.5, dtype=torch.float64)
     w_out = torch.zeros(batch, 0, dtype=torch.float64)
-    return train_online(model, estimator, w_state, w_out, torch.zeros(steps, batch, 1, dtype=torch.float64),
-                        torch.zeros(steps, batch, dtype=torch.float64), SGD(lr), record_params=True)
+    return train_online(
+        model,
+        estimator,
+        w_state,
+        w_out,
+        torch.zeros(steps, batch, 1, dtype=torch.float64),
+        torch.zeros(steps, batch, dtype=torch.float64),
+        SGD(lr),
+        record_params=True,
+    )
 
 
 def test_fast_uoro_and_rtrl_follow_the_generic_estimators_step_for_step():
@@ -56,7 +67,9 @@ def test_fast_tbptt_follows_the_generic_end_of_window_estimator():
     k, updates = 7, 20
     fast = influence.run_tbptt(model, [k], 1e-3, updates)
     generic = _generic_run(TruncatedBPTT(model, k, loss_at="end"), 1e-3, k * updates, 1)
-    torch.testing.assert_close(fast.theta[1:, 0], generic.trajectory[k - 1::k, 0, 0], rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(
+        fast.theta[1:, 0], generic.trajectory[k - 1 :: k, 0, 0], rtol=1e-10, atol=1e-12
+    )
 
 
 def test_divergent_runs_are_frozen_and_reported():

@@ -7,9 +7,11 @@ from bookkit.uoro.statistics import coordinate_z_scores, group_mean_errors, sing
 
 def sample_pairs(count=24, n=3, p=5):
     generator = torch.Generator().manual_seed(0)
-    return (torch.randn(count, n, generator=generator, dtype=torch.float64),
-            torch.randn(count, p, generator=generator, dtype=torch.float64),
-            torch.randn(n, p, generator=generator, dtype=torch.float64))
+    return (
+        torch.randn(count, n, generator=generator, dtype=torch.float64),
+        torch.randn(count, p, generator=generator, dtype=torch.float64),
+        torch.randn(n, p, generator=generator, dtype=torch.float64),
+    )
 
 
 def test_group_mean_errors_match_a_loop_over_groups():
