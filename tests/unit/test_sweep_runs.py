@@ -70,7 +70,7 @@ def test_local_sweep_over_two_seeds_and_reuse_of_fresh_runs(tree):
     entry = newest_sweep_claims(tree)[("smoke", "seeds/01-seeded", "seeds.seed_is_zero")]
     source = discover(tree, ["seeds/01-seeded"])[0]
     assert entry["rate"] == "1/2" and not sweep_is_stale(tree, source, entry)
-    source.path.write_text(source.path.read_text() + "\n")
+    source.path.write_text(source.path.read_text() + "\nA sentence added to the prose.\n")
     assert sweep_is_stale(tree, source, entry)
 
 
