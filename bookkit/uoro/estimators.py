@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch.func import jvp, vjp, vmap
@@ -61,8 +62,23 @@ class OnlineEstimator:
         self.model = model
         self.state: torch.Tensor | None = None
 
+    window = 1
+    """Steps between two returned gradients; a checkpoint falls on a multiple of it."""
+
     def reset(self, state: torch.Tensor) -> None:
         self.state = state.detach().contiguous()
+
+    def state_dict(self) -> dict[str, Any]:
+        """What :meth:`load_state_dict` needs to continue the stream exactly (tensors and numbers)."""
+        if self.state is None:
+            raise RuntimeError("call reset() first")
+        return {"state": self.state.clone()}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        """Continue from :meth:`state_dict`'s output, on the device :meth:`reset` put the stream on."""
+        if self.state is None:
+            raise RuntimeError("call reset() first")
+        self.state = saved["state"].to(self.state.device)
 
     def step(
         self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
@@ -92,6 +108,13 @@ class RTRL(OnlineEstimator):
         self.influence = torch.zeros(
             batch, n, self.model.num_state_params, dtype=state.dtype, device=state.device
         )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "influence": self.influence.clone()}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        super().load_state_dict(saved)
+        self.influence = saved["influence"].to(self.influence.device)
 
     def project(self, influence: torch.Tensor) -> torch.Tensor:
         r"""Hook for approximations that keep only part of $J$ (identity for exact RTRL)."""
@@ -218,6 +241,20 @@ class UORO(OnlineEstimator):
         self.theta_tilde = torch.zeros(
             batch, self.model.num_state_params, dtype=state.dtype, device=state.device
         )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            **super().state_dict(),
+            "s_tilde": self.s_tilde.clone(),
+            "theta_tilde": self.theta_tilde.clone(),
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        super().load_state_dict(saved)
+        self.s_tilde = saved["s_tilde"].to(self.s_tilde.device)
+        self.theta_tilde = saved["theta_tilde"].to(self.theta_tilde.device)
+        self.generator.set_state(saved["generator"])
 
     def draw_noise(self, like: torch.Tensor) -> torch.Tensor:
         r"""$\nu$, drawn on the generator's device and moved to the state's."""
@@ -364,9 +401,19 @@ class TruncatedBPTT(OnlineEstimator):
             raise ValueError(f"loss_at must be 'all' or 'end', got {loss_at!r}")
         self.truncation, self.loss_at = truncation, loss_at
         self.name = f"TBPTT-{truncation}"
+        self.window = truncation
 
     def reset(self, state: torch.Tensor) -> None:
         super().reset(state)
+        self.count = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        if self.count:
+            raise RuntimeError(f"{self.name} is {self.count} steps into a window; save at a window's end")
+        return super().state_dict()
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        super().load_state_dict(saved)
         self.count = 0
 
     def step(

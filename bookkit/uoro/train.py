@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Callable
+from typing import Any, Protocol
 
 import torch
 from torch.nn import functional
 
-from bookkit.training import progress
+from bookkit.training import progress, resumable_checkpointer
 from bookkit.uoro.estimators import OnlineEstimator, StepResult
 from bookkit.uoro.model import RecurrentModel
 
@@ -30,6 +30,15 @@ class ScheduledAdam:
         self.lr, self.alpha, self.betas, self.eps = lr, alpha, betas, eps
         self.moments: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self.updates = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The moments and the update count (tensors and numbers, for a checkpoint)."""
+        moments = [list(self.moments[index]) for index in sorted(self.moments)]
+        return {"moments": moments, "updates": self.updates}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        self.moments = {index: (first, second) for index, (first, second) in enumerate(saved["moments"])}
+        self.updates = int(saved["updates"])
 
     def rate(self, characters: int) -> float:
         r"""$\eta_t=\gamma/(1+\alpha\sqrt t)$."""
@@ -59,6 +68,12 @@ class SGD:
     def __init__(self, lr: float) -> None:
         self.lr = lr
 
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        """Stateless: nothing to restore."""
+
     def update(
         self, params: list[torch.Tensor], grads: list[torch.Tensor], characters: int
     ) -> list[torch.Tensor]:
@@ -66,6 +81,21 @@ class SGD:
 
 
 Optimizer = ScheduledAdam | SGD
+
+CHECKPOINTS_PER_RUN = 4
+"""How many checkpoints an online run inside :func:`~bookkit.training.load_or_train` writes."""
+
+
+class Monitor(Protocol):
+    """Called by :func:`train_online` after every step; may return a record to keep."""
+
+    def __call__(
+        self, t: int, result: StepResult, w_state: torch.Tensor, w_out: torch.Tensor
+    ) -> dict[str, float] | None: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None: ...
 
 
 @dataclasses.dataclass
@@ -96,7 +126,7 @@ def train_online(
     shared: bool = False,
     divergence_bound: float = 1e6,
     record_params: bool = False,
-    monitor: Callable[[int, StepResult, torch.Tensor, torch.Tensor], dict[str, float] | None] | None = None,
+    monitor: Monitor | None = None,
     desc: str = "",
 ) -> OnlineRun:
     r"""Run ``estimator`` along the stream (``inputs`` ``(T, B, m)``, ``targets`` ``(T, B)``) and update the
@@ -116,7 +146,49 @@ def train_online(
     alive = torch.ones(w_state.shape[0], dtype=torch.bool, device=w_state.device)
     trajectory = torch.empty(steps, *w_state.shape, dtype=w_state.dtype) if record_params else None
     monitored: list[dict[str, float]] = []
-    for t in progress(range(steps), desc or estimator.name, total=steps):
+    label = desc or estimator.name
+    # a checkpoint falls at the end of a TBPTT window, where the estimator holds no graph
+    every = -(-max(1, steps // CHECKPOINTS_PER_RUN) // estimator.window) * estimator.window
+    checkpointer = resumable_checkpointer(every=every, label=label)
+    first_step = 0
+    if checkpointer is not None:
+        first_step, saved = checkpointer.resume(total=steps)
+        if saved is not None:
+            w_state, w_out = saved["w_state"].to(w_state.device), saved["w_out"].to(w_out.device)
+            alive = saved["alive"].to(alive.device)
+            losses[:first_step] = saved["losses"]
+            if trajectory is not None:
+                trajectory[:first_step] = saved["trajectory"]
+            monitored = list(saved["monitored"])
+            if first_step < steps:  # a finished run's checkpoint holds its results only
+                estimator.load_state_dict(saved["estimator"])
+                optimizer.load_state_dict(saved["optimizer"])
+                if monitor is not None:
+                    monitor.load_state_dict(saved["monitor"])
+
+    def checkpoint(steps_done: int) -> dict[str, Any]:
+        if steps_done == steps:
+            return {
+                "w_state": w_state,
+                "w_out": w_out,
+                "alive": alive,
+                "losses": losses.clone(),
+                "trajectory": trajectory,
+                "monitored": monitored,
+            }
+        return {
+            "w_state": w_state,
+            "w_out": w_out,
+            "alive": alive,
+            "losses": losses[:steps_done].clone(),
+            "trajectory": None if trajectory is None else trajectory[:steps_done].clone(),
+            "monitored": monitored,
+            "estimator": estimator.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "monitor": {} if monitor is None else monitor.state_dict(),
+        }
+
+    for t in progress(range(first_step, steps), label, total=steps - first_step):
         view_state = w_state.expand(batch, -1) if shared else w_state
         view_out = w_out.expand(batch, -1) if shared else w_out
         result = estimator.step(view_state, view_out, inputs[t], targets[t])
@@ -143,6 +215,8 @@ def train_online(
             w_state, w_out = torch.where(keep, new_state, w_state), torch.where(keep, new_out, w_out)
         if trajectory is not None:
             trajectory[t] = w_state.detach().cpu()
+        if checkpointer is not None:  # a finished run is saved too, so a later kill does not redo it
+            checkpointer.maybe_save(t + 1, lambda done=t + 1: checkpoint(done), force=t + 1 == steps)
     return OnlineRun(losses, w_state, w_out, monitored, trajectory)
 
 
@@ -198,11 +272,11 @@ def bits(losses: torch.Tensor) -> torch.Tensor:
     return losses / math.log(2.0)
 
 
-def tail_bits(run: OnlineRun, fraction: float, mask: torch.Tensor | None = None) -> float:
-    """Mean loss in bits/char over the last ``fraction`` of the steps (all streams), optionally only where
-    ``mask`` ``(T, B)`` is true."""
-    start = int(run.losses.shape[0] * (1 - fraction))
-    values = bits(run.losses[start:])
+def tail_bits(losses: torch.Tensor, fraction: float, mask: torch.Tensor | None = None) -> float:
+    """Mean of per-step ``losses`` ``(T, B)`` in bits/char over the last ``fraction`` of the steps (all
+    streams), optionally only where ``mask`` ``(T, B)`` is true."""
+    start = int(losses.shape[0] * (1 - fraction))
+    values = bits(losses[start:])
     if mask is not None:
         values = values[mask[start:].cpu()]
     return float(values.mean())
@@ -274,6 +348,18 @@ class GradientAgreement:
         self.trainer_name, self.every = trainer_name, every
         for estimator in (exact, *others.values()):
             estimator.reset(initial_state)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The watching estimators' states, for a checkpoint of the trainer's run."""
+        return {
+            "exact": self.exact.state_dict(),
+            "others": {name: estimator.state_dict() for name, estimator in self.others.items()},
+        }
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        self.exact.load_state_dict(saved["exact"])
+        for name, estimator in self.others.items():
+            estimator.load_state_dict(saved["others"][name])
 
     def __call__(
         self, t: int, result: StepResult, w_state: torch.Tensor, w_out: torch.Tensor
