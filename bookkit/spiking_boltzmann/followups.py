@@ -14,6 +14,7 @@ $B$, $b$, $c$ is the CD-1 update, and autograd adds the BPTT terms through $r$ f
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
@@ -21,7 +22,8 @@ from torch import nn
 from torch.nn.functional import softplus
 
 from bookkit.spiking_boltzmann.model import sample_bernoulli
-from bookkit.training import check_finite, progress
+from bookkit.spiking_boltzmann.train import CHECKPOINTS_PER_RUN
+from bookkit.training import check_finite, progress, resumable_checkpointer
 
 Tensor = torch.Tensor
 
@@ -128,10 +130,27 @@ def train_sequence_model(
     generator: torch.Generator,
     desc: str = "training",
 ) -> Tensor:
-    """SGD with momentum on the CD-1 free-energy difference; returns the loss per minibatch."""
+    """SGD with momentum on the CD-1 free-energy difference; returns the loss per minibatch.
+
+    Inside :func:`bookkit.training.load_or_train` the loop checkpoints ``CHECKPOINTS_PER_RUN`` times (model,
+    optimiser, losses and the sampling generator), and a run killed midway resumes from the last checkpoint
+    with the same result: the minibatches drawn before it are drawn again and dropped, so their generator is
+    where it was.
+    """
     optimiser = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     losses = torch.zeros(num_minibatches)
-    for index in progress(range(num_minibatches), desc=desc):
+    checkpointer = resumable_checkpointer(every=max(1, num_minibatches // CHECKPOINTS_PER_RUN), label=desc)
+    start = 0
+    if checkpointer is not None:
+        start, saved = checkpointer.resume(total=num_minibatches)
+        if saved is not None:
+            model.load_state_dict(saved["model"])
+            optimiser.load_state_dict(saved["optimiser"])
+            losses.copy_(saved["losses"])
+            generator.set_state(saved["generator"])
+            for index in range(start):  # the minibatches' own generator continues where it was
+                minibatch(index)
+    for index in progress(range(start, num_minibatches), desc=desc, total=num_minibatches - start):
         v0 = minibatch(index)
         visible_bias, hidden_bias = model.sequence_biases(v0)
         with torch.no_grad():
@@ -150,6 +169,16 @@ def train_sequence_model(
         optimiser.step()
         losses[index] = loss.detach()
         check_finite(losses[index], step=index)
+        if checkpointer is not None:
+            checkpointer.maybe_save(
+                index + 1,
+                lambda: {
+                    "model": {name: value.clone() for name, value in model.state_dict().items()},
+                    "optimiser": copy.deepcopy(optimiser.state_dict()),
+                    "losses": losses.clone(),
+                    "generator": generator.get_state(),
+                },
+            )
     return losses
 
 

@@ -58,6 +58,7 @@ CODES = Presets(
         centres_2d=10,
         target_sd_2d=0.02,
     ),
+    gpu="full",
 )
 
 
@@ -78,7 +79,7 @@ class ExactConfig:
     num_draws: int = 10
 
 
-EXACT = Presets(smoke=ExactConfig(num_draws=2), ci=ExactConfig(), full=ExactConfig(num_draws=50))
+EXACT = Presets(smoke=ExactConfig(num_draws=2), ci=ExactConfig(), full=ExactConfig(num_draws=50), gpu="full")
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ class CircleConfig:
     num_seeds: int = 3
     gibbs_steps: int = 30
     average_last: int = 15
-    prime_thetas: tuple[float, ...] = (0.3, 2.0, 4.0, 1.1, 5.2)
+    num_test_sequences: int = 16
+    num_primes: int = 32
     generated_frames: int = 48
     likelihood_hidden: int = 10
     likelihood_sequences: int = 32
@@ -125,6 +127,8 @@ CIRCLE = Presets(
         generated_frames=12,
         likelihood_hidden=4,
         likelihood_sequences=4,
+        num_test_sequences=2,
+        num_primes=4,
     ),
     ci=CircleConfig(),
     full=CircleConfig(
@@ -137,6 +141,20 @@ CIRCLE = Presets(
         kernel_time_constant=3.0,
         num_minibatches=3000,
         stress_minibatches=6000,
+        num_seeds=5,
+        ablation_depths=(1, 2, 4, 16),
+        generated_frames=72,
+    ),
+    gpu=CircleConfig(
+        grid=16,
+        radius=5.0,
+        period=24,
+        blob_sd=1.2,
+        num_hidden=200,
+        history_length=8,
+        kernel_time_constant=3.0,
+        num_minibatches=1000,
+        stress_minibatches=1000,
         num_seeds=5,
         ablation_depths=(1, 2, 4, 16),
         generated_frames=72,
@@ -187,6 +205,17 @@ FOLLOWUPS = Presets(
         kernel_time_constant=3.0,
         num_minibatches=3000,
         num_frames=100,
+        balls_resolution=30,
+        num_balls=3,
+        num_test_sequences=200,
+        rollout_frames=20,
+    ),
+    gpu=FollowupConfig(
+        num_hidden=200,
+        history_length=8,
+        kernel_time_constant=3.0,
+        num_minibatches=400,
+        num_frames=48,
         balls_resolution=30,
         num_balls=3,
         num_test_sequences=200,

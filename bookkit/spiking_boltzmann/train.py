@@ -54,6 +54,13 @@ class Variant:
     bidirectional: bool = False
 
 
+def sampling_generator(seed: int, device: torch.device | str) -> torch.Generator:
+    """A generator on ``device`` for Bernoulli sampling (CPU and CUDA streams differ; each is deterministic)."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
 def temporal_variant(
     name: str,
     time_constant: float,
@@ -264,15 +271,20 @@ def generate(
     return frames
 
 
+def evenly_spaced_angles(count: int, offset: float) -> Tensor:
+    """$\\theta_k=\\text{offset}+2\\pi k/\\text{count}$, $k=0..\\text{count}-1$: starting angles that cover the circle."""
+    return offset + 2 * math.pi * torch.arange(count, dtype=torch.float64) / count
+
+
 @dataclasses.dataclass
 class CircleEvaluation:
-    """The ball-task metrics of a model stack (leading axis = model).
+    """The ball-task metrics of a model stack (leading axis = model), over $S$ test sequences and $P$ primes.
 
-    - ``one_step_error`` $(M,)$: mean one-step angle error in steps over frames $t\\ge D$;
-    - ``copy_last_error``: the same for copying the last frame (1.0 by construction);
-    - ``predicted_angles`` $(M, T)$ and ``true_angles`` $(T,)$ of the one-step test;
-    - ``generated`` $(M, \\text{primes}, T_g, n_v)$ mean-field frames and ``generated_angles``;
-    - ``frac_good`` and ``revolutions`` $(M, \\text{primes})$; ``median_frac_good`` $(M,)$.
+    - ``one_step_error`` $(M,)$: mean one-step angle error in steps over frames $t\\ge D$ of every test
+      sequence; ``copy_last_error``: the same for copying the last frame (1.0 in true angles);
+    - ``predicted_angles`` $(M, S, T)$ and ``true_angles`` $(S, T)$ of the one-step test;
+    - ``generated`` $(M, P, T_g, n_v)$ mean-field frames and ``generated_angles``;
+    - ``frac_good`` and ``revolutions`` $(M, P)$; ``median_frac_good`` $(M,)$, the median over the primes.
     """
 
     one_step_error: Tensor
@@ -292,28 +304,38 @@ def evaluate_circle(
     task: CircleTask,
     generator: torch.Generator,
     *,
-    test_theta0: float = 0.7,
+    num_test_sequences: int = 16,
     test_frames: int = 45,
-    prime_thetas: tuple[float, ...] = (0.3, 2.0, 4.0),
+    num_primes: int = 32,
     prime_frames: int = 6,
     generated_frames: int = 48,
     gibbs_steps: int = 30,
     average_last: int = 15,
     direction: float = 1.0,
 ) -> CircleEvaluation:
-    """One-step test on one clamped sequence and generation from several primes, for every model at once."""
+    """One-step test on ``num_test_sequences`` clamped sequences and generation from ``num_primes`` primes,
+    for every model at once.
+
+    Both sets of starting angles are spread evenly round the circle (:func:`evenly_spaced_angles`, offsets
+    0.7 and 0.3 rad), so the medians and means are statistics over the whole circle, not over a few angles
+    that happen to be easy or hard for one model.
+    """
     device, num_models = model.W.device, model.num_models
-    true_angles = circle_angles(torch.tensor(test_theta0, dtype=torch.float64), test_frames, task, direction)
+    starts = evenly_spaced_angles(num_test_sequences, 0.7)
+    true_angles = circle_angles(starts, test_frames, task, direction)
     test = intensity_to_spikes(render_circle(true_angles, task).float(), False, None).to(device)
-    test = test.expand(num_models, 1, *test.shape).contiguous()
-    predictions = predict_next_frames(model, test, generator, gibbs_steps, average_last)[:, 0]
+    test = test.expand(num_models, *test.shape).contiguous()
+    predictions = predict_next_frames(model, test, generator, gibbs_steps, average_last)
     predicted_angles = decode_angle(predictions.cpu().double(), task)
     scored = slice(model.history_length, None)
-    errors = one_step_error(predicted_angles[:, scored], true_angles[scored], task).mean(-1)
-    copy_last = one_step_error(decode_angle(test[0, 0, :-1].cpu().double(), task), true_angles[1:], task)
-    thetas = torch.tensor(prime_thetas, dtype=torch.float64)
+    errors = one_step_error(predicted_angles[..., scored], true_angles[..., scored], task).mean((-1, -2))
+    copy_last = one_step_error(decode_angle(test[0, :, :-1].cpu().double(), task), true_angles[:, 1:], task)
     prime = intensity_to_spikes(
-        render_circle(circle_angles(thetas, prime_frames, task, direction), task).float(), False, None
+        render_circle(
+            circle_angles(evenly_spaced_angles(num_primes, 0.3), prime_frames, task, direction), task
+        ).float(),
+        False,
+        None,
     ).to(device)
     generated = generate(
         model, prime.expand(num_models, *prime.shape).contiguous(), generated_frames, generator, gibbs_steps
@@ -322,7 +344,7 @@ def evaluate_circle(
     good = fraction_good(generated_angles, task, direction)
     return CircleEvaluation(
         errors,
-        float(copy_last[model.history_length - 1 :].mean()),
+        float(copy_last[:, model.history_length - 1 :].mean()),
         predicted_angles,
         true_angles,
         predictions.cpu(),

@@ -205,7 +205,7 @@ def test_a_killed_training_resumes_from_its_checkpoint_with_the_same_result(tmp_
 
 
 def test_spiking_boltzmann_training_resumes_after_a_kill_with_the_same_model(tmp_path, monkeypatch, capsys):
-    from bookkit.spiking_boltzmann import experiments
+    from bookkit.spiking_boltzmann import circle_experiments as experiments
     from bookkit.spiking_boltzmann import train as cd_training
     from bookkit.spiking_boltzmann.presets import CIRCLE
 

@@ -19,6 +19,8 @@ from bookkit.spiking_boltzmann.data import (
 from bookkit.spiking_boltzmann.train import (
     build_stack,
     circle_minibatches,
+    evaluate_circle,
+    evenly_spaced_angles,
     generate,
     non_temporal_variant,
     temporal_variant,
@@ -69,3 +71,21 @@ def test_stacked_models_train_independently_of_their_neighbours_data():
     assert float(model.A[0].abs().max()) > 0.0
     frames = generate(model, minibatch(0)[:, :, :3], 5, torch.Generator().manual_seed(3), gibbs_steps=2)
     assert frames.shape == (2, 4, 5, TASK.num_pixels) and ((frames >= 0) & (frames <= 1)).all()
+
+
+def test_evaluation_scores_every_model_over_test_sequences_and_primes_spread_round_the_circle():
+    angles = evenly_spaced_angles(32, 0.3)
+    steps = torch.diff(torch.cat([angles, angles[:1] + 2 * math.pi]))
+    assert torch.allclose(steps, torch.full((32,), 2 * math.pi / 32, dtype=torch.float64))
+    model = build_stack([temporal_variant("temporal", 2.0, 4, 4)], TASK.num_pixels, 40, torch.Generator())
+    evaluation = evaluate_circle(
+        model, TASK, torch.Generator().manual_seed(0), num_test_sequences=4, num_primes=32, gibbs_steps=3
+    )
+    assert evaluation.true_angles.shape == (4, 45) and evaluation.predicted_angles.shape == (1, 4, 45)
+    assert torch.allclose(evaluation.true_angles[:, 0], evenly_spaced_angles(4, 0.7))
+    assert evaluation.frac_good.shape == (1, 32) and evaluation.generated.shape[:2] == (1, 32)
+    # the null of the generation claim: an untrained model does not keep the ball circling from any prime,
+    # so the median over 32 primes stays well below the claim's threshold of 0.6
+    assert float(evaluation.median_frac_good[0]) < 0.4
+    # nor does it predict the next frame: worse than copying the last frame, which is about 1 step off
+    assert float(evaluation.one_step_error[0]) > 1.0 and 0.7 < evaluation.copy_last_error < 1.1
