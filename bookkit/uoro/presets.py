@@ -34,6 +34,7 @@ INFLUENCE = Presets(
     full=InfluenceConfig(
         23, 10, (1, 10, 20, 40, 41, 45, 60, 100), 1e-4, 3000, 1e-4, 30000, (3e-6, 1e-5, 3e-5, 1e-4), 20, 200
     ),
+    gpu="full",
 )
 
 
@@ -70,6 +71,7 @@ EXACTNESS = Presets(
         30,
         256,
     ),
+    gpu="full",
 )
 
 
@@ -106,6 +108,7 @@ STATISTICS = Presets(
         200,
         16384,
     ),
+    gpu="full",
 )
 
 
@@ -132,6 +135,7 @@ STREAMS = Presets(
     smoke=StreamsConfig("tanh", 4, 3, 300, 1e-2, 0.03, 2, (1, 4), (1, 1, 1, 2), 0.25),
     ci=StreamsConfig("tanh", 8, 10, 20000, 1e-2, 0.03, 2, (1, 4), (1, 1, 1, 2), 0.25),
     full=StreamsConfig("GRU", 64, 5, 300000, 1e-3, 0.03, 4, (1, 32), (1, 5, 5, 10), 0.25),
+    gpu=StreamsConfig("tanh", 32, 40, 15000, 1e-2, 0.03, 2, (1, 4), (1, 1, 1, 2), 0.25),
 )
 
 
@@ -155,4 +159,5 @@ CHARLM = Presets(
     smoke=CharLMConfig(8, 16, 2, 200, 3e-3, 0.03, (16,), 10),
     ci=CharLMConfig(16, 32, 4, 2500, 3e-3, 0.03, (1, 16), 10),
     full=CharLMConfig(64, 64, 8, 632000, 1e-3, 0.03, (1, 16, 64), 100),
+    gpu=CharLMConfig(64, 64, 16, 5000, 3e-3, 0.03, (1, 16), 10),
 )
