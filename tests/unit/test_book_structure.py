@@ -3,8 +3,18 @@
 import re
 
 import pytest
+import yaml
 
-from bookkit.book_structure import CHAPTERS, PAPERS, TABLE_BEGIN, TABLE_END, generated_files, with_table
+from bookkit.book_structure import (
+    BACK_MATTER,
+    CHAPTERS,
+    PAPERS,
+    TABLE_BEGIN,
+    TABLE_END,
+    generated_files,
+    toc_yaml,
+    with_table,
+)
 from bookkit.layout import Layout
 
 
@@ -34,3 +44,14 @@ def test_a_table_without_its_markers_is_an_error(tmp_path):
         with_table("| a | b |\n", "| c |", tmp_path / "README.md")
     text = f"before\n{TABLE_BEGIN}\nold\n{TABLE_END}\nafter\n"
     assert with_table(text, "new", tmp_path / "x.md") == f"before\n{TABLE_BEGIN}\nnew\n{TABLE_END}\nafter\n"
+
+
+def test_each_chapter_in_the_toc_is_its_landing_page_with_its_notebooks_as_sections():
+    layout = Layout()
+    toc = yaml.safe_load(toc_yaml(layout))
+    entries = [chapter for part in toc["parts"][:-1] for chapter in part["chapters"]]
+    assert [entry["file"] for entry in entries] == [f"book/chapters/{c.slug}" for c in CHAPTERS]
+    for chapter, entry in zip(CHAPTERS, entries, strict=True):
+        notebooks = [f"book/_generated/{s.name}" for s in layout.all_sources() if s.chapter == chapter.slug]
+        assert [section["file"] for section in entry["sections"]] == notebooks
+    assert [c["file"] for c in toc["parts"][-1]["chapters"]] == list(BACK_MATTER)

@@ -1,0 +1,33 @@
+"""The one figure per chapter that the front page shows: the first image of the chapter's cell tagged
+``front-figure``, extracted from its executed notebook."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from bookkit.layout import Layout, NotebookSource
+
+FRONT_FIGURE_TAG = "front-figure"
+"""The tag of the one cell per chapter whose figure the front page shows."""
+
+
+def front_figure(layout: Layout, chapter: str) -> tuple[NotebookSource, Path] | None:
+    """Write the first PNG of the chapter's cell tagged ``front-figure`` (in its executed notebooks) to
+    ``book/_generated/front/<chapter>.png``; returns the notebook and the image, or None if there is none."""
+    for source in [s for s in layout.all_sources() if s.chapter == chapter]:
+        executed = layout.output(source, "notebook")
+        if not executed.exists():
+            continue
+        for cell in json.loads(executed.read_text())["cells"]:
+            if FRONT_FIGURE_TAG not in cell.get("metadata", {}).get("tags", []):
+                continue
+            for output in cell.get("outputs", []):
+                png = output.get("data", {}).get("image/png")
+                if png:
+                    image = layout.generated / "front" / f"{chapter}.png"
+                    image.parent.mkdir(parents=True, exist_ok=True)
+                    image.write_bytes(base64.b64decode(png))
+                    return source, image
+    return None
