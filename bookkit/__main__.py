@@ -11,7 +11,8 @@ from bookkit import environment
 from bookkit.scales import SCALES, ScaleError, parse_overrides
 
 PARAMETERS_HELP = """notebook parameters (papermill injects them into each notebook's `parameters` cell):
-  SCALE      smoke (seconds, nbval references) | ci (default, CPU, < 2 min a notebook) | full (paper size, one GPU)
+  SCALE      smoke (seconds, nbval references) | ci (default, CPU, < 2 min a notebook) |
+             gpu (>= 10x ci, the whole book in 10 min on one H200) | full (paper size, one GPU, hours)
   SEED       seed for python, numpy and torch; CPU runs are bit-identical for a seed
   DEVICE     auto | cpu | cuda | cuda:N ("cuda" without a GPU is an error, never a silent fall-back)
   OVERRIDES  dict of preset fields to change, e.g. --override num_steps=200: applied to each selected
@@ -196,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         help="chapters (uoro) or notebooks (uoro/01-rtrl-bptt-truncation, or the .md path); default: all",
     )
-    run.add_argument("--scale", default="ci", choices=SCALES, help="preset size (default: ci)")
+    run.add_argument(
+        "--scale", default="ci", choices=SCALES, help=f"preset size, one of {', '.join(SCALES)} (default: ci)"
+    )
     run.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     run.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default: auto)")
     run.add_argument(

@@ -76,7 +76,7 @@ __all__ = [
     "summary_table",
 ]
 
-DEFAULT_TIMEOUT_S = {"smoke": 300.0, "ci": 600.0, "full": 6 * 3600.0}
+DEFAULT_TIMEOUT_S = {"smoke": 300.0, "ci": 600.0, "gpu": 1800.0, "full": 6 * 3600.0}
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 WORKER_GRACE_S = 10.0
 """How long a worker has to stop its kernel after ``SIGTERM`` before it is killed."""

@@ -1,8 +1,11 @@
-"""Scale presets: one frozen dataclass of settings per notebook, in three sizes.
+"""Scale presets: one frozen dataclass of settings per notebook, in four sizes.
 
 - ``smoke``: seconds; the nbval reference notebooks and unit tests use it; it proves the code runs.
-- ``ci``: the default; one CPU thread, well under two minutes per notebook, claims asserted with ci thresholds.
-- ``full``: the paper's sizes (or the closest feasible) for one GPU; also finishes on CPU, slowly.
+- ``ci``: the default; one CPU thread, well under two minutes a notebook, claims asserted with ci thresholds.
+- ``gpu``: at least ten times ``ci``'s compute (or the paper's size where that is less), sized so that the
+  whole book finishes within ten minutes on one H200 with 16 notebooks at once (``bookkit.gpu_plan`` predicts
+  each notebook's time from measured rates); often the same as ``full``.
+- ``full``: the paper's sizes (or the closest feasible) for one GPU and hours; also finishes on CPU, slowly.
 
 A chapter declares, in ``bookkit/<chapter>/presets.py``::
 
@@ -11,7 +14,12 @@ A chapter declares, in ``bookkit/<chapter>/presets.py``::
         hidden_size: int
         seq_len: int
 
-    EXACTNESS = Presets(smoke=ExactnessConfig(4, 5), ci=ExactnessConfig(16, 50), full=ExactnessConfig(64, 200))
+    EXACTNESS = Presets(
+        smoke=ExactnessConfig(4, 5),
+        ci=ExactnessConfig(16, 50),
+        full=ExactnessConfig(64, 200),
+        gpu=ExactnessConfig(64, 100),
+    )
 
 and the notebook resolves one with ``EXACTNESS.resolve(SCALE, OVERRIDES)``.
 """
@@ -21,9 +29,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
-SCALES: tuple[str, ...] = ("smoke", "ci", "full")
+SCALES: tuple[str, ...] = ("smoke", "ci", "gpu", "full")
+"""From smallest to largest."""
 DEFAULT_SCALE = "ci"
 
 ConfigT = TypeVar("ConfigT")
@@ -99,7 +108,8 @@ def _numbers(value: Any) -> list[float]:
 def check_override_range(name: str, value: Any, preset_values: list[Any]) -> None:
     """Reject an override outside the range the presets make sensible, with a message giving the range.
 
-    The rule is the same for every field, derived from its three preset values: a number must be finite;
+    The rule is the same for every field, derived from its preset values (every scale's): a number must be
+    finite;
     it must be > 0 when every preset value is > 0 (a size, a count, a rate) and >= 0 when every one is
     >= 0; and its magnitude must be at most ``RANGE_FACTOR`` times the largest preset magnitude (so
     ``num_steps=1e12`` is refused while ten times the full preset is not). Tuples are checked elementwise.
@@ -151,14 +161,28 @@ def parse_overrides(text: str) -> dict[str, str]:
 
 @dataclasses.dataclass(frozen=True)
 class Presets(Generic[ConfigT]):
-    """The three presets of one notebook; all three must be instances of the same frozen dataclass."""
+    """The presets of one notebook, all instances of the same frozen dataclass.
+
+    ``gpu="full"`` says that the paper's size already fits the GPU budget: the ``gpu`` preset is the ``full``
+    one. ``gpu`` may be left out while a notebook is being written; resolving it then raises
+    :class:`ScaleError` (the unit tests require one for every notebook of the book)."""
 
     smoke: ConfigT
     ci: ConfigT
     full: ConfigT
+    gpu: ConfigT | Literal["full"] | None = None
+
+    @property
+    def scales(self) -> tuple[str, ...]:
+        """The scales this notebook has a preset for, smallest first."""
+        return tuple(scale for scale in SCALES if getattr(self, scale) is not None)
 
     def __post_init__(self) -> None:
-        kinds = {type(getattr(self, scale)) for scale in SCALES}
+        if isinstance(self.gpu, str):
+            if self.gpu != "full":
+                raise TypeError(f'gpu must be a preset or "full", got {self.gpu!r}')
+            object.__setattr__(self, "gpu", self.full)
+        kinds = {type(getattr(self, scale)) for scale in self.scales}
         if len(kinds) != 1:
             raise TypeError(f"presets must share one dataclass type, got {sorted(k.__name__ for k in kinds)}")
         (kind,) = kinds
@@ -172,6 +196,10 @@ class Presets(Generic[ConfigT]):
     def resolve(self, scale: str, overrides: Mapping[str, Any] | None = None) -> ConfigT:
         """The preset for ``scale`` with ``overrides`` applied; unknown scales or keys raise ScaleError."""
         preset = getattr(self, check_scale(scale))
+        if preset is None:
+            raise ScaleError(
+                f"{type(self.ci).__name__} has no {scale} preset; this notebook has: {', '.join(self.scales)}"
+            )
         overrides = dict(overrides or {})
         unknown = sorted(set(overrides) - set(self.fields))
         if unknown:
@@ -183,5 +211,5 @@ class Presets(Generic[ConfigT]):
             name: _coerce_override(name, value, getattr(preset, name)) for name, value in overrides.items()
         }
         for name, value in converted.items():
-            check_override_range(name, value, [getattr(getattr(self, scale), name) for scale in SCALES])
+            check_override_range(name, value, [getattr(getattr(self, scale), name) for scale in self.scales])
         return dataclasses.replace(preset, **converted)

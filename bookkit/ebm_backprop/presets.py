@@ -64,6 +64,7 @@ RELAXATION = Presets(
         num_digits=20,
         **LANGEVIN_SAMPLING,
     ),
+    gpu="full",
 )
 
 
@@ -112,6 +113,7 @@ FIRST_ARRIVAL = Presets(
         newton_steps=3,
         num_digits=200,
     ),
+    gpu="full",
 )
 
 
@@ -160,6 +162,7 @@ LANGEVIN = Presets(
         temperatures=(1e-4, 1e-3, 1e-2, 1e-1),
         free_steps=12000,
     ),
+    gpu="full",
 )
 
 
@@ -216,6 +219,7 @@ TRAJECTORY = Presets(
         ep_nudged_steps=12000,
         num_digits=100,
     ),
+    gpu="full",
 )
 
 
@@ -280,4 +284,5 @@ DIGITS = Presets(
         eval_steps=100,
         bp_learning_rates=(0.1, 0.05),
     ),
+    gpu="full",
 )

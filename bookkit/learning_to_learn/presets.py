@@ -59,6 +59,16 @@ QUADRATICS = Presets(
         long_steps=1000,
         bootstrap_resamples=10_000,
     ),
+    gpu=QuadraticsConfig(
+        num_epochs=300,
+        functions_per_epoch=1024,
+        meta_lr=1e-2,
+        validate_every=50,
+        num_validation=256,
+        num_test=1024,
+        long_steps=1000,
+        bootstrap_resamples=10_000,
+    ),
 )
 
 
@@ -116,6 +126,20 @@ DIGITS = Presets(
     ),
     full=DigitsConfig(
         num_epochs=1500,
+        meta_lr=1e-3,
+        validate_every=50,
+        validation_runs=20,
+        test_runs=50,
+        transfer_runs=20,
+        dataset="mnist",
+        sweep_widths=(5, 10, 20, 40, 80),
+        adam_rates=RATE_GRID,
+        nag_rates=(0.03, 0.1, 0.3, 1.0, 3.0),
+        rmsprop_rates=RATE_GRID,
+        sgd_rates=(0.1, 0.3, 1.0, 3.0, 10.0),
+    ),
+    gpu=DigitsConfig(
+        num_epochs=250,
         meta_lr=1e-3,
         validate_every=50,
         validation_runs=20,
@@ -192,6 +216,15 @@ CONVNET = Presets(
         label_sets=("digits-10", "digits-5", "digits-2"),
         train_sub=True,
     ),
+    gpu=ConvNetConfig(
+        num_epochs=120,
+        meta_lr=3e-3,
+        validate_every=25,
+        validation_runs=10,
+        test_runs=20,
+        label_sets=("digits-10", "digits-5", "digits-2"),
+        train_sub=True,
+    ),
 )
 
 
@@ -233,6 +266,13 @@ FAILURE_MODES = Presets(
         gradient_batches=10,
         collapse_epochs=250,
         collapse_seeds=5,
+        throughput_functions=(1, 10, 100, 1000, 10_000),
+    ),
+    gpu=FailureModesConfig(
+        horizon_steps=1000,
+        gradient_batches=10,
+        collapse_epochs=25,
+        collapse_seeds=2,
         throughput_functions=(1, 10, 100, 1000, 10_000),
     ),
 )

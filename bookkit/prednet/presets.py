@@ -97,6 +97,7 @@ HEADS_TRAINING = {
     "smoke": HeadsTrainingFields((1, 4, 8), 16, 32, 3, 4, 6e-3),
     "ci": HeadsTrainingFields((1, 16, 32), 32, 600, 200, 8, 6e-3),
     "full": HeadsTrainingFields(FACES_STACKS, 64, 16_000, 15_000, 16, 1e-3),
+    "gpu": HeadsTrainingFields(FACES_STACKS, 64, 1000, 1000, 16, 1e-3),
 }
 """Training of the heads model, shared by notebooks 03 and 04 (full: 15 epochs of 16K at batch 16)."""
 
@@ -141,18 +142,21 @@ ARCHITECTURE = Presets(
     smoke=ArchitectureConfig((1, 4, 8), 16, 32, 3, 4, 6e-3, 6),
     ci=ArchitectureConfig((1, 16, 32), 32, 400, 120, 8, 6e-3, 10),
     full=ArchitectureConfig((1, 32, 64, 128), 64, 4000, 2000, 16, 1e-3, 10),
+    gpu=ArchitectureConfig((1, 32, 64, 128), 64, 4000, 600, 16, 1e-3, 10),
 )
 
 WORLDS = Presets(
     smoke=WorldsConfig(8, 6, 16, 16, 20, 2),
     ci=WorldsConfig(300, 10, 32, 32, 40, 4),
     full=WorldsConfig(800, 10, 64, 128, 160, 25),
+    gpu=WorldsConfig(800, 10, 64, 64, 80, 25),
 )
 
 NEXT_FRAME = Presets(
     smoke=NextFrameConfig(**_heads("smoke"), num_test=8, train_control=True, train_lall=False),
     ci=NextFrameConfig(**_heads("ci"), num_test=200, train_control=False, train_lall=False),
     full=NextFrameConfig(**_heads("full"), num_test=800, train_control=True, train_lall=True),
+    gpu=NextFrameConfig(**_heads("gpu"), num_test=800, train_control=False, train_lall=False),
 )
 
 DECODING = Presets(
@@ -183,6 +187,15 @@ DECODING = Presets(
         svm_splits=10,
         decode_lall=True,
     ),
+    gpu=DecodingConfig(
+        **_heads("gpu"),
+        num_readout_train=4000,
+        num_readout_test=1000,
+        identity_faces=25,
+        views_per_face=(1, 2, 5, 10, 20, 40),
+        svm_splits=10,
+        decode_lall=False,
+    ),
 )
 
 CAR = Presets(
@@ -204,6 +217,9 @@ CAR = Presets(
         10,
         18_750,
         1e-3,
+    ),
+    gpu=CarConfig(
+        KITTI_STACKS, 64, 80, 1000, 1000, 4, 1e-3, 300, (20, 50, 150, 400), 200, 9, 15, 10, 300, 1e-3
     ),
 )
 """ci: about a minute of CPU; full: the official KITTI schedule (150 epochs x 500 clips at batch 4, then the

@@ -29,7 +29,7 @@ def test_resolve_returns_the_preset_of_each_scale():
 
 
 def test_unknown_scale_error_lists_valid_scales():
-    with pytest.raises(ScaleError, match="smoke, ci, full"):
+    with pytest.raises(ScaleError, match="smoke, ci, gpu, full"):
         PRESETS.resolve("huge")
     with pytest.raises(ScaleError, match="valid scales"):
         check_scale("CI")
