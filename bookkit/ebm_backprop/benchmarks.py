@@ -14,7 +14,7 @@ import torch
 from bookkit.benchmarking import Comparison, compare
 from bookkit.ebm_backprop.data import load_digits_split
 from bookkit.ebm_backprop.energy import LayeredNetwork, initial_states, relax
-from bookkit.ebm_backprop.experiments import brief_network
+from bookkit.ebm_backprop.experiments import glorot_network
 from bookkit.ebm_backprop.learning import train_backprop, train_equilibrium_propagation
 from bookkit.ebm_backprop.presets import DIGITS, FIRST_ARRIVAL
 
@@ -32,7 +32,7 @@ def benchmarks(quick: bool = True, device: str = "cpu") -> list[Comparison]:
     repeats = 3 if quick else 5
     generator = torch.Generator().manual_seed(0)
     cfg = FIRST_ARRIVAL.ci
-    net = brief_network(cfg.sizes, "smooth", 1.0, generator, device=device)
+    net = glorot_network(cfg.sizes, "smooth", 1.0, generator, device=device)
     num_inputs, num_steps = 256, (10 if quick else 100)
     x = torch.rand(num_inputs, cfg.sizes[0], generator=generator, dtype=torch.float64).to(device)
     rows = [
@@ -53,7 +53,7 @@ def benchmarks(quick: bool = True, device: str = "cpu") -> list[Comparison]:
     data = load_digits_split(digits.num_train, digits.num_test, dtype=torch.float32, device=device)
 
     def ep_epoch() -> None:
-        ep_net = brief_network(
+        ep_net = glorot_network(
             digits.sizes, "box", 1.0, torch.Generator().manual_seed(1), device=device, dtype=torch.float32
         )
         train_equilibrium_propagation(
@@ -71,7 +71,7 @@ def benchmarks(quick: bool = True, device: str = "cpu") -> list[Comparison]:
         )
 
     def bp_epoch() -> None:
-        bp_net = brief_network(
+        bp_net = glorot_network(
             digits.sizes, "box", 1.0, torch.Generator().manual_seed(1), device=device, dtype=torch.float32
         )
         train_backprop(

@@ -1,9 +1,13 @@
-"""The chapter's experiments assembled from the model pieces: networks in the brief's settings, relaxed
-fixed points, sweeps over beta, and the quantities the figures draw."""
+"""The chapter's experiments assembled from the model pieces: Glorot-initialised networks, relaxed fixed
+points, sweeps over beta, and the quantities the figures draw."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import copy
+import dataclasses
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -21,13 +25,21 @@ from bookkit.ebm_backprop.early_inference import (
     nudged_minus_free,
     polish_fixed_point,
 )
+from bookkit.ebm_backprop.data import DigitsSplit
 from bookkit.ebm_backprop.energy import LayeredNetwork, States, init_network, initial_states, relax
+from bookkit.ebm_backprop.learning import (
+    LearningCurves,
+    network_state,
+    train_backprop,
+    train_equilibrium_propagation,
+)
+from bookkit.ebm_backprop.presets import DigitsConfig
 
 START_VALUE = {"smooth": 0.5, "box": 0.0, "naive_hard": 0.5}
-"""Where the free phase starts (section 3.3 of the brief)."""
+"""Where the free phase starts: mid-range for the smooth and naive rates, the lower face for the box."""
 
 
-def brief_network(
+def glorot_network(
     sizes: Sequence[int],
     nonlinearity: str,
     gain: float,
@@ -40,6 +52,96 @@ def brief_network(
     return init_network(
         sizes, nonlinearity, gain=gain, bias_range=bias_range, generator=generator, dtype=dtype, device=device
     )
+
+
+def digits_classifier_network(
+    sizes: Sequence[int],
+    generator: torch.Generator,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> LayeredNetwork:
+    """The box-convention classifier that EP and its baselines train: Glorot weights (gain 1) and zero
+    biases, except that the output weights start at zero, $W_L=0$.
+
+    Why: an output unit $y_j$ on the lower face of the box with drive $h_j<-\\beta$ is not lifted by the
+    nudge, $\\Pi(\\varepsilon(h_j+\\beta d_j))=0$, so neither phase changes its rate and its EP update is
+    exactly zero. With Glorot output weights the initial drives spread over about $\\pm0.6$, beyond the
+    nudge's reach ($\\beta=0.5$) for some units on every digit of their class, and such a unit never
+    learns. With $W_L=0$ every output starts at drive $h_j=0>-\\beta$, where the nudge reaches it.
+    """
+    net = glorot_network(sizes, "box", 1.0, generator, device=device, dtype=dtype)
+    net.weights[-1].zero_()
+    return net
+
+
+CLASSIFIERS = ("ep", "bp", "ep_output_only")
+"""The three classifiers of the digits experiment: EP, the back-prop baseline, and the null (EP with the
+hidden layer's learning rate set to zero, so that only the output weights learn)."""
+
+
+def train_digits_classifiers(
+    cfg: DigitsConfig,
+    data: DigitsSplit,
+    generator: torch.Generator,
+    *,
+    device: torch.device | str = "cpu",
+) -> dict[str, Any]:
+    """Train EP, the same-size back-prop baseline and the output-layer-only EP null, in that order, from the
+    same :func:`digits_classifier_network`, drawing from ``generator``. Returns a checkpointable state
+    ``{name: {"network": ..., "curves": ...}}`` for :func:`bookkit.training.load_or_train`, inside which each
+    training loop checkpoints and resumes."""
+    initial = digits_classifier_network(cfg.sizes, generator, device=device)
+    ep_settings = {
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch_size,
+        "eps": cfg.eps,
+        "free_steps": cfg.free_steps,
+        "nudged_steps": cfg.nudged_steps,
+        "beta": cfg.beta,
+        "eval_steps": cfg.eval_steps,
+        "generator": generator,
+    }
+    output_only_rates = (0.0,) * (len(cfg.learning_rates) - 1) + cfg.learning_rates[-1:]
+    networks = {name: copy.deepcopy(initial) for name in CLASSIFIERS}
+    curves = {
+        "ep": train_equilibrium_propagation(
+            networks["ep"], data, learning_rates=cfg.learning_rates, **ep_settings
+        ),
+        "bp": train_backprop(
+            networks["bp"],
+            data,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            learning_rates=cfg.bp_learning_rates,
+            generator=generator,
+        ),
+        "ep_output_only": train_equilibrium_propagation(
+            networks["ep_output_only"], data, learning_rates=output_only_rates, **ep_settings
+        ),
+    }
+    return {
+        name: {"network": network_state(networks[name]), "curves": curves[name].to_state()}
+        for name in CLASSIFIERS
+    }
+
+
+@dataclasses.dataclass
+class TrainedClassifier:
+    """A trained network and its learning curves."""
+
+    net: LayeredNetwork
+    curves: LearningCurves
+
+
+def trained_classifiers(state: dict[str, Any]) -> dict[str, TrainedClassifier]:
+    """The networks and curves of a :func:`train_digits_classifiers` state (trained or loaded)."""
+    result = {}
+    for name in CLASSIFIERS:
+        saved = state[name]["network"]
+        net = LayeredNetwork(list(saved["weights"]), list(saved["biases"]), "box")
+        result[name] = TrainedClassifier(net, LearningCurves.from_state(state[name]["curves"]))
+    return result
 
 
 def free_fixed_point(

@@ -41,7 +41,7 @@ def test_ep_step_applies_minus_alpha_times_the_batch_mean_ep_gradient():
 
 def test_pre_post_form_differs_from_ep_change_by_the_product_of_rate_changes():
     generator = torch.Generator().manual_seed(1)
-    net = experiments.brief_network((6, 5, 3), "smooth", 1.0, generator)
+    net = experiments.glorot_network((6, 5, 3), "smooth", 1.0, generator)
     x = torch.rand(4, 6, generator=generator, dtype=torch.float64)
     target = one_hot(torch.tensor([0, 1, 2, 1]), torch.float64)[:, :3]
     free = relax(net, x, initial_states(net, (4,), 0.5), 300, 0.2)
@@ -61,7 +61,7 @@ def test_pre_post_form_differs_from_ep_change_by_the_product_of_rate_changes():
 def test_backprop_baseline_learns_digits_above_chance_in_one_epoch():
     data = load_digits_split(300, 100, dtype=torch.float32)
     generator = torch.Generator().manual_seed(0)
-    net = experiments.brief_network((64, 30, 10), "box", 1.0, generator, dtype=torch.float32)
+    net = experiments.glorot_network((64, 30, 10), "box", 1.0, generator, dtype=torch.float32)
     start = float((feedforward_output(net, data.x_test).argmax(-1) == data.labels_test).float().mean())
     curves = train_backprop(
         net, data, epochs=6, batch_size=20, learning_rates=(0.1, 0.05), generator=generator
@@ -82,7 +82,7 @@ def test_digits_split_is_disjoint_and_scaled():
 
 def test_newton_polish_brings_a_rough_state_to_a_fixed_point():
     generator = torch.Generator().manual_seed(0)
-    net = experiments.brief_network((6, 8, 8, 3), "smooth", 1.0, generator)
+    net = experiments.glorot_network((6, 8, 8, 3), "smooth", 1.0, generator)
     x = torch.rand(2, 6, generator=generator, dtype=torch.float64)
     rough = relax(net, x, initial_states(net, (2,), 0.5), 150, 0.2)
     assert float(stationarity_residual(net, x, rough, 0.2).max()) > 1e-6
@@ -92,7 +92,7 @@ def test_newton_polish_brings_a_rough_state_to_a_fixed_point():
 
 def test_nudged_phase_cosines_follow_the_nudged_relaxation():
     generator = torch.Generator().manual_seed(0)
-    net = experiments.brief_network((6, 8, 3), "smooth", 1.0, generator)
+    net = experiments.glorot_network((6, 8, 3), "smooth", 1.0, generator)
     x = torch.rand(2, 6, generator=generator, dtype=torch.float64)
     target = one_hot(torch.tensor([0, 1]), torch.float64)[:, :3]
     s_star = experiments.free_fixed_point(net, x, 500, 0.2, newton_steps=2)
@@ -106,7 +106,7 @@ def test_nudged_phase_cosines_follow_the_nudged_relaxation():
 
 def test_langevin_first_arrival_at_tiny_temperature_recovers_the_deterministic_signal():
     generator = torch.Generator().manual_seed(0)
-    net = experiments.brief_network((6, 8, 8, 3), "smooth", 1.0, generator)
+    net = experiments.glorot_network((6, 8, 8, 3), "smooth", 1.0, generator)
     x = torch.rand(1, 6, generator=generator, dtype=torch.float64)
     target = one_hot(torch.tensor([2]), torch.float64)[:, :3]
     s_star = experiments.free_fixed_point(net, x, 500, 0.2, newton_steps=2)
@@ -153,7 +153,7 @@ def test_paired_interval_of_a_classifier_against_itself_cannot_exclude_zero():
 def test_output_layer_only_ep_leaves_the_hidden_weights_unchanged():
     data = load_digits_split(60, 20, dtype=torch.float32)
     generator = torch.Generator().manual_seed(0)
-    net = experiments.brief_network((64, 12, 10), "box", 1.0, generator, dtype=torch.float32)
+    net = experiments.glorot_network((64, 12, 10), "box", 1.0, generator, dtype=torch.float32)
     before = copy.deepcopy(net)
     train_equilibrium_propagation(
         net,
@@ -170,3 +170,44 @@ def test_output_layer_only_ep_leaves_the_hidden_weights_unchanged():
     )
     assert torch.equal(net.weights[0], before.weights[0]) and torch.equal(net.biases[0], before.biases[0])
     assert not torch.equal(net.weights[1], before.weights[1])
+
+
+def test_an_output_on_the_lower_face_beyond_the_nudges_reach_gets_no_ep_update():
+    generator = torch.Generator().manual_seed(0)
+    net = init_network((6, 5, 3), "box", gain=1.0, generator=generator)
+    net.biases[-1][0] = -3.0  # output 0: drive below -beta on every input
+    x = torch.rand(4, 6, generator=generator, dtype=torch.float64)
+    target = one_hot(torch.tensor([0, 0, 0, 0]), torch.float64)[:, :3]
+    free = relax(net, x, initial_states(net, (4,)), 200, 0.5)
+    assert float(free[-1][:, 0].abs().max()) == 0.0
+    before = copy.deepcopy(net)
+    for beta in (0.5, -0.5):
+        equilibrium_propagation_step(net, x, free, target, beta, 0.5, 4, (0.1, 0.05))
+    assert torch.equal(net.weights[1][0], before.weights[1][0]) and net.biases[1][0] == before.biases[1][0]
+
+
+def test_digits_classifier_keeps_each_output_alive_on_its_own_class():
+    """Seed 8 at the ci settings: from Glorot output weights, after one epoch the output units of six classes
+    are off (on the lower face) for most digits of their own class, classes 1, 3 and 7 for all of them;
+    from zero output weights every class's unit is on for nearly all its digits."""
+    data = load_digits_split(1297, 500, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(8)
+    net = experiments.digits_classifier_network((64, 100, 10), generator)
+    train_equilibrium_propagation(
+        net,
+        data,
+        epochs=1,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        nudged_steps=4,
+        beta=0.5,
+        learning_rates=(0.1, 0.05),
+        eval_steps=20,
+        generator=generator,
+    )
+    labels = data.labels_train
+    settled = relax(net, data.x_train, initial_states(net, (len(labels),)), 100, 0.5)
+    own_output_on = (settled[-1] > 0)[torch.arange(len(labels)), labels].to(torch.float64)
+    on_fraction = torch.stack([own_output_on[labels == digit].mean() for digit in range(10)])
+    assert float(on_fraction.min()) > 0.5, f"fraction of each class with its output on: {on_fraction}"
