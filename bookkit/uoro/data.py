@@ -41,7 +41,8 @@ def brackets_text(
     max_filler: int = 5,
     alphabet: int = 10,
 ) -> str:
-    r"""At least ``num_chars`` characters of distant brackets(``save``, ``min_filler``, ``max_filler``, ``alphabet``)."""
+    r"""At least ``num_chars`` characters of distant brackets(``save``, ``min_filler``, ``max_filler``,
+    ``alphabet``)."""
     symbols = [chr(33 + i) for i in range(alphabet)]
     pieces, length = [], 0
     while length < num_chars:
@@ -73,7 +74,8 @@ class Vocabulary:
 
     @classmethod
     def from_text(cls, text: str, max_size: int | None = None, other: str = "\x00") -> Vocabulary:
-        r"""Every character of ``text`` (sorted), or its ``max_size - 1`` most frequent ones plus ``other``."""
+        r"""Every character of ``text`` (sorted), or its ``max_size - 1`` most frequent ones plus
+        ``other``."""
         counts = Counter(text)
         if max_size is None or len(counts) <= max_size:
             return cls("".join(sorted(counts)))

@@ -19,12 +19,19 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, cast
 
 import torch
 from torch.func import jvp, vjp, vmap
 
 from bookkit.uoro.model import RecurrentModel, TanhRNN
+
+Noise = Literal["rademacher", "gaussian"]
+"""UORO's noise $\nu$: uniform signs (the paper) or standard normal."""
+TangentMode = Literal["jvp", "double_vjp"]
+"""How UORO computes its tangent $a_t$ (see :meth:`UORO.tangent`)."""
+LossAt = Literal["all", "end"]
+"""Which losses of its window TBPTT backpropagates: every step's, or the window's last only."""
 
 
 @dataclasses.dataclass
@@ -41,14 +48,22 @@ def _transition_with_vjp(
 ) -> tuple[torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]:
     r"""$s_{t+1}=F(x_{t+1},s_t,\theta)$ and the function $v\mapsto(v^\top\partial F/\partial s,\,
     v^\top\partial F/\partial\theta)$."""
-    return vjp(lambda s, w: model.transition(w, s, x), state, w_state)
+    next_state, pullback = cast(
+        "tuple[torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]",
+        vjp(lambda s, w: model.transition(w, s, x), state, w_state),
+    )
+    return next_state, pullback
 
 
 def _loss_and_gradients(
     model: RecurrentModel, next_state: torch.Tensor, w_out: torch.Tensor, y: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    r"""$\ell_{t+1}$, $\partial\ell_{t+1}/\partial s_{t+1}$ and $\partial\ell_{t+1}/\partial\theta_{\mathrm{out}}$."""
-    loss, loss_vjp = vjp(lambda s, w: model.loss(w, s, y), next_state, w_out)
+    r"""$\ell_{t+1}$, $\partial\ell_{t+1}/\partial s_{t+1}$ and
+    $\partial\ell_{t+1}/\partial\theta_{\mathrm{out}}$."""
+    loss, loss_vjp = cast(
+        "tuple[torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]",
+        vjp(lambda s, w: model.loss(w, s, y), next_state, w_out),
+    )
     grad_next_state, grad_out = loss_vjp(torch.ones_like(loss))
     return loss, grad_next_state, grad_out
 
@@ -70,15 +85,17 @@ class OnlineEstimator:
 
     def state_dict(self) -> dict[str, Any]:
         """What :meth:`load_state_dict` needs to continue the stream exactly (tensors and numbers)."""
-        if self.state is None:
-            raise RuntimeError("call reset() first")
-        return {"state": self.state.clone()}
+        return {"state": self.current_state().clone()}
 
     def load_state_dict(self, saved: dict[str, Any]) -> None:
         """Continue from :meth:`state_dict`'s output, on the device :meth:`reset` put the stream on."""
+        self.state = saved["state"].to(self.current_state().device)
+
+    def current_state(self) -> torch.Tensor:
+        """The state of every stream; an error before :meth:`reset`."""
         if self.state is None:
-            raise RuntimeError("call reset() first")
-        self.state = saved["state"].to(self.state.device)
+            raise RuntimeError(f"{self.name}: call reset() before stepping or saving")
+        return self.state
 
     def step(
         self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
@@ -122,10 +139,9 @@ class RTRL(OnlineEstimator):
 
     def step_jacobians(
         self, w_state: torch.Tensor, x: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, Callable[..., tuple[torch.Tensor, ...]]]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         r"""$s_{t+1}$, $\partial F/\partial s$ ``(B, n, n)`` and $\partial F/\partial\theta$ ``(B, n, P)``."""
-        assert self.state is not None, "call reset() first"
-        next_state, pullback = _transition_with_vjp(self.model, w_state, self.state, x)
+        next_state, pullback = _transition_with_vjp(self.model, w_state, self.current_state(), x)
         batch, n = next_state.shape
         basis = (
             torch.eye(n, dtype=next_state.dtype, device=next_state.device).unsqueeze(1).expand(n, batch, n)
@@ -185,7 +201,8 @@ class SnAp1(RTRL):
 class UORO(OnlineEstimator):
     r"""Unbiased Online Recurrent Optimization (Tallec & Ollivier 2017, Algorithm 1).
 
-    Keeps a rank-one pair with $\mathbb E[\tilde s_t\tilde\theta_t^\top]=J_t$, from $\tilde s_0=0$, $\tilde\theta_0=0$:
+    Keeps a rank-one pair with $\mathbb E[\tilde s_t\tilde\theta_t^\top]=J_t$, from $\tilde s_0=0$,
+    $\tilde\theta_0=0$:
 
     $$\hat g_t=\Big(\frac{\partial\ell_{t+1}}{\partial s_t}\tilde s_t\Big)\tilde\theta_t^{\top}
     +\frac{\partial\ell_{t+1}}{\partial\theta}\Big|_{s_t\ \mathrm{fixed}},\qquad
@@ -198,7 +215,8 @@ class UORO(OnlineEstimator):
 
     $\varepsilon$ only keeps the ratios defined when a norm is zero (at the first step
     $\tilde s_0=\tilde\theta_0=0$ gives $\rho_0=1$); since $\rho_0$ does not depend on $\nu$ and $\rho_1$ is
-    even in it, any $\varepsilon$ keeps the estimate unbiased, and where the norms are of order one it changes nothing measurable. The default
+    even in it, any $\varepsilon$ keeps the estimate unbiased, and where the norms are of order one it
+    changes nothing measurable. The default
     $10^{-7}$ is that of an earlier revision of the authors' code and of the public ports (petered/uoro-demo,
     google-research ``persistent_es``); the current official code uses $10^{-5}$, which gives the same
     estimates to about six digits on this chapter's systems (``test_epsilon_changes_nothing_measurable``).
@@ -220,9 +238,9 @@ class UORO(OnlineEstimator):
         model: RecurrentModel,
         generator: torch.Generator,
         epsilon: float = 1e-7,
-        noise: str = "rademacher",
+        noise: Noise = "rademacher",
         normalise: bool = True,
-        tangent_mode: str = "double_vjp",
+        tangent_mode: TangentMode = "double_vjp",
         closed_form: bool = True,
     ) -> None:
         super().__init__(model)
@@ -288,8 +306,9 @@ class UORO(OnlineEstimator):
     def rescaling(
         self, tangent: torch.Tensor, noise_pullback_norm: torch.Tensor, noise: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""$(\rho_0^2,\rho_1^2)$ per stream ``(B, 1)``, from $\lVert\tilde\theta_t\rVert$, $a_t$, $\lVert b_t\rVert$ and
-        $\nu$ (both 1 with ``normalise=False``); a Rademacher $\nu$ has $\lVert\nu\rVert=\sqrt n$."""
+        r"""$(\rho_0^2,\rho_1^2)$ per stream ``(B, 1)``, from $\lVert\tilde\theta_t\rVert$, $a_t$,
+        $\lVert b_t\rVert$ and $\nu$ (both 1 with ``normalise=False``); a Rademacher $\nu$ has
+        $\lVert\nu\rVert=\sqrt n$."""
         if not self.normalise:
             ones = torch.ones_like(tangent[:, :1])
             return ones, ones
@@ -308,7 +327,6 @@ class UORO(OnlineEstimator):
     def step(
         self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
     ) -> StepResult:
-        assert self.state is not None, "call reset() first"
         if self.closed_form:
             return self.closed_form_step(w_state, w_out, x, y)
         return self.autograd_step(w_state, w_out, x, y)
@@ -319,10 +337,10 @@ class UORO(OnlineEstimator):
     ) -> StepResult:
         r"""One step with the tanh RNN's closed-form JVP and VJPs ($D=1-s_{t+1}^2$, $z=(s_t,x_{t+1},1)$):
         $a_t=D\odot W\tilde s_t$, $b_t=(D\odot\nu)\otimes z$ blockwise, $\lVert b_t\rVert=
-        \lVert D\odot\nu\rVert\lVert z\rVert$; $b_t$ is never formed, it enters $\tilde\theta$ as rank-one updates
-        in place."""
-        model: TanhRNN = self.model  # type: ignore[assignment]
-        state = self.state
+        \lVert D\odot\nu\rVert\lVert z\rVert$; $b_t$ is never formed, it enters $\tilde\theta$ as rank-one
+        updates in place."""
+        model = cast(TanhRNN, self.model)
+        state = self.current_state()
         next_state, slope, tangent = model.transition_jvp(w_state, state, x, self.s_tilde)
         loss, grad_next_state, grad_out = model.loss_and_gradients(w_out, next_state, y)
         noise = self.draw_noise(next_state)
@@ -337,7 +355,8 @@ class UORO(OnlineEstimator):
             x,
             slope * grad_next_state,
         )
-        # s~ <- rho_0 a + rho_1 nu;  theta~ <- theta~ / rho_0 + b / rho_1 in place, b / rho_1 being the VJP of nu / rho_1
+        # s~ <- rho_0 a + rho_1 nu;  theta~ <- theta~ / rho_0 + b / rho_1 in place,
+        # b / rho_1 being the VJP of nu / rho_1
         self.s_tilde = torch.addcmul(rho_0_squared.sqrt() * tangent, rho_1_squared.sqrt(), noise)
         model.add_param_vjp_(
             self.theta_tilde.mul_(rho_0_squared.rsqrt()), state, x, noise_delta.mul_(rho_1_squared.rsqrt())
@@ -348,8 +367,9 @@ class UORO(OnlineEstimator):
     def autograd_step(
         self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
     ) -> StepResult:
-        r"""One step for any model: $\partial\ell/\partial(s_t,\theta)$, $a_t$ and $b_t$ by autograd on one graph."""
-        state = self.state
+        r"""One step for any model: $\partial\ell/\partial(s_t,\theta)$, $a_t$ and $b_t$ by autograd on one
+        graph."""
+        state = self.current_state()
         with torch.enable_grad():
             leaves = (
                 state.detach().requires_grad_(),
@@ -387,13 +407,13 @@ class TruncatedBPTT(OnlineEstimator):
 
     $$\hat g=\sum_{t=t_0+1}^{t_0+K}\frac{\partial\ell_t}{\partial\theta}\Big|_{s_{t_0}\ \mathrm{fixed}}.$$
 
-    With ``loss_at="end"`` only the window's last loss is backpropagated (the variant of the influence-balancing
-    experiments, $\hat g=\partial\ell_{t_0+K}/\partial\theta|_{s_{t_0}}$). With $K$ at least the sequence
-    length and ``loss_at="all"`` this is full BPTT. Parameters are expected to stay fixed within a window
-    (the trainer only updates when a gradient is returned).
+    With ``loss_at="end"`` only the window's last loss is backpropagated (the variant of the
+    influence-balancing experiments, $\hat g=\partial\ell_{t_0+K}/\partial\theta|_{s_{t_0}}$). With $K$ at
+    least the sequence length and ``loss_at="all"`` this is full BPTT. Parameters are expected to stay
+    fixed within a window (the trainer only updates when a gradient is returned).
     """
 
-    def __init__(self, model: RecurrentModel, truncation: int, loss_at: str = "all") -> None:
+    def __init__(self, model: RecurrentModel, truncation: int, loss_at: LossAt = "all") -> None:
         super().__init__(model)
         if truncation < 1:
             raise ValueError(f"truncation must be >= 1, got {truncation}")
@@ -419,13 +439,14 @@ class TruncatedBPTT(OnlineEstimator):
     def step(
         self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
     ) -> StepResult:
-        assert self.state is not None, "call reset() first"
+        state = self.current_state()
         if self.count == 0:
             self.leaves = (w_state.detach().requires_grad_(), w_out.detach().requires_grad_())
             self.window_loss = torch.zeros((), dtype=w_state.dtype, device=w_state.device)
         with torch.enable_grad():
-            self.state = self.model.transition(self.leaves[0], self.state, x)
-            loss = self.model.loss(self.leaves[1], self.state, y)
+            next_state = self.model.transition(self.leaves[0], state, x)
+            loss = self.model.loss(self.leaves[1], next_state, y)
+            self.state = next_state
             self.count += 1
             if self.loss_at == "all" or self.count == self.truncation:
                 self.window_loss = self.window_loss + loss.sum()
@@ -438,10 +459,12 @@ class TruncatedBPTT(OnlineEstimator):
         if self.count == 0:
             return None
         if self.window_loss.requires_grad:
-            grads = torch.autograd.grad(self.window_loss, self.leaves, allow_unused=True)
+            found: tuple[torch.Tensor | None, ...] = torch.autograd.grad(
+                self.window_loss, self.leaves, allow_unused=True
+            )
         else:  # an unfinished window of an end-of-window variant carries no loss yet
-            grads = (None, None)
-        grads = tuple(torch.zeros_like(leaf) if g is None else g for g, leaf in zip(grads, self.leaves))
+            found = (None, None)
+        grads = tuple(torch.zeros_like(leaf) if g is None else g for g, leaf in zip(found, self.leaves))
         self.state = self.state.detach() if self.state is not None else None
         self.count = 0
         return grads[0], grads[1]

@@ -200,8 +200,9 @@ def gradient_quality(steps: torch.Tensor, quality: Mapping[str, tuple[torch.Tens
     fig, (ax_error, ax_cosine) = plt.subplots(1, 2, figsize=(11, 4))
     window = max(1, steps.numel() // 20)
     later = steps > 1  # the first step is exact for every estimator (UORO's pair starts at zero)
-    for (name, (error, cosine)), colour in zip(quality.items(), (BLUE, VERMILION, GREEN)):
-        error, cosine, at = error[later], cosine[later], steps[later]
+    at = steps[later]
+    for (name, (all_errors, all_cosines)), colour in zip(quality.items(), (BLUE, VERMILION, GREEN)):
+        error, cosine = all_errors[later], all_cosines[later]
         centres = at[window // 2 :: window][: error.numel() // window]
         ax_error.loglog(at, error, ".", color=colour, alpha=0.25)
         windowed_error = error.unfold(0, window, window).median(-1).values

@@ -46,7 +46,8 @@ def window_summed_derivatives(model: InfluenceBalancing, max_truncation: int) ->
 
 
 def long_run_derivative(model: InfluenceBalancing) -> float:
-    r"""$D_\infty=\big[(I-A)^{-1}\sigma\big]_1$, the derivative of the stationary $s^1$ with respect to $\theta$."""
+    r"""$D_\infty=\big[(I-A)^{-1}\sigma\big]_1$, the derivative of the stationary $s^1$ with respect to
+    $\theta$."""
     identity = torch.eye(model.state_size, dtype=torch.float64)
     stationary = torch.linalg.solve(identity - model.matrix(), model.signs())
     return float(stationary[0])

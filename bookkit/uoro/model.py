@@ -2,7 +2,8 @@ r"""Recurrent models written for online gradient estimators.
 
 Every model follows the paper's setting (Tallec & Ollivier 2017, Section 2)
 
-$$s_{t+1}=F_{\mathrm{state}}(x_{t+1},s_t,\theta),\qquad \ell_{t+1}=L\big(F_{\mathrm{out}}(s_{t+1},\theta),y_{t+1}\big)$$
+$$s_{t+1}=F_{\mathrm{state}}(x_{t+1},s_t,\theta),\qquad
+\ell_{t+1}=L\big(F_{\mathrm{out}}(s_{t+1},\theta),y_{t+1}\big)$$
 
 with the parameters split in two flat vectors: ``w_state`` (the parameters of $F_{\mathrm{state}}$, the only
 ones whose influence on the state must be carried forward) and ``w_out`` (the read-out). Both carry a
@@ -107,8 +108,8 @@ class CharacterModel(RecurrentModel):
     def loss_and_gradients(
         self, w_out: torch.Tensor, state: torch.Tensor, y: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        r"""$\ell$, $\partial\ell/\partial s$ ``(B, n)`` and $\partial\ell/\partial\theta_{\mathrm{out}}$ ``(B, P_out)``
-        in closed form: with $p=\mathrm{softmax}(o)$ and $e=p-\mathbf 1_y$,
+        r"""$\ell$, $\partial\ell/\partial s$ ``(B, n)`` and $\partial\ell/\partial\theta_{\mathrm{out}}$
+        ``(B, P_out)`` in closed form: with $p=\mathrm{softmax}(o)$ and $e=p-\mathbf 1_y$,
 
         $$\frac{\partial\ell}{\partial s}=V^\top e,\qquad \frac{\partial\ell}{\partial V}=e\,s^\top,\qquad
         \frac{\partial\ell}{\partial c}=e.$$
@@ -125,7 +126,8 @@ class CharacterModel(RecurrentModel):
 
 
 class TanhRNN(CharacterModel):
-    r"""Fully connected tanh RNN: $s_{t+1}=\tanh(W s_t + U x_{t+1} + b)$; $\dim\theta_{\mathrm{state}}=n^2+nm+n$."""
+    r"""Fully connected tanh RNN: $s_{t+1}=\tanh(W s_t + U x_{t+1} + b)$;
+    $\dim\theta_{\mathrm{state}}=n^2+nm+n$."""
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int) -> None:
         super().__init__(input_size, hidden_size, output_size)
@@ -160,7 +162,8 @@ class TanhRNN(CharacterModel):
         r"""Adds $v^\top\frac{\partial F}{\partial\theta}$ to ``target`` ``(B, P)`` in place, for ``delta``
         $=D\odot v$ ``(B, n)``: one rank-one update per block, with no ``(B, P)`` temporary,
 
-        $$v^\top\frac{\partial F}{\partial(W,U,b)}=\big(\delta s_t^\top,\ \delta x_{t+1}^\top,\ \delta\big).$$"""
+        $$v^\top\frac{\partial F}{\partial(W,U,b)}=
+        \big(\delta s_t^\top,\ \delta x_{t+1}^\top,\ \delta\big).$$"""
         recurrent, inputs, bias = unflatten(target, self.state_shapes)
         column = delta.unsqueeze(-1)
         recurrent.addcmul_(column, state.unsqueeze(-2))
@@ -170,7 +173,8 @@ class TanhRNN(CharacterModel):
 
     def param_vjp_norm(self, state: torch.Tensor, x: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
         r"""$\big\lVert v^\top\frac{\partial F}{\partial\theta}\big\rVert=\lVert\delta\rVert
-        \sqrt{\lVert s_t\rVert^2+\lVert x_{t+1}\rVert^2+1}$ per stream ``(B, 1)``, without forming the product."""
+        \sqrt{\lVert s_t\rVert^2+\lVert x_{t+1}\rVert^2+1}$ per stream ``(B, 1)``, without forming the
+        product."""
         inputs_norm = torch.linalg.vector_norm(torch.cat((state, x), dim=-1), dim=-1, keepdim=True)
         return torch.linalg.vector_norm(delta, dim=-1, keepdim=True) * inputs_norm.square_().add_(1).sqrt_()
 

@@ -114,7 +114,8 @@ STATISTICS = Presets(
 
 @dataclass(frozen=True)
 class StreamsConfig:
-    """04-anbn-and-brackets: per method, ``learners`` independent online learners, each one model on one stream."""
+    """04-anbn-and-brackets: per method, ``learners`` independent online learners, each one model on one
+    stream."""
 
     cell: str
     """``"tanh"`` (UORO in closed form, the cheap CPU path) or ``"GRU"`` (the paper's cell, autograd UORO)."""

@@ -1,4 +1,5 @@
-r"""Statistics of UORO's rank-one estimate $\tilde s_t\tilde\theta_t^\top$ of the influence $J_t$ at fixed $\theta$.
+r"""Statistics of UORO's rank-one estimate $\tilde s_t\tilde\theta_t^\top$ of the influence $J_t$ at fixed
+$\theta$.
 
 ``S`` independent noise streams run side by side (the batch dimension) along one trajectory; the exact
 $J_t$ comes from RTRL on the same trajectory. Errors are relative Frobenius norms
@@ -25,8 +26,8 @@ def influence_samples(
     checkpoints: tuple[int, ...],
     **uoro_options: object,
 ) -> tuple[dict[int, torch.Tensor], dict[int, tuple[torch.Tensor, torch.Tensor]]]:
-    r"""Exact $J_T$ (``(n, P)``, from RTRL) and ``num_samples`` UORO pairs $(\tilde s_T,\tilde\theta_T)$ at each
-    step count $T$ in ``checkpoints``, all along the trajectory of one stream (batch 1 inputs) at fixed
+    r"""Exact $J_T$ (``(n, P)``, from RTRL) and ``num_samples`` UORO pairs $(\tilde s_T,\tilde\theta_T)$ at
+    each step count $T$ in ``checkpoints``, all along the trajectory of one stream (batch 1 inputs) at fixed
     parameters (batch 1)."""
     exact_estimator = RTRL(model)
     exact_estimator.reset(state)
@@ -64,9 +65,9 @@ def single_sample_rms_error(s_tilde: torch.Tensor, theta_tilde: torch.Tensor, ex
 def coordinate_z_scores(
     s_tilde: torch.Tensor, theta_tilde: torch.Tensor, exact: torch.Tensor
 ) -> torch.Tensor:
-    r"""Per entry $(i,p)$: $z=(\bar J_{ip}-J_{ip})/(\hat\sigma_{ip}/\sqrt S)$ with the sample mean $\bar J$ and
-    standard deviation $\hat\sigma$ of $\tilde s_i\tilde\theta_p$ over the $S$ samples (entries whose
-    estimate never varies are dropped)."""
+    r"""Per entry $(i,p)$: $z=(\bar J_{ip}-J_{ip})/(\hat\sigma_{ip}/\sqrt S)$ with the sample mean
+    $\bar J$ and standard deviation $\hat\sigma$ of $\tilde s_i\tilde\theta_p$ over the $S$ samples (entries
+    whose estimate never varies are dropped)."""
     count = s_tilde.shape[0]
     mean = s_tilde.T @ theta_tilde / count
     second = (s_tilde**2).T @ (theta_tilde**2) / count

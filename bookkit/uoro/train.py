@@ -8,6 +8,7 @@ state (and its own UORO pair), and the update uses the mean of their gradient es
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from typing import Any, Protocol
@@ -63,7 +64,8 @@ class ScheduledAdam:
 
 
 class SGD:
-    r"""Plain stochastic gradient descent $\theta\leftarrow\theta-\eta\hat g$ (used on influence balancing)."""
+    r"""Plain stochastic gradient descent $\theta\leftarrow\theta-\eta\hat g$ (used on influence
+    balancing)."""
 
     def __init__(self, lr: float) -> None:
         self.lr = lr
@@ -216,7 +218,7 @@ def train_online(
         if trajectory is not None:
             trajectory[t] = w_state.detach().cpu()
         if checkpointer is not None:  # a finished run is saved too, so a later kill does not redo it
-            checkpointer.maybe_save(t + 1, lambda done=t + 1: checkpoint(done), force=t + 1 == steps)
+            checkpointer.maybe_save(t + 1, functools.partial(checkpoint, t + 1), force=t + 1 == steps)
     return OnlineRun(losses, w_state, w_out, monitored, trajectory)
 
 
@@ -375,7 +377,10 @@ class GradientAgreement:
         target = exact.mean(0)
         record = {"step": float(t)}
         for name, estimate in estimates.items():
-            assert estimate is not None
+            if estimate is None:
+                raise ValueError(
+                    f"{name} returned no gradient at step {t}; a watcher must return one every step"
+                )
             mean = estimate.mean(0)
             record[f"{name} relative error"] = float((mean - target).norm() / target.norm())
             record[f"{name} cosine"] = float(functional.cosine_similarity(mean, target, dim=0))

@@ -74,7 +74,8 @@ def test_readout_loss_and_gradients_match_autograd():
 def reference_uoro_step(
     model, pair, w_state, w_out, state, x, y, generator, epsilon=1e-7, noise="rademacher", normalise=True
 ):
-    """Algorithm 1 of Tallec & Ollivier written out with torch.func, the noise drawn as UORO.draw_noise does."""
+    """Algorithm 1 of Tallec & Ollivier written out with torch.func, the noise drawn as UORO.draw_noise
+    does."""
     s_tilde, theta_tilde = pair
     next_state, tangent = jvp(lambda s: model.transition(w_state, s, x), (state,), (s_tilde,))
     loss, loss_pullback = vjp(lambda s, w: model.loss(w, s, y), next_state, w_out)

@@ -22,7 +22,8 @@ def random_problem(model, steps, batch=2, seed=0):
 
 
 def unrolled_loss_gradient(model, w_state, w_out, state, inputs, targets, window=None):
-    """Reference: autograd of the summed loss of a plain Python unroll, the state detached every `window` steps."""
+    """Reference: autograd of the summed loss of a plain Python unroll, the state detached every `window`
+    steps."""
     w_state = w_state.clone().requires_grad_()
     w_out = w_out.clone().requires_grad_()
     total = 0.0
@@ -132,7 +133,10 @@ def test_uoro_gradient_is_unbiased_and_rho_free_version_too():
     steps, samples = 6, 20000
     w_state, w_out, state, inputs, targets = random_problem(model, steps=steps, batch=1, seed=5)
     exact, _ = accumulate_gradient(RTRL(model), w_state, w_out, state, inputs, targets)
-    expand = lambda tensor: tensor.expand(samples, *tensor.shape[1:])
+
+    def expand(tensor):
+        return tensor.expand(samples, *tensor.shape[1:])
+
     for normalise in (True, False):
         uoro = UORO(model, torch.Generator().manual_seed(1), normalise=normalise)
         estimate, _ = accumulate_gradient(
