@@ -25,6 +25,7 @@ import torch
 from torch.func import jvp, vjp, vmap
 
 from bookkit.uoro.model import RecurrentModel, TanhRNN
+from bookkit.uoro.paper import EARLIER_EPSILON
 
 Noise = Literal["rademacher", "gaussian"]
 """UORO's noise $\nu$: uniform signs (the paper) or standard normal."""
@@ -237,7 +238,7 @@ class UORO(OnlineEstimator):
         self,
         model: RecurrentModel,
         generator: torch.Generator,
-        epsilon: float = 1e-7,
+        epsilon: float = EARLIER_EPSILON,
         noise: Noise = "rademacher",
         normalise: bool = True,
         tangent_mode: TangentMode = "double_vjp",

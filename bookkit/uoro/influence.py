@@ -14,6 +14,7 @@ import dataclasses
 import torch
 
 from bookkit.uoro.model import InfluenceBalancing
+from bookkit.uoro.paper import EARLIER_EPSILON
 
 
 def window_offsets(
@@ -152,7 +153,7 @@ def run_uoro(
     generator: torch.Generator,
     num_seeds: int,
     theta_0: float = 0.5,
-    epsilon: float = 1e-7,
+    epsilon: float = EARLIER_EPSILON,
     bound: float = 1e6,
 ) -> InfluenceRun:
     r"""UORO with per-step SGD on ``num_seeds`` independent noise streams (the columns). With

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bookkit.scales import Presets
+from bookkit.uoro.paper import (
+    ADAM_RATE,
+    INFLUENCE_BALANCING_UORO_RATE,
+    RATE_DECAY,
+    VARIANCE_EXPERIMENT_WIDTH,
+)
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class InfluenceConfig:
     uoro_lrs: tuple[float, ...]
     num_seeds: int
     max_truncation: int
-    claim_lr: float = 1e-5
+    claim_lr: float = INFLUENCE_BALANCING_UORO_RATE
     """UORO's rate in the convergence claim: the public reference code's (google-research, persistent_es),
     ten times below RTRL's; it must be one of ``uoro_lrs``."""
 
@@ -135,7 +141,9 @@ class StreamsConfig:
 STREAMS = Presets(
     smoke=StreamsConfig("tanh", 4, 3, 300, 1e-2, 0.03, 2, (1, 4), (1, 1, 1, 2), 0.25),
     ci=StreamsConfig("tanh", 8, 10, 20000, 1e-2, 0.03, 2, (1, 4), (1, 1, 1, 2), 0.25),
-    full=StreamsConfig("GRU", 64, 5, 300000, 1e-3, 0.03, 4, (1, 32), (1, 5, 5, 10), 0.25),
+    full=StreamsConfig(
+        "GRU", VARIANCE_EXPERIMENT_WIDTH, 5, 300000, ADAM_RATE, RATE_DECAY, 4, (1, 32), (1, 5, 5, 10), 0.25
+    ),
     gpu=StreamsConfig("tanh", 32, 40, 15000, 1e-2, 0.03, 2, (1, 4), (1, 1, 1, 2), 0.25),
 )
 
@@ -159,6 +167,6 @@ class CharLMConfig:
 CHARLM = Presets(
     smoke=CharLMConfig(8, 16, 2, 200, 3e-3, 0.03, (16,), 10),
     ci=CharLMConfig(16, 32, 4, 2500, 3e-3, 0.03, (1, 16), 10),
-    full=CharLMConfig(64, 64, 8, 632000, 1e-3, 0.03, (1, 16, 64), 100),
+    full=CharLMConfig(VARIANCE_EXPERIMENT_WIDTH, 64, 8, 632000, ADAM_RATE, RATE_DECAY, (1, 16, 64), 100),
     gpu=CharLMConfig(64, 64, 16, 5000, 3e-3, 0.03, (1, 16), 10),
 )

@@ -19,6 +19,7 @@ from torch.nn import functional
 from bookkit.training import progress, resumable_checkpointer
 from bookkit.uoro.estimators import OnlineEstimator, StepResult
 from bookkit.uoro.model import RecurrentModel
+from bookkit.uoro.paper import RATE_DECAY
 
 
 class ScheduledAdam:
@@ -26,7 +27,11 @@ class ScheduledAdam:
     $\eta_t=\gamma/(1+\alpha\sqrt t)$, $t$ counting characters processed (paper, Section 5)."""
 
     def __init__(
-        self, lr: float, alpha: float = 0.03, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+        self,
+        lr: float,
+        alpha: float = RATE_DECAY,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
     ) -> None:
         self.lr, self.alpha, self.betas, self.eps = lr, alpha, betas, eps
         self.moments: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
