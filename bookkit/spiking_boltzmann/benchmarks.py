@@ -49,9 +49,13 @@ def _training_run(
             )
             sampler = torch.Generator(device=device).manual_seed(0)
             spikes = data[group]
+
+            def same_minibatch(_: int, spikes: torch.Tensor = spikes) -> torch.Tensor:
+                return spikes
+
             train_cd(
                 model,
-                lambda _, spikes=spikes: spikes,
+                same_minibatch,
                 num_minibatches,
                 lr=0.05,
                 momentum=0.5,
@@ -63,7 +67,8 @@ def _training_run(
 
 
 def benchmarks(quick: bool = True, device: str = "cpu") -> list[Comparison]:
-    """CD training of ``M`` models stacked vs looped, for two stack sizes; ``quick`` keeps it under ~20 s on CPU."""
+    """CD training of ``M`` models stacked vs looped, for two stack sizes; ``quick`` keeps it under ~20 s
+    on CPU."""
     sizes = (4, 10) if quick else (4, 10, 32)
     num_minibatches, batch_size, num_frames = (2, 32, 24) if quick else (5, 32, 48)
     results = []
@@ -82,7 +87,8 @@ def benchmarks(quick: bool = True, device: str = "cpu") -> list[Comparison]:
             ),
             repeats=3 if quick else 5,
             device=device,
-            note=f"{updates} CD updates (model × time step) per call; batch {batch_size}, 100 visible, 40 hidden",
+            note=f"{updates} CD updates (model × time step) per call; batch {batch_size}, "
+            "100 visible, 40 hidden",
         )
         results.append(comparison)
     return results

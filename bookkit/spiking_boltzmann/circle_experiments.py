@@ -33,7 +33,8 @@ def circle_task(config: CircleConfig) -> CircleTask:
 
 
 def temporal_and_static_variants(config: CircleConfig) -> tuple[list[Variant], list[int]]:
-    """``num_seeds`` temporal models and as many non-temporal controls; control ``k`` sees seed ``k``'s data."""
+    """``num_seeds`` temporal models and as many non-temporal controls; control ``k`` sees seed ``k``'s
+    data."""
     temporal = temporal_variant(
         "temporal", config.kernel_time_constant, config.history_length, config.history_length
     )

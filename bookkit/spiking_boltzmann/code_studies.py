@@ -7,15 +7,12 @@ after a step change. Every study is deterministic for a seed.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import torch
 
 from bookkit.spiking_boltzmann import population_codes, spike_codes
 from bookkit.spiking_boltzmann.presets import CodesConfig
-
-KernelKind = Literal["exp", "alpha"]
+from bookkit.spiking_boltzmann.spike_codes import KernelKind
 
 POPULATION_TARGETS: dict[str, tuple[list[float], list[float], list[float]]] = {
     "sharp (sd 0.03)": ([0.43], [0.03], [1.0]),
@@ -90,9 +87,10 @@ def population_code_fits_2d(config: CodesConfig) -> dict[str, torch.Tensor]:
 
 
 def timing_versus_rate(
-    config: CodesConfig, seed: int, kinds: tuple[str, ...] = ("exp", "alpha")
+    config: CodesConfig, seed: int, kinds: tuple[KernelKind, ...] = ("exp", "alpha")
 ) -> list[dict]:
-    """RMSE of timing and rate codes at equal spike count, per kernel, time constant and target (t ≥ 100 ms)."""
+    """RMSE of timing and rate codes at equal spike count, per kernel, time constant and target (t ≥ 100
+    ms)."""
     rows = []
     for target_index in range(config.num_targets):
         target = spike_codes.smooth_target(config.num_bins, np.random.default_rng([seed, target_index]))
@@ -133,9 +131,10 @@ def timing_versus_rate(
 
 
 def spike_budget_sweep(
-    config: CodesConfig, seed: int, kind: str = "exp", time_constant: float = 10.0
+    config: CodesConfig, seed: int, kind: KernelKind = "exp", time_constant: float = 10.0
 ) -> list[dict]:
-    """RMSE of the four codes when the spike budget is scaled by each factor (the spike weight shrinks to match)."""
+    """RMSE of the four codes when the spike budget is scaled by each factor (the spike weight shrinks to
+    match)."""
     target = spike_codes.smooth_target(config.num_bins, np.random.default_rng([seed, 0]))
     kernel = spike_codes.make_kernel(kind, time_constant)
     rows = []
@@ -169,11 +168,15 @@ def spike_budget_sweep(
 
 
 def step_latencies(
-    config: CodesConfig, seed: int, kinds: tuple[str, ...] = ("exp", "alpha"), step_bin: int | None = None
+    config: CodesConfig,
+    seed: int,
+    kinds: tuple[KernelKind, ...] = ("exp", "alpha"),
+    step_bin: int | None = None,
 ) -> list[dict]:
     """Latency after a step from 1 to 3 of the four codes, per kernel, time constant and tolerance level.
 
-    The tolerance is $\\max(\\text{level}, w)$ for each of ``latency_tolerances``: one spike quantum $w$ must fit
+    The tolerance is $\\max(\\text{level}, w)$ for each of ``latency_tolerances``: one spike quantum $w$ must
+    fit
     inside it. The Poisson rate code's latency is the median over ``step_repeats`` draws; the other three
     codes are deterministic. A code that never settles within the window is censored at the window's length.
     """

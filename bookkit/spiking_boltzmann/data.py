@@ -60,7 +60,8 @@ def render_circle(angles: Tensor, task: CircleTask) -> Tensor:
 def intensity_to_spikes(
     intensity: Tensor, stochastic: Tensor | bool, generator: torch.Generator | None
 ) -> Tensor:
-    """$v=\\mathbf 1[I>0.5]$, or $v\\sim\\mathrm{Bernoulli}(0.9I)$ where ``stochastic`` (broadcast over leading axes)."""
+    """$v=\\mathbf 1[I>0.5]$, or $v\\sim\\mathrm{Bernoulli}(0.9I)$ where ``stochastic`` (broadcast over
+    leading axes)."""
     deterministic = (intensity > 0.5).to(intensity.dtype)
     stochastic = torch.as_tensor(stochastic, device=intensity.device)
     if not bool(stochastic.any()):
@@ -80,7 +81,8 @@ def random_circle_intensities(
     generator: torch.Generator | None,
     bidirectional: Tensor | bool = False,
 ) -> Tensor:
-    """A minibatch per data stream: $\\theta_0\\sim U(0,2\\pi)$; dir $=\\pm1$ at random where ``bidirectional``.
+    """A minibatch per data stream: $\\theta_0\\sim U(0,2\\pi)$; dir $=\\pm1$ at random where
+    ``bidirectional``.
 
     Returns intensities $(S, B, T, G^2)$.
     """
@@ -94,9 +96,11 @@ def random_circle_intensities(
 
 
 def decode_angle(frames: Tensor, task: CircleTask, min_mass: float = 0.5) -> Tensor:
-    """The angle of a frame's intensity centroid about the grid centre; NaN where the mass is below ``min_mass``.
+    """The angle of a frame's intensity centroid about the grid centre; NaN where the mass is below
+    ``min_mass``.
 
-    $\\hat\\theta=\\operatorname{atan2}(\\bar j-\\bar g,\\ \\bar i-\\bar g)$ with $(\\bar i,\\bar j)$ the centroid.
+    $\\hat\\theta=\\operatorname{atan2}(\\bar j-\\bar g,\\ \\bar i-\\bar g)$ with $(\\bar i,\\bar j)$ the
+    centroid.
     Empty generated frames are thus failures rather than arbitrary angles.
     """
     images = frames.reshape(*frames.shape[:-1], task.grid, task.grid)
@@ -115,13 +119,15 @@ def wrap_angle(angle: Tensor) -> Tensor:
 
 
 def one_step_error(predicted: Tensor, true: Tensor, task: CircleTask) -> Tensor:
-    """$\\lvert\\mathrm{wrap}(\\hat\\theta_t-\\theta_t)\\rvert/(2\\pi/P)$ in steps; NaN predictions count as $P/2$ steps."""
+    """$\\lvert\\mathrm{wrap}(\\hat\\theta_t-\\theta_t)\\rvert/(2\\pi/P)$ in steps; NaN predictions count
+    as $P/2$ steps."""
     error = wrap_angle(predicted - true).abs() / task.step
     return torch.nan_to_num(error, nan=task.period / 2)
 
 
 def fraction_good(angles: Tensor, task: CircleTask, direction: float = 1.0) -> Tensor:
-    """The fraction of consecutive frames whose $\\mathrm{wrap}(\\Delta\\hat\\theta)$ is within $\\pm50\\%$ of dir$\\cdot2\\pi/P$.
+    """The fraction of consecutive frames whose $\\mathrm{wrap}(\\Delta\\hat\\theta)$ is within $\\pm50\\%$ of
+    dir$\\cdot2\\pi/P$.
 
     Reduces the last axis (time); NaN angles (empty frames) are failures.
     """
@@ -139,7 +145,8 @@ def revolutions(angles: Tensor) -> Tensor:
 @dataclasses.dataclass(frozen=True)
 class BouncingBallsTask:
     """Sutskever-style bouncing balls, re-implemented from its description: a box of side 10, balls of
-    radius 1.2, elastic collisions, integration step 0.5, super-Gaussian blobs $\\exp(-(d^2/r^2)^4)$ clipped at 1,
+    radius 1.2, elastic collisions, integration step 0.5, super-Gaussian blobs $\\exp(-(d^2/r^2)^4)$ clipped
+    at 1,
     rendered at ``resolution``; ``threshold`` turns intensities into binary spikes."""
 
     resolution: int = 10

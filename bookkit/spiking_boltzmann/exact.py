@@ -21,7 +21,8 @@ Tensor = torch.Tensor
 
 
 def all_binary_states(num_units: int, dtype: torch.dtype = torch.float64) -> Tensor:
-    """Every binary vector of length ``num_units`` as rows $(2^n, n)$; row $s$ is the binary expansion of $s$."""
+    """Every binary vector of length ``num_units`` as rows $(2^n, n)$; row $s$ is the binary expansion of
+    $s$."""
     codes = torch.arange(2**num_units)
     return ((codes[:, None] >> torch.arange(num_units - 1, -1, -1)) & 1).to(dtype)
 
@@ -29,7 +30,8 @@ def all_binary_states(num_units: int, dtype: torch.dtype = torch.float64) -> Ten
 def slice_energy(
     model: TemporalBoltzmannMachine, v: Tensor, h: Tensor, v_tilde: Tensor, h_tilde: Tensor
 ) -> Tensor:
-    """$E_t(v,h)=-r(0)v^\\top Wh-v^\\top(c+W\\tilde h+A^\\top\\tilde v)-h^\\top(b+W^\\top\\tilde v+U^\\top\\tilde h)$.
+    """$E_t(v,h)=-r(0)v^\\top Wh-v^\\top(c+W\\tilde h+A^\\top\\tilde v)-h^\\top(b+W^\\top\\tilde
+    v+U^\\top\\tilde h)$.
 
     ``v`` $(S_v, n_v)$ and ``h`` $(S_h, n_h)$ are state tables; ``v_tilde`` $(\\dots, n_v)$ and ``h_tilde``
     $(\\dots, n_h)$ may carry leading axes. Returns the energy of every pair, $(\\dots, S_v, S_h)$.
@@ -63,7 +65,8 @@ def enumerated_conditionals(
 def exact_log_likelihood(
     model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor, h_tilde: Tensor
 ) -> Tensor:
-    """$\\sum_v q(v)\\log p(v\\mid\\text{past})$ for a data distribution ``data_probs`` $q$ over the $2^{n_v}$ states.
+    """$\\sum_v q(v)\\log p(v\\mid\\text{past})$ for a data distribution ``data_probs`` $q$ over the $2^{n_v}$
+    states.
 
     Differentiable in the model's parameters, so autograd gives the exact gradient.
     """
@@ -72,7 +75,8 @@ def exact_log_likelihood(
 
 
 def _statistics_per_state(model: TemporalBoltzmannMachine, v_tilde: Tensor, h_tilde: Tensor) -> Tensor:
-    """$S(v, p(h\\mid v))$ of :func:`~bookkit.spiking_boltzmann.model.cd_statistics` for every visible state, flattened."""
+    """$S(v, p(h\\mid v))$ of :func:`~bookkit.spiking_boltzmann.model.cd_statistics` for every visible
+    state, flattened."""
     nv = model.W.shape[1]
     states = all_binary_states(nv, model.W.dtype)
     count = states.shape[0]
@@ -90,14 +94,16 @@ def _statistics_per_state(model: TemporalBoltzmannMachine, v_tilde: Tensor, h_ti
 def exact_gradient(
     model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor, h_tilde: Tensor
 ) -> Tensor:
-    """$\\nabla\\,\\mathbb E_q\\log p(v\\mid\\text{past})=\\mathbb E_q[S(v)]-\\mathbb E_{p}[S(v)]$, flattened as (W, A, U, b, c)."""
+    """$\\nabla\\,\\mathbb E_q\\log p(v\\mid\\text{past})=\\mathbb E_q[S(v)]-\\mathbb E_{p}[S(v)]$,
+    flattened as (W, A, U, b, c)."""
     stats = _statistics_per_state(model, v_tilde, h_tilde)
     model_probs = slice_log_joint(model, v_tilde, h_tilde).exp().sum(1)
     return data_probs @ stats - model_probs @ stats
 
 
 def gibbs_transition_matrix(model: TemporalBoltzmannMachine, v_tilde: Tensor, h_tilde: Tensor) -> Tensor:
-    """$T(v\\to v')=\\sum_h p(h\\mid v)\\,p(v'\\mid h)$ over the $2^{n_v}$ visible states, from enumerated conditionals."""
+    """$T(v\\to v')=\\sum_h p(h\\mid v)\\,p(v'\\mid h)$ over the $2^{n_v}$ visible states, from enumerated
+    conditionals."""
     nv, nh = model.W.shape[1:]
     hidden_given_visible, visible_given_hidden = enumerated_conditionals(model, v_tilde, h_tilde)
 
@@ -112,7 +118,8 @@ def gibbs_transition_matrix(model: TemporalBoltzmannMachine, v_tilde: Tensor, h_
 def expected_cd_update(
     model: TemporalBoltzmannMachine, data_probs: Tensor, v_tilde: Tensor, h_tilde: Tensor, k: int
 ) -> Tensor:
-    """$\\mathbb E[\\text{CD-}k]=\\mathbb E_q[S(v^0)]-\\sum_{v^0,v'}q(v^0)\\,(T^k)_{v^0v'}\\,S(v')$, exactly."""
+    """$\\mathbb E[\\text{CD-}k]=\\mathbb E_q[S(v^0)]-\\sum_{v^0,v'}q(v^0)\\,(T^k)_{v^0v'}\\,S(v')$,
+    exactly."""
     stats = _statistics_per_state(model, v_tilde, h_tilde)
     transition = gibbs_transition_matrix(model, v_tilde, h_tilde)
     return data_probs @ stats - data_probs @ torch.linalg.matrix_power(transition, k) @ stats
@@ -199,9 +206,11 @@ def hidden_posterior_spread(log_joint: Tensor, V: Tensor, H: Tensor) -> float:
 
 
 def parameter_counts(num_visible: int, num_hidden: int, history_length: int) -> dict[str, int]:
-    """Parameters of the kernel-tied machine vs an untied machine with one weight matrix per delay (CRBM-like).
+    """Parameters of the kernel-tied machine vs an untied machine with one weight matrix per delay
+    (CRBM-like).
 
-    Tied: $W$, $A$, $U$, $b$, $c$. Untied: $W_\\tau$ for $\\tau=0..D$ (visible-hidden), $A_\\tau$ and $U_\\tau$ for
+    Tied: $W$, $A$, $U$, $b$, $c$. Untied: $W_\\tau$ for $\\tau=0..D$ (visible-hidden), $A_\\tau$ and
+    $U_\\tau$ for
     $\\tau=1..D$, $b$, $c$.
     """
     nv, nh, d = num_visible, num_hidden, history_length
@@ -221,7 +230,8 @@ def random_machine(
 ) -> tuple[TemporalBoltzmannMachine, Tensor, Tensor]:
     """A float64 single-model machine with $W\\sim$ ``scale`` $\\cdot\\mathcal N(0,1)$ and $A, U, b, c\\sim$
     ``bias_scale`` $\\cdot\\mathcal N(0,1)$ (default: ``scale``), and the filtered histories of a random
-    binary past of $D$ bins. Large $W$ with small biases makes a multimodal slice, where Gibbs mixes slowly."""
+    binary past of $D$ bins. Large $W$ with small biases makes a multimodal slice, where Gibbs mixes
+    slowly."""
     bias_scale = scale if bias_scale is None else bias_scale
     kernel = exponential_kernel(time_constant, history_length + 1, torch.float64)[None]
     model = TemporalBoltzmannMachine.initialise(

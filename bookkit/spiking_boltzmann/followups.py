@@ -2,7 +2,8 @@
 
 Both are RBMs per time slice whose biases depend on the past; they differ in what carries the past:
 - **CRBM** (Taylor, Hinton & Roweis 2007): the last $D$ visible frames, through untied per-delay weights,
-  $\\hat c=c+\\sum_{\\tau=1}^DA_\\tau^\\top v(t-\\tau)$ and $\\hat b=b+\\sum_{\\tau=1}^DB_\\tau^\\top v(t-\\tau)$.
+  $\\hat c=c+\\sum_{\\tau=1}^DA_\\tau^\\top v(t-\\tau)$ and
+  $\\hat b=b+\\sum_{\\tau=1}^DB_\\tau^\\top v(t-\\tau)$.
   (The original has Gaussian visibles for motion capture; ours are binary.)
 - **RTRBM** (Sutskever, Hinton & Taylor 2008): a deterministic mean-field hidden recursion
   $r(t)=\\sigma\\big(W^\\top v(t)+b+Ur(t-1)\\big)$ with $\\hat b(t)=b+Ur(t-1)$, so the gradient flows back
@@ -36,7 +37,8 @@ def free_energy(v: Tensor, W: Tensor, visible_bias: Tensor, hidden_bias: Tensor)
 def gibbs_in_slice(
     v: Tensor, W: Tensor, visible_bias: Tensor, hidden_bias: Tensor, steps: int, generator: torch.Generator
 ) -> tuple[Tensor, Tensor]:
-    """``steps`` alternating Gibbs steps from ``v``; returns the last binary $v$ and the last $p(v\\mid h)$."""
+    """``steps`` alternating Gibbs steps from ``v``; returns the last binary $v$ and the last
+    $p(v\\mid h)$."""
     p_v = v
     for _ in range(steps):
         h = sample_bernoulli(torch.sigmoid(hidden_bias + v @ W), generator)
@@ -73,7 +75,8 @@ class ConditionalRBM(nn.Module):
         return torch.cat([v[:, None], state[:, :-1]], 1)
 
     def sequence_biases(self, v: Tensor) -> tuple[Tensor, Tensor]:
-        """$(\\hat c(t), \\hat b(t))$ for every frame of ``v`` $(B, T, n_v)$ with the true history; all $t$ at once."""
+        """$(\\hat c(t), \\hat b(t))$ for every frame of ``v`` $(B, T, n_v)$ with the true history; all $t$
+        at once."""
         padded = torch.cat([v.new_zeros(v.shape[0], self.history_length, v.shape[2]), v], 1)
         history = torch.stack(
             [

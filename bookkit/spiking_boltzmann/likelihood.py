@@ -1,13 +1,16 @@
 """Exact conditional log-likelihood of a sequence under the causal temporal Boltzmann machine.
 
 Each time slice is an RBM conditioned on the past (see :mod:`~bookkit.spiking_boltzmann.model`), with the
-dynamic biases $\\hat c=c+W\\tilde h+A^\\top\\tilde v$ and $\\hat b=b+W^\\top\\tilde v+U^\\top\\tilde h$ and the
+dynamic biases $\\hat c=c+W\\tilde h+A^\\top\\tilde v$ and $\\hat b=b+W^\\top\\tilde v+U^\\top\\tilde h$ and
+the
 instantaneous weights $r(0)W$. Summing out the hidden units gives the free energy and the partition function
 
 $$-F(v)=v^\\top\\hat c+\\sum_j\\operatorname{softplus}\\big(\\hat b_j+r(0)(W^\\top v)_j\\big),\\qquad
-\\log Z=\\log\\sum_{h\\in\\{0,1\\}^{n_h}}\\exp\\Big(h^\\top\\hat b+\\sum_i\\operatorname{softplus}\\big(\\hat c_i+r(0)(Wh)_i\\big)\\Big),$$
+\\log Z=\\log\\sum_{h\\in\\{0,1\\}^{n_h}}\\exp\\Big(h^\\top\\hat b+\\sum_i\\operatorname{softplus}\\big(\\hat
+c_i+r(0)(Wh)_i\\big)\\Big),$$
 
-so $\\log p(v(t)\\mid\\text{past})=-F(v(t))-\\log Z_t$ is exact when the $2^{n_h}$ hidden states can be enumerated.
+so $\\log p(v(t)\\mid\\text{past})=-F(v(t))-\\log Z_t$ is exact when the $2^{n_h}$ hidden states can be
+enumerated.
 The past includes the hidden history, which the model treats as data: binary samples
 $h(s)\\sim p(h\\mid v(s),\\text{past})$ drawn as the sequence is read (the filtering approximation used in
 training), so the score is conditional on one sampled hidden history per sequence.
@@ -27,7 +30,8 @@ Tensor = torch.Tensor
 def slice_log_likelihood(
     model: TemporalBoltzmannMachine, v: Tensor, v_tilde: Tensor, h_tilde: Tensor, chunk: int = 4096
 ) -> Tensor:
-    """$\\log p(v\\mid\\text{past})=-F(v)-\\log Z$ for ``v``, ``v_tilde`` $(M, B, n_v)$ and ``h_tilde`` $(M, B, n_h)$.
+    """$\\log p(v\\mid\\text{past})=-F(v)-\\log Z$ for ``v``, ``v_tilde`` $(M, B, n_v)$ and ``h_tilde``
+    $(M, B, n_h)$.
 
     $\\log Z$ enumerates the $2^{n_h}$ hidden states in chunks of ``chunk``; returns $(M, B)$.
     """

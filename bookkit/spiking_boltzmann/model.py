@@ -4,11 +4,13 @@ Binary visible units $v_i(t)$ and hidden units $h_j(t)$ live in discrete time bi
 and unit $j$ at $t$ interact with strength $W_{ij}\\,r(\\tau)$: one learned weight per pair, with a
 temporal profile fixed by the causal kernel $r$ ($r(\\tau)=0$ for $\\tau<0$). With the filtered histories
 
-$$\\tilde v(t)=\\sum_{\\tau=1}^{D}r(\\tau)\\,v(t-\\tau),\\qquad \\tilde h(t)=\\sum_{\\tau=1}^{D}r(\\tau)\\,h(t-\\tau),$$
+$$\\tilde v(t)=\\sum_{\\tau=1}^{D}r(\\tau)\\,v(t-\\tau),
+\\qquad \\tilde h(t)=\\sum_{\\tau=1}^{D}r(\\tau)\\,h(t-\\tau),$$
 
 each time slice is an RBM with weights $r(0)W$ conditioned on the past:
 
-$$E_t(v,h)=-r(0)\\,v^\\top Wh-v^\\top\\big(c+W\\tilde h+A^\\top\\tilde v\\big)-h^\\top\\big(b+W^\\top\\tilde v+U^\\top\\tilde h\\big).$$
+$$E_t(v,h)=-r(0)\\,v^\\top Wh-v^\\top\\big(c+W\\tilde h+A^\\top\\tilde v\\big)
+-h^\\top\\big(b+W^\\top\\tilde v+U^\\top\\tilde h\\big).$$
 
 $A$ holds the delayed visible-to-visible weights and $U$ the delayed hidden-to-hidden weights.
 
@@ -33,7 +35,8 @@ def exponential_kernel(time_constant: float, length: int, dtype: torch.dtype = t
 
 
 def alpha_kernel(time_constant: float, length: int, dtype: torch.dtype = torch.float32) -> Tensor:
-    """The causal alpha kernel $r(\\tau)=(\\tau/\\tau_r)\\,e^{1-\\tau/\\tau_r}$ (peak 1 at $\\tau=\\tau_r$)."""
+    """The causal alpha kernel $r(\\tau)=(\\tau/\\tau_r)\\,e^{1-\\tau/\\tau_r}$ (peak 1 at
+    $\\tau=\\tau_r$)."""
     tau = torch.arange(length, dtype=dtype)
     return tau / time_constant * torch.exp(1 - tau / time_constant)
 
@@ -113,19 +116,22 @@ class TemporalBoltzmannMachine:
         return torch.einsum("mbdn,md->mbn", past, self.r[:, 1:])
 
     def filtered_sequence(self, x: Tensor) -> Tensor:
-        """$\\tilde x(t)=\\sum_{\\tau=1}^{D} r(\\tau)\\,x(t-\\tau)$ for every $t$ of ``x`` $(M, B, T, n)$ (zeros before $t=0$)."""
+        """$\\tilde x(t)=\\sum_{\\tau=1}^{D} r(\\tau)\\,x(t-\\tau)$ for every $t$ of ``x`` $(M, B, T, n)$
+        (zeros before $t=0$)."""
         filtered = torch.zeros_like(x)
         for tau in range(1, min(self.history_length, x.shape[2] - 1) + 1):
             filtered[:, :, tau:] += self.r[:, tau, None, None, None] * x[:, :, :-tau]
         return filtered
 
     def hidden_input(self, v: Tensor, v_tilde: Tensor, h_tilde: Tensor) -> Tensor:
-        """$b_j+\\sum_iW_{ij}\\big(r(0)v_i+\\tilde v_i\\big)+\\sum_kU_{kj}\\tilde h_k$: the logit of $p(h_j{=}1\\mid v,\\text{past})$."""
+        """$b_j+\\sum_iW_{ij}\\big(r(0)v_i+\\tilde v_i\\big)+\\sum_kU_{kj}\\tilde h_k$: the logit of
+        $p(h_j{=}1\\mid v,\\text{past})$."""
         drive = self.r[:, 0, None, None] * v + v_tilde
         return self.b[:, None] + torch.bmm(drive, self.W) + torch.bmm(h_tilde, self.U)
 
     def visible_input(self, h: Tensor, v_tilde: Tensor, h_tilde: Tensor) -> Tensor:
-        """$c_i+\\sum_jW_{ij}\\big(r(0)h_j+\\tilde h_j\\big)+\\sum_kA_{ki}\\tilde v_k$: the logit of $p(v_i{=}1\\mid h,\\text{past})$."""
+        """$c_i+\\sum_jW_{ij}\\big(r(0)h_j+\\tilde h_j\\big)+\\sum_kA_{ki}\\tilde v_k$: the logit of
+        $p(v_i{=}1\\mid h,\\text{past})$."""
         drive = self.r[:, 0, None, None] * h + h_tilde
         return self.c[:, None] + torch.bmm(drive, self.W.transpose(1, 2)) + torch.bmm(v_tilde, self.A)
 

@@ -21,7 +21,8 @@ Tensor = torch.Tensor
 
 
 def gaussian_basis(grid: Tensor, centres: Tensor, width: Tensor | float) -> Tensor:
-    """Tuning curves $f_i(x)=\\exp(-(x-\\mu_i)^2/2\\sigma_b^2)$: $(\\dots, N, X)$ for widths of shape $(\\dots)$."""
+    """Tuning curves $f_i(x)=\\exp(-(x-\\mu_i)^2/2\\sigma_b^2)$: $(\\dots, N, X)$ for widths of shape
+    $(\\dots)$."""
     width = torch.as_tensor(width, dtype=grid.dtype)[..., None, None]
     return torch.exp(-((grid - centres[:, None]) ** 2) / (2 * width**2))
 
@@ -59,7 +60,8 @@ def fit_disjunctive(
 ) -> tuple[Tensor, Tensor]:
     """EM on the mixing weights of the normalised basis: maximises $\\int p\\log q_D$.
 
-    With responsibilities $\\rho_i(x)=\\pi_i\\varphi_i(x)/q_D(x)$ the update is $\\pi_i\\leftarrow\\int p(x)\\rho_i(x)dx$.
+    With responsibilities $\\rho_i(x)=\\pi_i\\varphi_i(x)/q_D(x)$ the update is
+    $\\pi_i\\leftarrow\\int p(x)\\rho_i(x)dx$.
     ``target`` $(\\dots, X)$ and ``basis`` $(\\dots, N, X)$ broadcast; returns (weights $\\pi$, $q_D$).
     """
     phi = normalise(basis, dx)
@@ -116,13 +118,15 @@ def quadratic_posterior_sd(coefficients: Tensor, width: float) -> Tensor:
 
 
 def quadratic_energy_density(coefficients: Tensor, centres: Tensor, width: float, grid: Tensor) -> Tensor:
-    """$q(x)\\propto\\exp\\big(-\\sum_ia_i(x-\\mu_i)^2/2\\sigma_b^2\\big)$ evaluated numerically on ``grid``."""
+    """$q(x)\\propto\\exp\\big(-\\sum_ia_i(x-\\mu_i)^2/2\\sigma_b^2\\big)$ evaluated numerically on
+    ``grid``."""
     energy = (coefficients[..., None] * (grid - centres[:, None]) ** 2).sum(-2) / (2 * width**2)
     return normalise(torch.exp(-(energy - energy.amin(-1, keepdim=True))), float(grid[1] - grid[0]))
 
 
 def conjunctive_interval(x: float, centres: Tensor, half_width: float) -> tuple[float, float, int]:
-    """Binary neurons with fields $[\\mu_i-w,\\mu_i+w]$: the intersection of the fields active for an object at ``x``.
+    """Binary neurons with fields $[\\mu_i-w,\\mu_i+w]$: the intersection of the fields active for an object
+    at ``x``.
 
     Returns (low, high, number of active neurons); the interval is much narrower than one field when many
     overlapping fields are active.
@@ -141,7 +145,8 @@ def grid_2d(points_per_axis: int) -> tuple[Tensor, float]:
 
 
 def gaussian_basis_2d(coords: Tensor, centres_per_axis: int, width: float) -> tuple[Tensor, Tensor]:
-    """Isotropic tuning curves $f_i(\\mathbf x)=\\exp(-\\lVert\\mathbf x-\\boldsymbol\\mu_i\\rVert^2/2\\sigma_b^2)$ on a
+    """Isotropic tuning curves
+    $f_i(\\mathbf x)=\\exp(-\\lVert\\mathbf x-\\boldsymbol\\mu_i\\rVert^2/2\\sigma_b^2)$ on a
     ``centres_per_axis``$^2$ lattice of preferred points; returns (basis $(N, X)$, centres $(N, 2)$)."""
     axis = torch.linspace(0, 1, centres_per_axis, dtype=coords.dtype)
     mx, my = torch.meshgrid(axis, axis, indexing="ij")
@@ -165,7 +170,8 @@ def gaussian_target_2d(
 
 
 def covariance_2d(q: Tensor, coords: Tensor, cell_area: float) -> Tensor:
-    """$\\int q(\\mathbf x)(\\mathbf x-\\bar{\\mathbf x})(\\mathbf x-\\bar{\\mathbf x})^\\top d\\mathbf x$ of densities $(\\dots, X)$."""
+    """$\\int q(\\mathbf x)(\\mathbf x-\\bar{\\mathbf x})(\\mathbf x-\\bar{\\mathbf x})^\\top d\\mathbf x$
+    of densities $(\\dots, X)$."""
     mean = (q[..., None] * coords).sum(-2) * cell_area
     offset = coords - mean[..., None, :]
     return torch.einsum("...x,...xi,...xj->...ij", q, offset, offset) * cell_area

@@ -4,7 +4,7 @@ balls (the chapter's fifth notebook)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 
@@ -33,17 +33,21 @@ from bookkit.spiking_boltzmann.train import (
 )
 
 SequenceTask = Literal["circle", "bouncing balls"]
+SEQUENCE_TASKS: tuple[SequenceTask, ...] = get_args(SequenceTask)
 
 
 def sequence_source(
-    name: str, config: FollowupConfig, task: CircleTask | None = None
+    name: SequenceTask, config: FollowupConfig, task: CircleTask | None = None
 ) -> Callable[[int, torch.Generator], torch.Tensor]:
-    """``source(batch, generator)`` → binary frames $(B, T, n_v)$ of the ``circle`` or ``bouncing balls`` task."""
+    """``source(batch, generator)`` → binary frames $(B, T, n_v)$ of the ``circle`` or ``bouncing balls``
+    task."""
+    if name not in SEQUENCE_TASKS:
+        raise ValueError(f"unknown task {name!r}; valid tasks are: {', '.join(SEQUENCE_TASKS)}")
     if name == "circle":
-        task = task or CircleTask()
+        circle_task = task or CircleTask()
 
         def circle(batch: int, generator: torch.Generator) -> torch.Tensor:
-            intensity = random_circle_intensities(1, batch, config.num_frames, task, generator)[0]
+            intensity = random_circle_intensities(1, batch, config.num_frames, circle_task, generator)[0]
             return intensity_to_spikes(intensity, False, None)
 
         return circle
@@ -58,7 +62,8 @@ def compare_temporal_models(
     device: torch.device | str,
     desc: str,
 ) -> dict[str, dict[str, torch.Tensor]]:
-    """Train the kernel-tied machine, a CRBM and an RTRBM on ``source``; score them and copy-last on test data.
+    """Train the kernel-tied machine, a CRBM and an RTRBM on ``source``; score them and copy-last on test
+    data.
 
     Returns, per model, the one-step predictions and the rollouts of the test sequences (primed with
     ``prime_frames`` true frames), plus ``test`` (the true frames).

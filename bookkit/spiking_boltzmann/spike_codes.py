@@ -3,22 +3,26 @@
 A spike of a neuron at $t_s$ adds a fixed causal kernel $r$ ($r(\\tau)=0$ for $\\tau<0$) to the coefficient
 it drives, so a pooled population with spike counts $n(t)$ per bin carries
 $$\\hat c(t)=w\\sum_{t_s}n(t_s)\\,r(t-t_s).$$
-- Rate code: $n(t)\\sim\\mathrm{Poisson}\\big(c(t)/(w\\sum_\\tau r(\\tau))\\big)$, capped at the population size.
+- Rate code: $n(t)\\sim\\mathrm{Poisson}\\big(c(t)/(w\\sum_\\tau r(\\tau))\\big)$, capped at the population
+size.
 - Deterministic rate code: the same mean counts without the Poisson noise, spikes placed where the integrated
   rate crosses the next integer (a regular-spiking rate code; its error is the kernel's lag, not noise).
 - Timing code: greedy matching pursuit places each spike where it most reduces $\\lVert c-\\hat c\\rVert^2$,
-  until it has spent the rate code's expected number of spikes. It sees the target within the kernel's support, so it is
+  until it has spent the rate code's expected number of spikes. It sees the target within the kernel's
+  support, so it is
   non-causal: an upper bound on what timing codes can do, not a neural mechanism.
-- Causal timing code: at each bin the encoder sees only the target so far, assumes it stays at its present value,
+- Causal timing code: at each bin the encoder sees only the target so far, assumes it stays at its present
+value,
   and fires the spikes at that bin that most reduce the predicted squared error (for the exponential kernel, a
   leaky integrate-and-fire neuron).
-The experiment and its thresholds are the team's design (the paper's §2 is qualitative).
+The experiment and its thresholds are ours (the paper's §2 is qualitative).
 Time is in bins of 1 ms.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import torch
@@ -27,9 +31,13 @@ from bookkit.spiking_boltzmann.model import alpha_kernel, exponential_kernel
 
 Tensor = torch.Tensor
 
+KernelKind = Literal["exp", "alpha"]
+"""The two postsynaptic kernel shapes of the chapter."""
 
-def make_kernel(kind: str, time_constant: float, support: int | None = None) -> np.ndarray:
-    """``exp`` $e^{-\\tau/\\tau_r}$ or ``alpha`` $(\\tau/\\tau_r)e^{1-\\tau/\\tau_r}$ on $8\\tau_r+1$ bins (default)."""
+
+def make_kernel(kind: KernelKind, time_constant: float, support: int | None = None) -> np.ndarray:
+    """``exp`` $e^{-\\tau/\\tau_r}$ or ``alpha`` $(\\tau/\\tau_r)e^{1-\\tau/\\tau_r}$ on $8\\tau_r+1$ bins
+    (default)."""
     length = support or int(8 * time_constant) + 1
     builders = {"exp": exponential_kernel, "alpha": alpha_kernel}
     if kind not in builders:
@@ -38,7 +46,8 @@ def make_kernel(kind: str, time_constant: float, support: int | None = None) -> 
 
 
 def smooth_target(num_bins: int, generator: np.random.Generator, dt: float = 1e-3) -> np.ndarray:
-    """$c(t)=2+\\sum_{f\\in\\{2,3,5,7\\}\\,\\mathrm{Hz}}A_f\\sin(2\\pi ft+\\phi_f)$, $A_f\\sim U(0.2,0.6)$, $\\phi_f\\sim U(0,2\\pi)$."""
+    """$c(t)=2+\\sum_{f\\in\\{2,3,5,7\\}\\,\\mathrm{Hz}}A_f\\sin(2\\pi ft+\\phi_f)$, $A_f\\sim U(0.2,0.6)$,
+    $\\phi_f\\sim U(0,2\\pi)$."""
     t = np.arange(num_bins) * dt
     frequencies = np.array([2.0, 3.0, 5.0, 7.0])
     amplitudes = generator.uniform(0.2, 0.6, 4)
@@ -81,9 +90,11 @@ def rate_code(
 def deterministic_rate_code(
     target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin: int
 ) -> np.ndarray:
-    """Counts $n(t)=\\lfloor\\Lambda(t)+\\tfrac12\\rfloor-\\lfloor\\Lambda(t-1)+\\tfrac12\\rfloor$, capped at ``max_per_bin``.
+    """Counts $n(t)=\\lfloor\\Lambda(t)+\\tfrac12\\rfloor-\\lfloor\\Lambda(t-1)+\\tfrac12\\rfloor$, capped at
+    ``max_per_bin``.
 
-    $\\Lambda(t)=\\sum_{s\\le t}\\lambda(s)$ integrates the rate code's mean $\\lambda=c/(w\\sum r)$, so the counts
+    $\\Lambda(t)=\\sum_{s\\le t}\\lambda(s)$ integrates the rate code's mean $\\lambda=c/(w\\sum r)$, so the
+    counts
     follow the rate exactly (no Poisson noise) and use only the past: a regular-spiking rate code.
     """
     rate = np.clip(target, 0, None) / (weight * kernel.sum())
@@ -93,18 +104,23 @@ def deterministic_rate_code(
 
 def causal_timing_code(target: np.ndarray, kernel: np.ndarray, weight: float, max_per_bin: int) -> np.ndarray:
     """A greedy encoder that sees only the past and present of $c$ and fires $n(t)$ spikes at bin $t$ to
-    minimise the predicted error $\\sum_\\tau\\big(e_t(\\tau)-n\\,w\\,r(\\tau)\\big)^2$ over the kernel's support.
+    minimise the predicted error $\\sum_\\tau\\big(e_t(\\tau)-n\\,w\\,r(\\tau)\\big)^2$ over the kernel's
+    support.
 
     The prediction holds the target at $c(t)$ and assumes that from the next bin on the encoder fires at the
     rate $c(t)/(w\\sum r)$ that keeps it there; those future spikes supply
-    $c(t)\\big(1-R(\\tau)/\\sum r\\big)$ at $t+\\tau$, with $R(\\tau)=\\sum_{u\\ge\\tau}r(u)$ the kernel's tail,
+    $c(t)\\big(1-R(\\tau)/\\sum r\\big)$ at $t+\\tau$, with $R(\\tau)=\\sum_{u\\ge\\tau}r(u)$ the kernel's
+    tail,
     so what the spikes at $t$ must supply is
     $$e_t(\\tau)=c(t)\\,R(\\tau)/{\\textstyle\\sum r}-\\hat c_{<t}(t+\\tau),$$
     $\\hat c_{<t}$ being the kernel sum of the spikes already fired. With
-    $x=\\langle e_t,r\\rangle/(w\\lVert r\\rVert^2)$ the $(k{+}1)$-th spike lowers the error iff $x>k+\\tfrac12$, so
+    $x=\\langle e_t,r\\rangle/(w\\lVert r\\rVert^2)$ the $(k{+}1)$-th spike lowers the error iff
+    $x>k+\\tfrac12$, so
     $n(t)$ is $x$ rounded to the nearest integer (half down), clipped to $[0,$ ``max_per_bin``$]$. For
-    $r(\\tau)=e^{-\\tau/\\tau_r}$ (long support) $e_t(\\tau)=\\big(c(t)-\\hat c_{<t}(t)\\big)e^{-\\tau/\\tau_r}$ and
-    $x=(c(t)-\\hat c_{<t}(t))/w$: a leaky integrate-and-fire neuron whose membrane potential is the present error.
+    $r(\\tau)=e^{-\\tau/\\tau_r}$ (long support)
+    $e_t(\\tau)=\\big(c(t)-\\hat c_{<t}(t)\\big)e^{-\\tau/\\tau_r}$ and
+    $x=(c(t)-\\hat c_{<t}(t))/w$: a leaky integrate-and-fire neuron whose membrane potential is the present
+    error.
     """
     num_bins, length = target.shape[0], kernel.shape[0]
     future = np.zeros(num_bins + length)
@@ -124,9 +140,11 @@ def causal_timing_code(target: np.ndarray, kernel: np.ndarray, weight: float, ma
 def timing_code(
     target: np.ndarray, kernel: np.ndarray, weight: float, num_spikes: int, max_per_bin: int
 ) -> np.ndarray:
-    """Greedy matching pursuit: add the spike that most reduces $\\lVert c-\\hat c\\rVert^2$, ``num_spikes`` times.
+    """Greedy matching pursuit: add the spike that most reduces $\\lVert c-\\hat c\\rVert^2$, ``num_spikes``
+    times.
 
-    A spike at $t_0$ changes the squared error by $-\\big(2w\\langle e,r_{t_0}\\rangle-w^2\\lVert r_{t_0}\\rVert^2\\big)$,
+    A spike at $t_0$ changes the squared error by
+    $-\\big(2w\\langle e,r_{t_0}\\rangle-w^2\\lVert r_{t_0}\\rVert^2\\big)$,
     with $e$ the residual and $r_{t_0}$ the kernel shifted to $t_0$ (cut at the end of the signal). After each
     spike only the correlations within one kernel length of $t_0$ change, so only those are recomputed.
     Stops early if no spike reduces the error; each bin holds at most ``max_per_bin`` spikes.
@@ -158,7 +176,8 @@ def rmse(target: np.ndarray, estimate: np.ndarray, start: int = 0) -> float:
 def latency(
     target: np.ndarray, estimate: np.ndarray, step_bin: int, tolerance: float, hold: int = 10
 ) -> float:
-    """Bins after ``step_bin`` until $|c-\\hat c|<$ ``tolerance`` holds for ``hold`` bins; ``inf`` if never."""
+    """Bins after ``step_bin`` until $|c-\\hat c|<$ ``tolerance`` holds for ``hold`` bins; ``inf`` if
+    never."""
     close = np.abs(target - estimate)[step_bin:] < tolerance
     runs = np.convolve(close.astype(int), np.ones(hold, dtype=int), "valid")
     reached = np.flatnonzero(runs == hold)
@@ -175,7 +194,8 @@ def energy_landscape_over_time(
     num_bins: int,
     prior_precision: float = 1.0,
 ) -> np.ndarray:
-    """$p(x,t)\\propto\\exp\\big(-\\sum_ia_i(t)(x-\\mu_i)^2/2\\sigma^2-\\lambda_0x'^2/2\\big)$ with $a_i(t)$ from the spikes.
+    """$p(x,t)\\propto\\exp\\big(-\\sum_ia_i(t)(x-\\mu_i)^2/2\\sigma^2-\\lambda_0x'^2/2\\big)$ with $a_i(t)$
+    from the spikes.
 
     Each neuron $i$ contributes a quadratic energy scaled by its kernel-filtered spike train
     $a_i(t)=w\\sum_sr(t-t_s)$; a weak prior (precision $\\lambda_0$ about the grid's middle, $x'=x-\\bar x$)

@@ -4,8 +4,8 @@ Our reconstruction of the paper's learning procedure: at every time step the sli
 the past (see :mod:`bookkit.spiking_boltzmann.model`); CD-1 is applied to it with the past held fixed, and
 the hidden sample $h^0\\sim p(h\\mid v_{data}(t),\\text{past})$ enters the hidden history (a filtering
 approximation: the exact posterior over hidden histories is intractable). Parameters move at every time
-step with momentum; the momentum buffer is reset at the start of every minibatch (a deliberate choice,
-matching the team's prototype).
+step with momentum; the momentum buffer is reset at the start of every minibatch (a deliberate choice:
+the first prototype of this reconstruction did so, and every threshold was calibrated with it).
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ CHECKPOINTS_PER_RUN = 10
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-    """One model of a stack: its kernel $r(\\tau)$ (padded to the stack's $D$) and which delayed terms it learns."""
+    """One model of a stack: its kernel $r(\\tau)$ (padded to the stack's $D$) and which delayed terms it
+    learns."""
 
     name: str
     kernel: tuple[float, ...]
@@ -55,7 +56,8 @@ class Variant:
 
 
 def sampling_generator(seed: int, device: torch.device | str) -> torch.Generator:
-    """A generator on ``device`` for Bernoulli sampling (CPU and CUDA streams differ; each is deterministic)."""
+    """A generator on ``device`` for Bernoulli sampling (CPU and CUDA streams differ; each is
+    deterministic)."""
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     return generator
@@ -115,9 +117,11 @@ def train_cd(
     generator: torch.Generator,
     desc: str = "CD training",
 ) -> Tensor:
-    """Train ``model`` in place on ``minibatch(i)`` spikes $(M, B, T, n_v)$; returns the reconstruction error.
+    """Train ``model`` in place on ``minibatch(i)`` spikes $(M, B, T, n_v)$; returns the reconstruction
+    error.
 
-    At every step $t$: $\\Delta\\theta\\leftarrow\\mu\\,\\Delta\\theta+\\eta\\,\\widehat{\\nabla}_{CD\\text{-}1}$,
+    At every step $t$:
+    $\\Delta\\theta\\leftarrow\\mu\\,\\Delta\\theta+\\eta\\,\\widehat{\\nabla}_{CD\\text{-}1}$,
     $\\theta\\leftarrow\\theta+\\Delta\\theta$. The returned tensor $(\\text{minibatches}, M)$ holds
     $\\langle|v^0-v^1|\\rangle$ per minibatch (the reconstruction error, which says nothing about time).
 
@@ -272,7 +276,8 @@ def generate(
 
 
 def evenly_spaced_angles(count: int, offset: float) -> Tensor:
-    """$\\theta_k=\\text{offset}+2\\pi k/\\text{count}$, $k=0..\\text{count}-1$: starting angles that cover the circle."""
+    """$\\theta_k=\\text{offset}+2\\pi k/\\text{count}$, $k=0..\\text{count}-1$: starting angles that cover
+    the circle."""
     return offset + 2 * math.pi * torch.arange(count, dtype=torch.float64) / count
 
 
@@ -354,6 +359,13 @@ def evaluate_circle(
         revolutions(generated_angles),
         good.median(-1).values,
     )
+
+
+def quartiles(values: Tensor) -> str:
+    """``"median m (quartiles q1 to q3)"`` of the last axis of a 1-D tensor, for printing per-prime
+    metrics."""
+    low, median, high = torch.quantile(values.double(), torch.tensor([0.25, 0.5, 0.75], dtype=torch.float64))
+    return f"median {float(median):.2f} (quartiles {float(low):.2f} to {float(high):.2f})"
 
 
 def ideal_revolutions(generated_frames: int, task: CircleTask) -> float:
