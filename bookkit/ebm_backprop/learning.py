@@ -1,9 +1,11 @@
 """Learning with the local rule: Equilibrium Propagation (Scellier & Bengio 2017) on the layered energy,
 and a same-size back-propagation baseline.
 
-EP follows the conventions of the official code as summarised in the brief: box convention, a free phase
-from persistent particles (one per training example), a short nudged phase on $E+\\beta C$ with a random
-sign of $\\beta$ per minibatch, layer-wise learning rates, prediction by relaxing from zero.
+EP follows the conventions of the official code: box convention, a free phase from persistent particles
+(one per training example), a short nudged phase on $E+\\beta C$ with a random sign of $\\beta$ per
+minibatch, layer-wise learning rates, prediction by relaxing from zero. Inside
+:func:`bookkit.training.load_or_train` both training loops checkpoint ``CHECKPOINTS_PER_RUN`` times and a
+run killed midway resumes from its last checkpoint with the result it would have had.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from torch import Tensor
 from bookkit.ebm_backprop.data import DigitsSplit, one_hot
 from bookkit.ebm_backprop.early_inference import nudged_trajectory
 from bookkit.ebm_backprop.energy import LayeredNetwork, initial_states, relax, rho
-from bookkit.training import check_finite, progress
+from bookkit.training import check_finite, progress, resumable_checkpointer
+
+CHECKPOINTS_PER_RUN = 5
+"""How many checkpoints a training loop inside :func:`~bookkit.training.load_or_train` writes."""
 
 
 @dataclasses.dataclass
@@ -28,6 +33,28 @@ class LearningCurves:
     train_accuracy: list[float] = dataclasses.field(default_factory=list)
     test_accuracy: list[float] = dataclasses.field(default_factory=list)
     epoch_seconds: list[float] = dataclasses.field(default_factory=list)
+
+    def to_state(self) -> dict[str, list[float]]:
+        """A checkpointable dict of the three lists."""
+        return {field.name: list(getattr(self, field.name)) for field in dataclasses.fields(self)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, list[float]]) -> LearningCurves:
+        return cls(**{name: list(values) for name, values in state.items()})
+
+
+def network_state(net: LayeredNetwork) -> dict[str, list[Tensor]]:
+    """Copies of the weights and biases, as a checkpoint holds them."""
+    return {
+        "weights": [w.detach().clone() for w in net.weights],
+        "biases": [b.detach().clone() for b in net.biases],
+    }
+
+
+def load_network_state(net: LayeredNetwork, state: dict[str, list[Tensor]]) -> None:
+    """Copy saved weights and biases into ``net`` in place."""
+    for mine, saved in zip(net.weights + net.biases, state["weights"] + state["biases"]):
+        mine.copy_(saved)
 
 
 def predict_labels(net: LayeredNetwork, x: Tensor, num_steps: int, eps: float) -> Tensor:
@@ -84,7 +111,17 @@ def train_equilibrium_propagation(
     particles = initial_states(net, (len(data.labels_train),))
     targets = one_hot(data.labels_train, data.x_train.dtype)
     curves = LearningCurves()
-    for epoch in progress(range(epochs), "EP epochs"):
+    checkpointer = resumable_checkpointer(every=max(1, epochs // CHECKPOINTS_PER_RUN), label="EP epochs")
+    first_epoch = 0
+    if checkpointer is not None:
+        first_epoch, saved = checkpointer.resume(total=epochs)
+        if saved is not None:
+            load_network_state(net, saved["network"])
+            for particle, value in zip(particles, saved["particles"]):
+                particle.copy_(value)
+            curves = LearningCurves.from_state(saved["curves"])
+            generator.set_state(saved["generator"])
+    for epoch in progress(range(first_epoch, epochs), "EP epochs"):
         start = time.perf_counter()
         order = torch.randperm(len(data.labels_train), generator=generator).to(data.x_train.device)
         signs = torch.randint(2, (len(order) // batch_size,), generator=generator) * 2 - 1
@@ -106,6 +143,17 @@ def train_equilibrium_propagation(
         curves.test_accuracy.append(
             _accuracy(predict_labels(net, data.x_test, eval_steps, eps), data.labels_test)
         )
+        if checkpointer is not None:
+            checkpointer.maybe_save(
+                epoch + 1,
+                lambda: {
+                    "network": network_state(net),
+                    "particles": [p.clone() for p in particles],
+                    "curves": curves.to_state(),
+                    "generator": generator.get_state(),
+                },
+                force=epoch + 1 == epochs,
+            )
     return curves
 
 
@@ -134,7 +182,16 @@ def train_backprop(
         p.requires_grad_(True)
     rates = [lr for lr in learning_rates for _ in range(2)]
     curves = LearningCurves()
-    for epoch in range(epochs):
+    checkpointer = resumable_checkpointer(every=max(1, epochs // CHECKPOINTS_PER_RUN), label="BP epochs")
+    first_epoch = 0
+    if checkpointer is not None:
+        first_epoch, saved = checkpointer.resume(total=epochs)
+        if saved is not None:
+            with torch.no_grad():
+                load_network_state(net, saved["network"])
+            curves = LearningCurves.from_state(saved["curves"])
+            generator.set_state(saved["generator"])
+    for epoch in range(first_epoch, epochs):
         start = time.perf_counter()
         order = torch.randperm(len(data.labels_train), generator=generator).to(data.x_train.device)
         for index in range(len(order) // batch_size):
@@ -152,6 +209,16 @@ def train_backprop(
             )
             curves.test_accuracy.append(
                 _accuracy(feedforward_output(net, data.x_test).argmax(-1), data.labels_test)
+            )
+        if checkpointer is not None:
+            checkpointer.maybe_save(
+                epoch + 1,
+                lambda: {
+                    "network": network_state(net),
+                    "curves": curves.to_state(),
+                    "generator": generator.get_state(),
+                },
+                force=epoch + 1 == epochs,
             )
     for p in parameters:
         p.requires_grad_(False)
@@ -203,7 +270,7 @@ def pre_post_rate_form(
     $$\\rho_l\\rho_{l-1}^\\top\\Big|_0^K \\quad\\text{and}\\quad
     \\sum_{t<K}\\big(\\Delta\\rho_l(t)\\,\\rho_{l-1}(t)^\\top+\\rho_l(t)\\,\\Delta\\rho_{l-1}(t)^\\top\\big),$$
     the second being two pre-rate times d(post-rate)/dt terms, one per direction of the symmetric synapse.
-    They differ by exactly $\\sum_t\\Delta\\rho_l(t)\\Delta\\rho_{l-1}(t)^\\top=O(\\beta^2)$ (brief, section 2.4).
+    They differ by exactly $\\sum_t\\Delta\\rho_l(t)\\Delta\\rho_{l-1}(t)^\\top=O(\\beta^2)$.
     """
     kind = net.nonlinearity
     trajectory = nudged_trajectory(net, x, free, num_steps, eps, beta=beta, target=target)
