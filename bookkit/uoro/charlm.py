@@ -12,7 +12,8 @@ from typing import Any
 import torch
 
 from bookkit.uoro.estimators import RTRL, UORO, OnlineEstimator, SnAp1, TruncatedBPTT
-from bookkit.uoro.model import RecurrentModel
+from bookkit.uoro.kf_rtrl import KFRTRL
+from bookkit.uoro.model import RecurrentModel, TanhRNN
 from bookkit.uoro.presets import CharLMConfig
 from bookkit.uoro.train import GradientAgreement, ScheduledAdam, StreamTask, train_online
 
@@ -24,9 +25,10 @@ def train_character_models(
     initial: tuple[torch.Tensor, torch.Tensor],
     seed: int,
 ) -> dict[str, Any]:
-    """Per method, the per-step losses ``(T, B)`` of its run (``"losses"``), and the records of RTRL and
-    SnAp-1 watching UORO's run every ``cfg.monitor_every`` steps (``"monitored"``). UORO's noise comes from
-    a generator seeded with ``seed + 1``."""
+    """Per method, the per-step losses ``(T, B)`` of its run (``"losses"``); the records of RTRL and
+    SnAp-1 watching UORO's run every ``cfg.monitor_every`` steps (``"monitored"``); and those of RTRL, SnAp-1
+    and KF-RTRL watching UORO train a tanh RNN of the same width on the same streams (``"tanh_monitored"``,
+    see :func:`watch_tanh_rnn`). UORO's noise comes from a generator seeded with ``seed + 1``."""
     device = initial[0].device
     start = model.initial_state(cfg.num_streams, device=device)
     monitor = GradientAgreement(task, RTRL(model), {"SnAp-1": SnAp1(model)}, "UORO", start, cfg.monitor_every)
@@ -51,4 +53,33 @@ def train_character_models(
         losses[name] = run.losses
         if name == "UORO":
             monitored = run.monitored
-    return {"losses": losses, "monitored": monitored}
+    tanh_monitored = watch_tanh_rnn(cfg, task, seed)
+    return {"losses": losses, "monitored": monitored, "tanh_monitored": tanh_monitored}
+
+
+def watch_tanh_rnn(cfg: CharLMConfig, task: StreamTask, seed: int) -> list[dict[str, float]]:
+    """UORO trains a tanh RNN of ``cfg.hidden_size`` units on ``task`` while exact RTRL, SnAp-1 and KF-RTRL
+    (written for that cell) follow its trajectory; the monitor's records every ``cfg.monitor_every`` steps.
+    The model's initial parameters come from a generator seeded with ``seed``, UORO's noise from ``seed + 1``
+    and KF-RTRL's from ``seed + 2``."""
+    device = task.inputs.device
+    model = TanhRNN(task.vocabulary_size, cfg.hidden_size, task.vocabulary_size)
+    initial = model.init_params(1, torch.Generator().manual_seed(seed), device=device)
+    start = model.initial_state(cfg.num_streams, device=device)
+    watchers: dict[str, OnlineEstimator] = {
+        "SnAp-1": SnAp1(model),
+        "KF-RTRL": KFRTRL(model, torch.Generator(device=device).manual_seed(seed + 2)),
+    }
+    monitor = GradientAgreement(task, RTRL(model), watchers, "UORO", start, cfg.monitor_every)
+    run = train_online(
+        model,
+        UORO(model, torch.Generator(device=device).manual_seed(seed + 1)),
+        *initial,
+        task.inputs,
+        task.targets,
+        ScheduledAdam(cfg.lr, cfg.alpha),
+        shared=True,
+        monitor=monitor,
+        desc="tanh RNN: UORO with RTRL, SnAp-1 and KF-RTRL watching",
+    )
+    return run.monitored

@@ -50,7 +50,8 @@ def _train() -> dict:
 
 
 def _identical(resumed: dict, uninterrupted: dict) -> bool:
-    return resumed["monitored"] == uninterrupted["monitored"] and all(
+    same_records = all(resumed[key] == uninterrupted[key] for key in ("monitored", "tanh_monitored"))
+    return same_records and all(
         torch.equal(resumed["losses"][name], uninterrupted["losses"][name])
         for name in uninterrupted["losses"]
     )
