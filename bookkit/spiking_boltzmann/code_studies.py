@@ -176,8 +176,7 @@ def step_latencies(
     """Latency after a step from 1 to 3 of the four codes, per kernel, time constant and tolerance level.
 
     The tolerance is $\\max(\\text{level}, w)$ for each of ``latency_tolerances``: one spike quantum $w$ must
-    fit
-    inside it. The Poisson rate code's latency is the median over ``step_repeats`` draws; the other three
+    fit inside it. The Poisson rate code's latency is the median over ``step_repeats`` draws; the other three
     codes are deterministic. A code that never settles within the window is censored at the window's length.
     """
     step_bin = step_bin or config.num_bins // 2

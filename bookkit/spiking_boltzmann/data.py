@@ -100,8 +100,7 @@ def decode_angle(frames: Tensor, task: CircleTask, min_mass: float = 0.5) -> Ten
     ``min_mass``.
 
     $\\hat\\theta=\\operatorname{atan2}(\\bar j-\\bar g,\\ \\bar i-\\bar g)$ with $(\\bar i,\\bar j)$ the
-    centroid.
-    Empty generated frames are thus failures rather than arbitrary angles.
+    centroid. Empty generated frames are thus failures rather than arbitrary angles.
     """
     images = frames.reshape(*frames.shape[:-1], task.grid, task.grid)
     centre = (task.grid - 1) / 2
@@ -144,9 +143,8 @@ def revolutions(angles: Tensor) -> Tensor:
 
 @dataclasses.dataclass(frozen=True)
 class BouncingBallsTask:
-    """Sutskever-style bouncing balls, re-implemented from its description: a box of side 10, balls of
-    radius 1.2, elastic collisions, integration step 0.5, super-Gaussian blobs $\\exp(-(d^2/r^2)^4)$ clipped
-    at 1,
+    """Sutskever-style bouncing balls, re-implemented from its description: a box of side 10, balls of radius
+    1.2, elastic collisions, integration step 0.5, super-Gaussian blobs $\\exp(-(d^2/r^2)^4)$ clipped at 1,
     rendered at ``resolution``; ``threshold`` turns intensities into binary spikes."""
 
     resolution: int = 10

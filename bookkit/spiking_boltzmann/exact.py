@@ -210,8 +210,7 @@ def parameter_counts(num_visible: int, num_hidden: int, history_length: int) -> 
     (CRBM-like).
 
     Tied: $W$, $A$, $U$, $b$, $c$. Untied: $W_\\tau$ for $\\tau=0..D$ (visible-hidden), $A_\\tau$ and
-    $U_\\tau$ for
-    $\\tau=1..D$, $b$, $c$.
+    $U_\\tau$ for $\\tau=1..D$, $b$, $c$.
     """
     nv, nh, d = num_visible, num_hidden, history_length
     tied = nv * nh + nv * nv + nh * nh + nv + nh

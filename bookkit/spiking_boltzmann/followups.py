@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn.functional import softplus
 
+from bookkit.spiking_boltzmann.exact import all_binary_states
 from bookkit.spiking_boltzmann.model import sample_bernoulli
 from bookkit.spiking_boltzmann.train import CHECKPOINTS_PER_RUN
 from bookkit.training import check_finite, progress, resumable_checkpointer
@@ -221,3 +222,35 @@ def rollout(
         frames.append(p_v)
         state = model.advance(state, v)
     return torch.stack(frames, 1)
+
+
+@torch.no_grad()
+def slice_log_likelihood(
+    v: Tensor, W: Tensor, visible_bias: Tensor, hidden_bias: Tensor, chunk: int = 128
+) -> Tensor:
+    """$\\log p(v\\mid\\text{past})=-F(v)-\\log Z$ of an RBM slice with dynamic biases $\\hat c$, $\\hat b$.
+
+    $\\log Z=\\log\\sum_{h\\in\\{0,1\\}^{n_h}}\\exp\\big(h^\\top\\hat b+\\sum_i\\operatorname{softplus}(\\hat
+    c_i+(Wh)_i)\\big)$ enumerates the $2^{n_h}$ hidden states, ``chunk`` at a time, so it is exact for small
+    $n_h$. ``v`` and the biases share their leading axes; returns those axes.
+    """
+    negative_free_energy = -free_energy(v, W, visible_bias, hidden_bias)
+    states = all_binary_states(W.shape[1]).to(W)
+    log_terms = []
+    for start in range(0, states.shape[0], chunk):
+        h = states[start : start + chunk]  # (S, n_h)
+        # h·b̂ + Σ_i softplus(ĉ_i + (W h)_i), for every hidden state
+        visible_terms = softplus(visible_bias[..., None, :] + h @ W.T).sum(-1)  # (..., S)
+        log_terms.append(hidden_bias @ h.T + visible_terms)
+    return negative_free_energy - torch.logsumexp(torch.cat(log_terms, -1), -1)
+
+
+@torch.no_grad()
+def sequence_log_likelihood(model: SequenceModel, frames: Tensor) -> Tensor:
+    """$\\log p(v(t)\\mid v(<t))$ of every frame of ``frames`` $(B, T, n_v)$ with the true history: $(B, T)$.
+
+    Both models carry the past deterministically (the CRBM its last $D$ frames, the RTRBM its mean-field
+    recursion), so unlike the kernel-tied machine's score this one is not conditional on a sampled history.
+    """
+    visible_bias, hidden_bias = model.sequence_biases(frames)
+    return slice_log_likelihood(frames, model.W, visible_bias, hidden_bias)

@@ -2,8 +2,8 @@
 
 Each time slice is an RBM conditioned on the past (see :mod:`~bookkit.spiking_boltzmann.model`), with the
 dynamic biases $\\hat c=c+W\\tilde h+A^\\top\\tilde v$ and $\\hat b=b+W^\\top\\tilde v+U^\\top\\tilde h$ and
-the
-instantaneous weights $r(0)W$. Summing out the hidden units gives the free energy and the partition function
+the instantaneous weights $r(0)W$. Summing out the hidden units gives the free energy and the
+partition function
 
 $$-F(v)=v^\\top\\hat c+\\sum_j\\operatorname{softplus}\\big(\\hat b_j+r(0)(W^\\top v)_j\\big),\\qquad
 \\log Z=\\log\\sum_{h\\in\\{0,1\\}^{n_h}}\\exp\\Big(h^\\top\\hat b+\\sum_i\\operatorname{softplus}\\big(\\hat

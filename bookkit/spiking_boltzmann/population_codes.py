@@ -82,32 +82,45 @@ def energy_additive_density(coefficients: Tensor, basis: Tensor, dx: float) -> T
 def fit_energy_additive(
     target: Tensor, basis: Tensor, dx: float, max_iterations: int = 500
 ) -> tuple[Tensor, Tensor]:
-    """Real coefficients $a$ minimising the convex $-\\int p\\log q_E$, by L-BFGS (all problems at once).
+    """Real coefficients $a$ minimising the convex $-\\int p\\log q_E$ by L-BFGS, one problem at a time.
 
-    The summed objective is separable, so one L-BFGS over the stacked coefficients solves each problem.
+    ``target`` $(\\dots, X)$ and ``basis`` $(\\dots, N, X)$ broadcast to the problems' leading shape. Each
+    problem gets its own L-BFGS run: stacked into one run, the summed objective stops when its total
+    gradient is small, which leaves the hardest problem (a bimodal target) far from its optimum.
     Returns ($a$, $q_E$).
     """
-    shape = torch.broadcast_shapes(target.shape[:-1], basis.shape[:-2]) + (basis.shape[-2],)
-    coefficients = torch.zeros(shape, dtype=target.dtype, requires_grad=True)
-    optimiser = torch.optim.LBFGS(
-        [coefficients],
-        lr=1.0,
-        max_iter=max_iterations,
-        tolerance_grad=1e-12,
-        tolerance_change=1e-15,
-        history_size=50,
-        line_search_fn="strong_wolfe",
-    )
+    shape = torch.broadcast_shapes(target.shape[:-1], basis.shape[:-2])
+    targets = target.expand(*shape, target.shape[-1]).reshape(-1, target.shape[-1])
+    bases = basis.expand(*shape, *basis.shape[-2:]).reshape(-1, *basis.shape[-2:])
+    solutions = []
+    for problem_target, problem_basis in zip(targets, bases):
+        coefficients = torch.zeros(problem_basis.shape[0], dtype=target.dtype, requires_grad=True)
+        optimiser = torch.optim.LBFGS(
+            [coefficients],
+            lr=1.0,
+            max_iter=max_iterations,
+            tolerance_grad=1e-12,
+            tolerance_change=1e-15,
+            history_size=50,
+            line_search_fn="strong_wolfe",
+        )
 
-    def loss() -> Tensor:
-        optimiser.zero_grad()
-        log_q = (coefficients[..., None] * basis).sum(-2)
-        value = -(target * torch.log_softmax(log_q, -1)).sum()
-        value.backward()
-        return value
+        def loss(
+            coefficients: Tensor = coefficients,
+            optimiser: torch.optim.LBFGS = optimiser,
+            problem_target: Tensor = problem_target,
+            problem_basis: Tensor = problem_basis,
+        ) -> Tensor:
+            optimiser.zero_grad()
+            # -∫ p log q_E with log q_E = Σ_i a_i f_i(x) - log Z(a)
+            log_q = (coefficients[:, None] * problem_basis).sum(0)
+            value = -(problem_target * torch.log_softmax(log_q, -1)).sum()
+            value.backward()
+            return value
 
-    optimiser.step(loss)
-    coefficients = coefficients.detach()
+        optimiser.step(loss)
+        solutions.append(coefficients.detach())
+    coefficients = torch.stack(solutions).reshape(*shape, basis.shape[-2])
     return coefficients, energy_additive_density(coefficients, basis, dx)
 
 

@@ -168,7 +168,8 @@ class FollowupConfig:
     """05: the kernel-tied machine vs a CRBM and an RTRBM, on the circle and on bouncing balls.
 
     ``lr`` is the kernel-tied machine's (one update per time step); ``sequence_lr`` is the CRBM's and
-    RTRBM's (one update per minibatch on the loss summed over frames).
+    RTRBM's (one update per minibatch on the loss summed over frames). The likelihood comparison trains
+    every model again with ``likelihood_hidden`` hidden units, few enough to enumerate.
     """
 
     num_hidden: int = 40
@@ -187,6 +188,8 @@ class FollowupConfig:
     rollout_frames: int = 10
     gibbs_steps: int = 30
     average_last: int = 15
+    likelihood_hidden: int = 10
+    likelihood_sequences: int = 32
 
 
 FOLLOWUPS = Presets(
@@ -198,6 +201,8 @@ FOLLOWUPS = Presets(
         gibbs_steps=4,
         average_last=2,
         rollout_frames=4,
+        likelihood_hidden=4,
+        likelihood_sequences=4,
     ),
     ci=FollowupConfig(),
     full=FollowupConfig(

@@ -8,7 +8,10 @@ from bookkit.spiking_boltzmann.followups import (
     free_energy,
     predict_one_step,
     rollout,
+    sequence_log_likelihood,
+    slice_log_likelihood,
 )
+from bookkit.spiking_boltzmann.exact import all_binary_states
 
 
 def random_frames(batch=3, steps=6, pixels=5, seed=0):
@@ -83,3 +86,38 @@ def test_prediction_and_rollout_are_probabilities():
         generated = rollout(model, frames[:, :3], 4, torch.Generator().manual_seed(1), gibbs_steps=3)
         assert prediction.shape == frames.shape and generated.shape == (3, 4, 5)
         assert ((prediction >= 0) & (prediction <= 1)).all() and ((generated >= 0) & (generated <= 1)).all()
+
+
+def test_slice_log_likelihood_is_the_enumerated_joint_summed_over_hidden_states():
+    g = torch.Generator().manual_seed(3)
+    W = 2 * torch.randn(4, 3, generator=g, dtype=torch.float64)
+    visible_bias, hidden_bias = torch.randn(4, generator=g).double(), torch.randn(3, generator=g).double()
+    v, h = all_binary_states(4).double(), all_binary_states(3).double()
+    # naive: p(v) ∝ Σ_h exp(v·ĉ + h·b̂ + vᵀWh), normalised over all 16 visible states
+    log_joint = v @ visible_bias[:, None] + (h @ hidden_bias)[None] + v @ W @ h.T
+    naive = torch.logsumexp(log_joint, 1) - torch.logsumexp(log_joint.flatten(), 0)
+    ours = slice_log_likelihood(v, W, visible_bias.expand(16, 4), hidden_bias.expand(16, 3), chunk=3)
+    assert torch.allclose(ours, naive, atol=1e-12)
+    assert abs(float(ours.exp().sum()) - 1) < 1e-12
+
+
+def test_sequence_log_likelihood_scores_each_frame_given_its_true_past():
+    frames = random_frames(batch=2, steps=4, pixels=4).float()
+    for model in (
+        ConditionalRBM(4, 3, 2, torch.Generator().manual_seed(0)),
+        RecurrentTemporalRBM(4, 3, torch.Generator().manual_seed(0)),
+    ):
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.normal_(generator=torch.Generator().manual_seed(1))
+        scores = sequence_log_likelihood(model, frames)
+        visible_bias, hidden_bias = model.sequence_biases(frames)
+        assert scores.shape == (2, 4)
+        # each frame's score is its slice's: changing a later frame leaves earlier scores alone
+        later = frames.clone()
+        later[:, 3] = 1 - later[:, 3]
+        changed = sequence_log_likelihood(model, later)
+        assert torch.equal(changed[:, :3], scores[:, :3]) and not torch.equal(changed[:, 3], scores[:, 3])
+        assert torch.allclose(
+            scores[:, 0], slice_log_likelihood(frames[:, 0], model.W, visible_bias[:, 0], hidden_bias[:, 0])
+        )
