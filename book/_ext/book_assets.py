@@ -32,7 +32,8 @@ def _page_scripts(app, pagename, templatename, context, doctree) -> None:
         seen.add(key)
         unique.append(script)
         if name.endswith(REQUIRE_JS):
-            unique.append(type(script)(None, priority=script.priority, body=f'require.config({{baseUrl: "{vendor}"}});'))
+            config = f'require.config({{baseUrl: "{vendor}"}});'
+            unique.append(type(script)(None, priority=script.priority, body=config))
     context["script_files"] = unique
 
 

@@ -25,13 +25,15 @@ def verdict_sentence(claims: Sequence[ClaimRow], checks: Sequence[ClaimRow], rat
             f"In the notebooks this book shows, **{counts['PASS']} claims pass and {counts['FAIL']} fail**; "
             f"{counts['INFO']} more are reported without a threshold at the scale they ran at"
         )
+        text += "."
         if checks:
             check_counts = count_statuses(checks)
             text += (
-                f", and {check_counts['PASS']} of {len(checks)} implementation checks of our code pass (not "
-                "counted as evidence)"
+                f" Implementation checks of our code (not counted as evidence): {check_counts['PASS']} pass, "
+                f"{check_counts['FAIL']} fail"
+                + (f", {check_counts['INFO']} not asserted at that scale" if check_counts["INFO"] else "")
+                + "."
             )
-        text += "."
     else:
         text = "No notebook of this chapter has been run for this build of the book."
     if not any(c["asserted"] and c.get("kind", "claim") == "claim" for c in rates.claims):
@@ -57,8 +59,8 @@ def landing_page_markdown(
         "",
         GENERATED_NOTE,
         "",
-        f"*{chapter.authors}, {chapter.year}* ({{cite:t}}`{chapter.citation}`). The paper's claim in one "
-        f"line: {chapter.claim}.",
+        f"**The paper:** {chapter.authors} ({chapter.year}), *{chapter.paper_title}* "
+        f"{{cite:p}}`{chapter.citation}`. Its claim in one line: {chapter.claim}.",
         "",
         chapter.summary,
         "",

@@ -137,10 +137,12 @@ def test_landing_page_names_the_paper_and_shows_the_chapters_slice_of_the_scorec
     ]
     chapter, page = landing(rows, [swept])
     assert page.startswith(f"# {chapter.paper_title}\n")
-    assert f"*{chapter.authors}, {chapter.year}* ({{cite:t}}`{chapter.citation}`)" in page
+    assert (
+        f"{chapter.authors} ({chapter.year}), *{chapter.paper_title}* {{cite:p}}`{chapter.citation}`" in page
+    )
     assert chapter.summary in page and all(f"- {text}" in page for text in chapter.substitutions)
     assert "**1 claims pass and 0 fail**; 1 more are reported" in page
-    assert "1 of 1 implementation checks of our code pass" in page
+    assert "Implementation checks of our code (not counted as evidence): 1 pass, 0 fail." in page
     assert "Over seeds, 0 of 1 claims pass on every seed swept (0-9, ci scale); uoro.a on 9/10." in page
     assert "`uoro.a`" in page and "`uoro.b`" in page and "`uoro.same`" not in page  # checks only counted
     assert "1. {doc}`Title one <../_generated/uoro/01-x>`\n2. Title two\n" in page
