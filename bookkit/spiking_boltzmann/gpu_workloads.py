@@ -1,5 +1,5 @@
-"""What each spiking-boltzmann notebook costs on a GPU, for :mod:`bookkit.gpu_plan`: its sequential steps by kind,
-its throughput-bound arithmetic and its compute at a preset (CD updates one time step of a minibatch, stacked over models; 01 and 02 are NumPy code, predicted by their recorded wall times)."""
+"""What each spiking-boltzmann notebook costs on a GPU, for :mod:`bookkit.gpu_plan`: a CD update steps one
+time step of a minibatch, stacked over models (01 and 02 are NumPy code, predicted by recorded walls)."""
 
 from __future__ import annotations
 

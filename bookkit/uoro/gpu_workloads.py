@@ -1,5 +1,5 @@
-"""What each uoro notebook costs on a GPU, for :mod:`bookkit.gpu_plan`: its sequential steps by kind,
-its throughput-bound arithmetic and its compute at a preset (online loops step one time step of batch 1, or of all learners and seeds at once)."""
+"""What each UORO notebook costs on a GPU, for :mod:`bookkit.gpu_plan`: online loops step one time step of
+batch 1, or of all learners and seeds at once."""
 
 from __future__ import annotations
 

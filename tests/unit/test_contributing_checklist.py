@@ -52,7 +52,7 @@ def test_every_presets_object_resolves_smoke_ci_and_full(slug):
     for name, preset in presets.items():
         configs = [preset.resolve(scale) for scale in SCALES]
         assert len({type(config) for config in configs}) == 1, name
-        assert set(SCALES) == {"smoke", "ci", "full"}
+        assert set(SCALES) == {"smoke", "ci", "gpu", "full"}
 
 
 START = re.compile(r'start_notebook\(\s*"(?P<name>[^"]+)",\s*(?P<presets>[A-Za-z_][A-Za-z0-9_]*)\b')

@@ -135,7 +135,8 @@ def test_the_model_explains_the_recorded_gpu_runs_within_a_factor_of_two():
     off by 2.6x and uoro/03 by 11x, and this test failed)."""
     rates = step_seconds(gpu_plan._load(gpu_plan.BENCH_RECORD))
     walls = gpu_plan.recorded_walls(gpu_plan._load(gpu_plan.RUNS_RECORD))
-    loads = {name: gpu_plan.workload(name, "full") for name in walls if name in gpu_plan.WORKLOADS}
+    modelled = gpu_plan.chapter_workloads()
+    loads = {name: gpu_plan.workload(name, "full") for name in walls if name in modelled}
     sharing = fitted_sharing(rates, walls, loads)
     assert len(loads) >= 4
     for name, load in loads.items():
@@ -143,3 +144,22 @@ def test_the_model_explains_the_recorded_gpu_runs_within_a_factor_of_two():
         assert 0.5 <= ratio <= 2.0, (
             f"{name}: recorded {walls[name]:.0f} s, predicted {load.seconds(rates, sharing):.0f} s"
         )
+
+
+def test_the_committed_plan_record_renders_as_the_table_it_was_made_from(book_plan):
+    import json
+
+    from bookkit.gpu_plan import plan_from_record, plan_table
+
+    records = sorted((Layout().repo_root / "book" / "records").glob("gpu-plan-*.json"))
+    assert records, (
+        "no committed gpu-plan record: python -m bookkit.gpu_plan --json book/records/gpu-plan-..."
+    )
+    predictions, sharing = plan_from_record(json.loads(records[-1].read_text()))
+    now = {p.notebook: p.seconds for p in book_plan[0]}
+    kept = {p.notebook: p.seconds for p in predictions}
+    assert kept.keys() == now.keys() and all(abs(kept[n] - now[n]) <= 0.05 * now[n] for n in now), (
+        f"{records[-1].name} is out of date with the presets: write it again with "
+        "python -m bookkit.gpu_plan --json book/records/gpu-plan-<date>-h200.json"
+    )
+    assert plan_table(predictions, sharing).startswith("| notebook | predicted wall (s) |")
