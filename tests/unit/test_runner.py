@@ -97,7 +97,7 @@ def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
 
 
 def test_unknown_scale_fails_before_running_anything(tree):
-    with pytest.raises(ValueError, match="valid scales are: smoke, ci, full"):
+    with pytest.raises(ValueError, match="valid scales are: smoke, ci, gpu, full"):
         run_notebooks(tree, discover(tree, []), RunSettings(scale="paper"), log=lambda _: None)
     assert not tree.generated.exists()
 
