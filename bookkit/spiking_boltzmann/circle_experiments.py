@@ -165,3 +165,66 @@ def stress_variants(config: CircleConfig) -> tuple[list[Variant], list[int]]:
         ],
         [0, 1],
     )
+
+
+def learning_rule_comparison(
+    config: CircleConfig, seed: int, device: torch.device | str
+) -> dict[str, torch.Tensor]:
+    """The temporal model trained by CD-$k$ for each $k$ of ``compared_cd_steps``, side by side otherwise:
+    ``likelihood_hidden`` hidden units (few enough to enumerate), the same initial weights, balls and
+    settings.
+
+    Returns ``log_likelihood`` $(K, B, T)$, the exact held-out $\\log p(v(t)\\mid\\text{past})$ on the test
+    sequences of :func:`held_out_log_likelihood`, and per $k$ the ``one_step_error`` and the
+    ``median_frac_good`` of :func:`evaluate_state`.
+    """
+    small = dataclasses.replace(config, num_hidden=config.likelihood_hidden)
+    variant = temporal_variant(
+        "temporal", config.kernel_time_constant, config.history_length, config.history_length
+    )
+    test = intensity_to_spikes(
+        random_circle_intensities(
+            1,
+            config.likelihood_sequences,
+            config.num_frames,
+            circle_task(config),
+            torch.Generator().manual_seed(30_000 + seed),
+        ),
+        False,
+        None,
+    ).to(device)
+    scores, one_step, frac_good = [], [], []
+    for k in config.compared_cd_steps:
+        task = circle_task(small)
+        model = build_stack(
+            [variant], task.num_pixels, small.num_hidden, torch.Generator().manual_seed(seed), device
+        )
+        minibatch = circle_minibatches(
+            task,
+            [variant],
+            [0],
+            small.batch_size,
+            small.num_frames,
+            torch.Generator().manual_seed(100 + seed),
+            device,
+        )
+        train_cd(
+            model,
+            minibatch,
+            small.num_minibatches,
+            lr=small.lr,
+            momentum=small.momentum,
+            generator=sampling_generator(seed, device),
+            desc=f"CD-{k}",
+            cd_steps=k,
+        )
+        scores.append(sequence_log_likelihood(model, test, sampling_generator(40_000 + seed, device))[0])
+        evaluation = evaluate_state(small, model.state_dict(), seed, device)
+        one_step.append(evaluation.one_step_error[0])
+        frac_good.append(evaluation.median_frac_good[0])
+    return {
+        "cd_steps": torch.tensor(config.compared_cd_steps),
+        "log_likelihood": torch.stack(scores).cpu(),
+        "one_step_error": torch.stack(one_step).cpu(),
+        "median_frac_good": torch.stack(frac_good).cpu(),
+    }

@@ -114,6 +114,7 @@ class CircleConfig:
     generated_frames: int = 48
     likelihood_hidden: int = 10
     likelihood_sequences: int = 32
+    compared_cd_steps: tuple[int, ...] = (1, 5)
 
 
 CIRCLE = Presets(
@@ -130,6 +131,7 @@ CIRCLE = Presets(
         likelihood_sequences=4,
         num_test_sequences=2,
         num_primes=4,
+        compared_cd_steps=(1, 2),
     ),
     ci=CircleConfig(),
     full=CircleConfig(
@@ -145,6 +147,7 @@ CIRCLE = Presets(
         num_seeds=5,
         ablation_depths=(1, 2, 4, 16),
         generated_frames=72,
+        compared_cd_steps=(1, 3, 10, 25),
     ),
     gpu=CircleConfig(
         grid=16,

@@ -116,9 +116,10 @@ def train_cd(
     momentum: float,
     generator: torch.Generator,
     desc: str = "CD training",
+    cd_steps: int = 1,
 ) -> Tensor:
     """Train ``model`` in place on ``minibatch(i)`` spikes $(M, B, T, n_v)$; returns the reconstruction
-    error.
+    error. ``cd_steps`` is the $k$ of CD-$k$ (1, the chapter's rule, unless a study compares others).
 
     At every step $t$:
     $\\Delta\\theta\\leftarrow\\mu\\,\\Delta\\theta+\\eta\\,\\widehat{\\nabla}_{CD\\text{-}1}$,
@@ -152,7 +153,12 @@ def train_cd(
         error = spikes.new_zeros(model.num_models)
         for t in range(num_frames):
             update, h0, reconstruction = cd_update(
-                model, spikes[:, :, t], v_tilde[:, :, t], model.filtered_history(hidden_past), generator
+                model,
+                spikes[:, :, t],
+                v_tilde[:, :, t],
+                model.filtered_history(hidden_past),
+                generator,
+                k=cd_steps,
             )
             for name, value in parameters.items():
                 velocity[name].mul_(momentum).add_(update[name], alpha=lr)

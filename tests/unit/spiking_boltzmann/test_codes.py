@@ -66,6 +66,7 @@ def test_energy_additive_fits_of_a_stack_are_those_of_each_problem_alone():
     # stopped at KL 8e-4, each problem alone reaches 1e-5
     assert float(kl_divergence(targets[1], fitted[1, 1], dx)) < 1e-4
 
+
 def test_disjunctive_fit_recovers_a_mixture_and_cannot_beat_one_tuning_curve():
     basis = gaussian_basis(GRID, CENTRES, 0.1)
     phi = basis / (basis.sum(-1, keepdim=True) * DX)

@@ -2,6 +2,7 @@
 
 import torch
 
+from bookkit.spiking_boltzmann.exact import all_binary_states
 from bookkit.spiking_boltzmann.followups import (
     ConditionalRBM,
     RecurrentTemporalRBM,
@@ -11,7 +12,6 @@ from bookkit.spiking_boltzmann.followups import (
     sequence_log_likelihood,
     slice_log_likelihood,
 )
-from bookkit.spiking_boltzmann.exact import all_binary_states
 
 
 def random_frames(batch=3, steps=6, pixels=5, seed=0):
