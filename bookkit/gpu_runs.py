@@ -9,12 +9,14 @@ error, did not complete. The front page says how many have; the Full-scale page 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bookkit.claims import describe_threshold
+from bookkit.gpu_plan import plan_from_record, plan_table
 from bookkit.layout import Layout
-from bookkit.records import load_records
+from bookkit.records import RECORDS_DIR, load_records
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,3 +137,32 @@ def full_scale_table(runs: list[GpuRun]) -> str:
             f"{run.passed} | {run.failed} | {run.reported} | {where} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def full_scale_sections(layout: Layout | None = None) -> list[str]:
+    """The Full-scale page's opening sections: every notebook's newest GPU run (and the notebooks that never
+    completed on one), then the ``gpu`` scale's predicted wall times from the newest committed plan
+    (``book/records/gpu-plan-*.json``)."""
+    layout = layout or Layout()
+    runs = book_gpu_runs(layout)
+    lines = [
+        "## Each notebook on a GPU",
+        "",
+        front_page_sentence(runs).replace(" (see {doc}`full-scale`)", ""),
+        "",
+        full_scale_table(runs),
+    ]
+    plans = sorted((layout.repo_root / RECORDS_DIR).glob("gpu-plan-*.json"))
+    if plans:
+        predictions, sharing = plan_from_record(json.loads(plans[-1].read_text()))
+        lines += [
+            "## Predicted wall times at the `gpu` scale",
+            "",
+            f"From `{plans[-1].name}` (`python -m bookkit.gpu_plan`): the measured H200 rates of "
+            "`bench-2026-11-27-h200` and the wall times of the recorded full-scale run. *compute vs ci* is "
+            "the preset's work over its `ci` preset's; *= full* marks a `gpu` preset of the paper's size.",
+            "",
+            plan_table(predictions, sharing),
+            "",
+        ]
+    return lines

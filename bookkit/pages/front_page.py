@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from bookkit.book_structure import PAPERS
+from bookkit.gpu_runs import book_gpu_runs, front_page_sentence
 from bookkit.layout import Layout
 from bookkit.pages.cells import GENERATED_NOTE, claim_status
 from bookkit.pages.claim_table import executed_metrics
@@ -49,6 +50,7 @@ def front_summary_markdown(layout: Layout, page_dir: Path) -> str:
             f"{verdicts.count('PASS')} passing and {verdicts.count('FAIL')} failing claims: see "
             "{doc}`full-scale`."
         )
+    lines += ["", front_page_sentence(book_gpu_runs(layout))]
     lines.append("")
     for chapter, paper in PAPERS.items():
         found = front_figure(layout, chapter)

@@ -4,6 +4,7 @@ claim."""
 from __future__ import annotations
 
 from bookkit.claims import describe_threshold, format_value
+from bookkit.gpu_runs import full_scale_sections
 from bookkit.layout import Layout
 from bookkit.pages.cells import GENERATED_NOTE, claim_status, table_cell, verdict_text
 from bookkit.records import load_records
@@ -20,6 +21,7 @@ def full_scale_markdown(layout: Layout) -> str:
         "run*. `python -m bookkit collect` writes these records."
     )
     lines = ["# Full-scale runs", "", GENERATED_NOTE, "", explanation, ""]
+    lines += full_scale_sections(layout)
     records = load_records(layout, "runs")
     if not records:
         return "\n".join(lines + ["No full-scale run has been recorded yet."]) + "\n"

@@ -1,6 +1,13 @@
 """Per notebook, the newest recorded GPU run and whether it ever completed on a GPU (bookkit.gpu_runs)."""
 
-from bookkit.gpu_runs import book_gpu_runs, front_page_sentence, full_scale_table, gpu_runs, never_completed
+from bookkit.gpu_runs import (
+    book_gpu_runs,
+    front_page_sentence,
+    full_scale_sections,
+    full_scale_table,
+    gpu_runs,
+    never_completed,
+)
 
 
 def claim(id, passed, kind="claim"):
@@ -82,3 +89,10 @@ def test_the_books_records_give_every_notebook_a_line():
     completed = {run.notebook for run in runs if run.completed_in}
     assert "ebm-backprop/02-early-inference-is-backprop" in completed  # finished in the first H200 lease
     assert "prednet/05-car-camera" in never_completed(runs)
+
+
+def test_the_full_scale_page_opens_with_every_notebook_and_the_predicted_plan():
+    page = "\n".join(full_scale_sections())
+    assert page.startswith("## Each notebook on a GPU") and "Never completed on a GPU:" in page
+    assert "## Predicted wall times at the `gpu` scale" in page and "Longest first on 16 jobs" in page
+    assert page.count("| prednet/05-car-camera |") == 2  # once per table
