@@ -89,3 +89,28 @@ def test_evaluation_scores_every_model_over_test_sequences_and_primes_spread_rou
     assert float(evaluation.median_frac_good[0]) < 0.4
     # nor does it predict the next frame: worse than copying the last frame, which is about 1 step off
     assert float(evaluation.one_step_error[0]) > 1.0 and 0.7 < evaluation.copy_last_error < 1.1
+
+
+def test_train_cd_applies_the_cd_k_update_it_is_asked_for():
+    from bookkit.spiking_boltzmann.model import cd_update
+
+    variants = [temporal_variant("temporal", 2.0, 2, 2)]
+    spikes = circle_minibatches(TASK, variants, [0], 4, 1, torch.Generator().manual_seed(1))(0)
+    for k in (1, 3):
+        model = build_stack(variants, TASK.num_pixels, 8, torch.Generator().manual_seed(0))
+        reference = build_stack(variants, TASK.num_pixels, 8, torch.Generator().manual_seed(0))
+        train_cd(
+            model,
+            lambda _: spikes,
+            1,
+            lr=0.1,
+            momentum=0.0,
+            generator=torch.Generator().manual_seed(5),
+            cd_steps=k,
+        )
+        zeros_v = spikes.new_zeros(1, 4, TASK.num_pixels)
+        zeros_h = spikes.new_zeros(1, 4, 8)
+        update, _, _ = cd_update(
+            reference, spikes[:, :, 0], zeros_v, zeros_h, torch.Generator().manual_seed(5), k
+        )
+        assert torch.allclose(model.W, reference.W + 0.1 * update["W"])

@@ -121,3 +121,26 @@ def test_sequence_log_likelihood_scores_each_frame_given_its_true_past():
         assert torch.allclose(
             scores[:, 0], slice_log_likelihood(frames[:, 0], model.W, visible_bias[:, 0], hidden_bias[:, 0])
         )
+
+
+def test_circle_angle_metrics_score_a_perfect_predictor_and_copy_last():
+    from bookkit.spiking_boltzmann.data import CircleTask, circle_angles, intensity_to_spikes, render_circle
+    from bookkit.spiking_boltzmann.presets import FOLLOWUPS
+    from bookkit.spiking_boltzmann.sequence_comparisons import circle_angle_metrics
+
+    config, task = FOLLOWUPS.ci, CircleTask()
+    starts = torch.tensor([0.3, 2.0], dtype=torch.float64)
+    frames = intensity_to_spikes(render_circle(circle_angles(starts, 30, task), task).float(), False, None)
+    prime, rollout = config.prime_frames, config.rollout_frames
+    truth = frames[:, prime : prime + rollout]
+    copy = torch.cat([torch.zeros_like(frames[:, :1]), frames[:, :-1]], 1)
+    results = {
+        "perfect": {"one_step": frames, "rollout": truth},
+        "copy last": {"one_step": copy, "rollout": frames[:, prime - 1 : prime].expand(-1, rollout, -1)},
+        "test": {"frames": frames},
+    }
+    scores = circle_angle_metrics(results, config, task)
+    assert scores["perfect"]["one_step_angle_error"] == 0.0
+    assert scores["perfect"]["rollout_frac_good"] == 1.0
+    assert 0.6 < scores["copy last"]["one_step_angle_error"] < 1.4
+    assert scores["copy last"]["rollout_frac_good"] == 0.0
