@@ -3,15 +3,15 @@ points, sweeps over beta, and the quantities the figures draw."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import copy
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from bookkit.ebm_backprop.data import DigitsSplit
 from bookkit.ebm_backprop.early_inference import (
     backprop_errors,
     cosine,
@@ -25,7 +25,6 @@ from bookkit.ebm_backprop.early_inference import (
     nudged_minus_free,
     polish_fixed_point,
 )
-from bookkit.ebm_backprop.data import DigitsSplit
 from bookkit.ebm_backprop.energy import LayeredNetwork, States, init_network, initial_states, relax
 from bookkit.ebm_backprop.learning import (
     LearningCurves,
