@@ -152,6 +152,31 @@ def influence_balancing_runs(
     return fig
 
 
+def equal_budget_distances(
+    truncations: Sequence[int],
+    distances: Mapping[str, torch.Tensor],
+    references: Mapping[str, float],
+    budget: int,
+) -> Figure:
+    """03: |θ - θ*| after the same number of online steps for TBPTT-K (one curve per loss placement) against
+    the window K, with RTRL's and UORO's distances as horizontal lines; diverged runs are drawn at the top."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ceiling = 1e3
+    for (label, values), marker in zip(distances.items(), "os"):
+        shown = torch.nan_to_num(values, nan=ceiling, posinf=ceiling).clamp(max=ceiling)
+        ax.semilogy(list(truncations), shown, marker + "-", label=label)
+    for (label, value), colour in zip(references.items(), ("black", GREEN)):
+        ax.axhline(max(value, 1e-16), color=colour, linestyle="--", label=label)
+    ax.axhline(ceiling, color="grey", linewidth=0.8)
+    ax.annotate(
+        "diverged (|θ - θ*| ≥ 1000)", (truncations[0], ceiling), xytext=(0, -12), textcoords="offset points"
+    )
+    ax.set_xlabel("truncation length K (steps)")
+    ax.set_ylabel(f"|θ - θ*| after {budget:,} online steps")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def theta_path(
     truncation: int, tbptt_theta: torch.Tensor, derivative: float, rtrl_theta: torch.Tensor, theta_star: float
 ) -> Figure:

@@ -13,6 +13,7 @@ import dataclasses
 
 import torch
 
+from bookkit.uoro.estimators import LossAt
 from bookkit.uoro.model import InfluenceBalancing
 from bookkit.uoro.paper import EARLIER_EPSILON
 
@@ -185,3 +186,51 @@ def run_uoro(
         theta, diverged_at = _freeze(theta, theta - lr * gradient, diverged_at, step, bound)
         thetas.append(theta)
     return InfluenceRun(torch.stack(thetas), torch.stack(losses), diverged_at)
+
+
+def tbptt_update_map(model: InfluenceBalancing, truncation: int, lr: float, loss_at: LossAt) -> torch.Tensor:
+    r"""One TBPTT-$K$ update as an affine map of $(s,\theta,1)\in\mathbb R^{n+2}$ (the system is linear, so a
+    window and its SGD step are one matrix). With $r_k$ the first row of $A^k$ and $D_k=(c_k)_1$, the state
+    at step $k$ of the window has $s^1_{t+k}=r_k s_t+D_k\theta$, and
+
+    $$s_{t+K}=A^Ks_t+c_K\theta,\qquad
+    \theta'=\theta-\eta\sum_{k\in\mathcal K}D_k\,(r_ks_t+D_k\theta-1),$$
+
+    with $\mathcal K=\{K\}$ for ``loss_at="end"`` (the window's last loss) and $\{1..K\}$ for ``"all"`` (the
+    window's summed loss, the gradient :class:`~bookkit.uoro.estimators.TruncatedBPTT` returns)."""
+    n = model.state_size
+    matrix, offsets = model.matrix(), window_offsets(model, truncation)
+    first_rows = torch.zeros(truncation + 1, n, dtype=torch.float64)
+    power = torch.eye(n, dtype=torch.float64)
+    for k in range(1, truncation + 1):
+        power = matrix @ power
+        first_rows[k] = power[0]
+    ks = list(range(1, truncation + 1)) if loss_at == "all" else [truncation]
+    derivatives = offsets[ks, 0]
+    update = torch.zeros(n + 2, n + 2, dtype=torch.float64)
+    update[:n, :n], update[:n, n] = power, offsets[truncation]
+    update[n, :n] = -lr * (derivatives.unsqueeze(-1) * first_rows[ks]).sum(0)
+    update[n, n] = 1.0 - lr * float((derivatives**2).sum())
+    update[n, n + 1] = lr * float(derivatives.sum())
+    update[n + 1, n + 1] = 1.0
+    return update
+
+
+def tbptt_final_theta(
+    model: InfluenceBalancing,
+    truncations: list[int],
+    lr: float,
+    budget: int,
+    loss_at: LossAt,
+    theta_0: float = 0.5,
+) -> torch.Tensor:
+    r"""$\theta$ after ``budget`` online steps of TBPTT-$K$ for each $K$ (``budget // K`` updates), by powers
+    of :func:`tbptt_update_map`: the same online-step budget as RTRL and UORO, whatever the window. A run
+    that diverged gives a huge or non-finite value."""
+    start = torch.cat([model.initial_state(1)[0], torch.tensor([theta_0, 1.0], dtype=torch.float64)])
+    finals = [
+        torch.linalg.matrix_power(tbptt_update_map(model, k, lr, loss_at), budget // k)[model.state_size]
+        @ start
+        for k in truncations
+    ]
+    return torch.stack(finals)

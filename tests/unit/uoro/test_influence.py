@@ -1,5 +1,6 @@
 """Influence balancing: closed forms against autograd, fast runs against the generic estimators."""
 
+import pytest
 import torch
 
 from bookkit.uoro import influence
@@ -77,3 +78,26 @@ def test_divergent_runs_are_frozen_and_reported():
     run = influence.run_tbptt(model, [10, 100], 1e-4, 3000)
     assert run.diverged_at[0] > 0 and run.diverged_at[1] == -1
     assert torch.isinf(run.final_loss[0]) and abs(float(run.final_theta[1]) + 1 / 6) < 1e-3
+
+
+@pytest.mark.parametrize("loss_at", ["end", "all"])
+def test_tbptt_update_map_powers_follow_the_generic_estimator(loss_at):
+    model = InfluenceBalancing()
+    k, updates = 7, 20
+    generic = _generic_run(TruncatedBPTT(model, k, loss_at=loss_at), 1e-3, k * updates, 1)
+    for done in (1, 5, updates):
+        final = influence.tbptt_final_theta(model, [k], 1e-3, k * done, loss_at)
+        torch.testing.assert_close(final, generic.trajectory[k * done - 1, 0], rtol=1e-10, atol=1e-12)
+
+
+def test_window_summed_tbptt_goes_the_wrong_way_below_its_later_flip():
+    model = InfluenceBalancing()
+    summed, end = (
+        influence.tbptt_final_theta(model, [100], 1e-4, 30000, loss_at)[0] for loss_at in ("all", "end")
+    )
+    assert (
+        float(influence.window_summed_derivatives(model, 100)[-1])
+        > 0
+        > float(influence.truncated_derivatives(model, 100)[-1])
+    )
+    assert float(summed) > 0.5 and -1 / 6 < float(end) < 0.5
