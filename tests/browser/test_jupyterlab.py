@@ -3,7 +3,13 @@ starts with the settings the project installs into the virtual environment (``ma
 the chapter's ``.md`` opens it as a notebook (jupytext), the parameters cell is switched to ``smoke``, every
 cell runs without an error, one ``explore`` control redraws its figure, and saving writes back to the ``.md``
 with nothing changed but the edited line. The server runs on a temporary copy of the chapter (the repository
-is never touched), on a free local port with a token, and is shut down with its kernel at the end."""
+is never touched), on a free local port with a token, and is shut down with its kernel at the end.
+
+The page's state is read from JupyterLab's own objects (``window.jupyterapp``, exposed by the test's server
+only): Run All Cells must wait until the notebook's session holds a connected, idle kernel. Before that,
+JupyterLab runs each cell by starting a kernel of its own and, when none is attached yet, clears the cell and
+skips it without a message; the toolbar's execution indicator reads "idle" from the moment the notebook
+opens, before any kernel exists, so it cannot tell."""
 
 import difflib
 import json
@@ -18,6 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import jupytext
 import psutil
 import pytest
 from conftest import REPO_ROOT, SCREENSHOTS
@@ -34,6 +41,37 @@ KERNEL_SPEC = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "python3" / "
 SERVER_START_S = 120
 RUN_ALL_S = 420
 STEP_MS = 120_000
+RUN_START_MS = 30_000
+
+# JavaScript run in the page, each given the chapter's path: the notebook panel open on it, its session's
+# kernel, and its code cells' execution state as the notebook model holds it.
+PANEL_JS = """path => [...(window.jupyterapp ? window.jupyterapp.shell.widgets('main') : [])]
+    .find(widget => widget.context && widget.context.path === path && widget.sessionContext)"""
+KERNEL_READY_JS = f"""path => {{
+    const panel = ({PANEL_JS})(path);
+    const context = panel && panel.sessionContext;
+    const kernel = context && context.session && context.session.kernel;
+    return Boolean(context && context.isReady && !context.hasNoKernel && kernel
+        && kernel.connectionStatus === 'connected' && kernel.status === 'idle') && kernel.id;
+}}"""
+RUN_STATE_JS = f"""path => {{
+    const panel = ({PANEL_JS})(path);
+    const cells = panel ? panel.content.widgets.map(cell => cell.model).filter(model => model.type === 'code')
+        : [];
+    const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return {{
+        kernel: kernel ? `${{kernel.connectionStatus}}/${{kernel.status}}` : 'none',
+        cells: cells.length,
+        running: cells.filter(model => model.executionState === 'running').length,
+        executed: cells.filter(model => model.executionCount !== null).length,
+        errors: cells.filter(model => model.outputs.toJSON().some(o => o.output_type === 'error')).length,
+    }};
+}}"""
+RUN_STARTED_JS = f"path => {{ const s = ({RUN_STATE_JS})(path); return s.running + s.executed > 0; }}"
+RUN_FINISHED_JS = f"""path => {{
+    const s = ({RUN_STATE_JS})(path);
+    return s.running === 0 && (s.errors > 0 || s.executed === s.cells);
+}}"""
 
 
 def free_port() -> int:
@@ -90,6 +128,7 @@ def lab(tmp_path):
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, for the test to read the page's state
             *(["--allow-root"] if os.geteuid() == 0 else []),
         ],
         cwd=root,
@@ -99,6 +138,11 @@ def lab(tmp_path):
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+
+    def interrupt(signum, frame):  # `timeout` and CI send SIGTERM: stop the server before exiting
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous_handler = signal.signal(signal.SIGTERM, interrupt)
     try:
         deadline = time.monotonic() + SERVER_START_S
         while True:
@@ -118,6 +162,7 @@ def lab(tmp_path):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+        signal.signal(signal.SIGTERM, previous_handler)
 
 
 def open_by_double_click(page, path: Path):
@@ -126,26 +171,18 @@ def open_by_double_click(page, path: Path):
         listing.get_by_text(part, exact=True).dblclick()
 
 
-def wait_for_connected_idle_kernel(url: str, token: str) -> None:
-    """Until the server reports one kernel, idle, with the page's websocket connected to it."""
-    deadline = time.monotonic() + STEP_MS / 1000
-    while time.monotonic() < deadline:
-        kernels = api(url, token, "/api/kernels")
-        if kernels and kernels[0]["execution_state"] == "idle" and kernels[0]["connections"] >= 1:
-            return
-        time.sleep(1)
-    pytest.fail(f"the chapter's kernel did not come up connected and idle: {kernels}")
-
-
-def wait_or_fail(page, condition: str, timeout_ms: float, message: str) -> None:
-    """Wait for a JavaScript condition; on a timeout, fail with the cells' prompts and a screenshot."""
+def wait_or_fail(page, condition: str, timeout_ms: float, message: str, arg=None) -> None:
+    """Wait for a JavaScript condition (``timeout_ms`` > 0: Playwright waits forever on 0); on a timeout, fail
+    with the notebook's run state, the cells' prompts and a screenshot."""
+    assert timeout_ms > 0
     try:
-        page.wait_for_function(condition, timeout=timeout_ms, polling=1000)
+        page.wait_for_function(condition, arg=arg, timeout=timeout_ms, polling=500)
     except PlaywrightTimeout:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         screenshot = SCREENSHOTS / "jupyterlab-failure.png"
         page.screenshot(path=str(screenshot))
-        pytest.fail(f"{message}; prompts {prompts(page)}; screenshot {screenshot}")
+        state = page.evaluate(RUN_STATE_JS, CHAPTER.as_posix())
+        pytest.fail(f"{message}; run state {state}; prompts {prompts(page)}; screenshot {screenshot}")
 
 
 def prompts(page) -> list[str]:
@@ -171,7 +208,13 @@ def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown
     page.locator(".jp-NotebookPanel, .jp-FileEditor").first.wait_for()
     assert page.locator(".jp-FileEditor").count() == 0, "the chapter opened as text, not as a notebook"
     notebook = page.locator(".jp-NotebookPanel")
-    wait_for_connected_idle_kernel(url, token)
+    path = CHAPTER.as_posix()
+    wait_or_fail(
+        page, KERNEL_READY_JS, STEP_MS, "the notebook's kernel did not come up connected and idle", path
+    )
+    kernel_id = page.evaluate(KERNEL_READY_JS, path)
+    sessions = api(url, token, "/api/sessions")
+    assert [(s["path"], s["kernel"]["id"]) for s in sessions] == [(path, kernel_id)], sessions
 
     parameters = notebook.locator(".jp-CodeCell", has_text="SCALE = ").first
     parameters.locator(".cm-content").click()
@@ -181,30 +224,15 @@ def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown
     page.keyboard.press("Escape")
     assert parameters.locator(".cm-line").first.inner_text() == new_line
 
-    # Run All Cells while the kernel's connection is still coming up leaves every cell unrun, silently; the
-    # first cell's prompt shows whether it started, and only then is it safe to ask again.
-    started = "() => /[*\\d]/.test(document.querySelector('.jp-NotebookPanel .jp-InputPrompt').textContent)"
-    for attempt in range(3):
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
-        page.locator(".lm-Menu-content").get_by_text("Run All Cells", exact=True).click()
-        try:
-            page.wait_for_function(started, timeout=30_000, polling=500)
-            break
-        except PlaywrightTimeout:
-            if attempt == 2:
-                wait_or_fail(page, started, 0, "Run All Cells did not start the first cell")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+    run_all = page.locator(
+        ".lm-Menu-content .lm-Menu-item", has=page.get_by_text("Run All Cells", exact=True)
+    )
+    assert "lm-mod-disabled" not in (run_all.get_attribute("class") or ""), "Run All Cells is disabled"
+    run_all.click()
+    wait_or_fail(page, RUN_STARTED_JS, RUN_START_MS, "Run All Cells did not start the first code cell", path)
     wait_or_fail(
-        page,
-        """() => {
-        const cells = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')];
-        const prompt = cell => cell.querySelector('.jp-InputPrompt').textContent;
-        const busy = cells.some(cell => prompt(cell).includes('*'));
-        const failed = [...document.querySelectorAll('.jp-NotebookPanel .jp-OutputArea-output')]
-            .some(o => o.textContent.includes('Traceback (most recent call last)'));
-        return !busy && (failed || /\\d/.test(prompt(cells[cells.length - 1])));
-    }""",
-        RUN_ALL_S * 1000,
-        f"the cells did not finish within {RUN_ALL_S} s",
+        page, RUN_FINISHED_JS, RUN_ALL_S * 1000, f"the cells did not finish within {RUN_ALL_S} s", path
     )
     tracebacks = [
         text
@@ -250,15 +278,17 @@ def test_chapter_runs_in_jupyterlab_with_live_widgets_and_saves_back_to_markdown
 
 
 def test_chapter_headers_hold_the_kernelspec_jupyterlab_saves():
-    """JupyterLab writes the notebook's kernelspec on save as name, display_name (the installed kernel's),
-    language, in that order; a chapter whose header says otherwise changes on disk when a reader saves it."""
+    """On save JupyterLab keeps the header's kernelspec as it is (key order included) when it names the
+    installed kernel with that kernel's display_name and language, and rewrites it otherwise; a chapter whose
+    kernelspec differs would change on disk when a reader saves it."""
     spec = json.loads(KERNEL_SPEC.read_text())
-    header = (
-        f"kernelspec:\n  name: python3\n  display_name: {spec['display_name']}\n"
-        f"  language: {spec['language']}\n"
-    )
+    expected = {"name": "python3", "display_name": spec["display_name"], "language": spec["language"]}
     chapters = sorted((REPO_ROOT / "chapters").glob("*/[0-9][0-9]-*.md"))
-    differing = [str(path.relative_to(REPO_ROOT)) for path in chapters if header not in path.read_text()]
+    differing = {
+        str(path.relative_to(REPO_ROOT)): kernelspec
+        for path in chapters
+        if (kernelspec := jupytext.read(path).metadata.get("kernelspec")) != expected
+    }
     assert chapters and not differing, (
-        f"these chapters' headers change when saved from JupyterLab (expected\n{header}): {differing}"
+        f"these chapters' kernelspecs change when saved from JupyterLab (expected {expected}): {differing}"
     )
