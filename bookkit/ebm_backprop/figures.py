@@ -3,12 +3,16 @@ notebooks keep the science and glue the figure with a caption."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from torch import Tensor
 
 from bookkit.ebm_backprop.learning import LearningCurves
+from bookkit.plotting import PAPER_MARKER
 
 CURVE_STYLES = {
     "ep": ("Equilibrium Propagation", "C0", "o"),
@@ -36,5 +40,285 @@ def digits_learning_curves(
         ax.axhline(value, color=color, ls="--", lw=0.8, label=f"{label}: threshold")
     ax.set(xlabel="epoch", ylabel="accuracy (fraction correct)", ylim=(0.5, 1.0), title=title)
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+NONLINEARITY_LABELS = {"smooth": "smooth ρ", "box": "hard sigmoid, box", "naive_hard": "hard sigmoid, naive"}
+"""Legend names of the three conventions for rho."""
+
+
+def relaxation_histories(runs: Mapping[tuple[str, float], Mapping[str, Tensor]], threshold: float) -> Figure:
+    """Energy above its final value (left) and stationarity residual (right) along the relaxation, the worst
+    input of each (convention, gain) run in ``runs`` (``"energies"``, ``"residuals"``: ``(steps, inputs)``)."""
+    fig, (ax_energy, ax_residual) = plt.subplots(1, 2, figsize=(11, 4))
+    for (kind, gain), run in runs.items():
+        label = f"{NONLINEARITY_LABELS[kind]}, gain {gain}"
+        gap = (run["energies"] - run["energies"][-1]).amax(-1).clamp_min(1e-16).cpu()
+        ax_energy.semilogy(gap, label=label)
+        ax_residual.semilogy(run["residuals"].amax(-1).clamp_min(1e-17).cpu(), label=label)
+    ax_energy.set(xlabel="Euler step t", ylabel="E(s_t) − E(s_T) (energy units)", title="energy")
+    ax_residual.set(
+        xlabel="Euler step t",
+        ylabel="stationarity residual (state units per step)",
+        title="distance from a fixed point",
+    )
+    ax_residual.axhline(threshold, color="k", ls="--", lw=1, label=f"threshold {threshold:g}")
+    ax_energy.legend(loc="upper right", fontsize=8)
+    ax_residual.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def langevin_marginals(
+    deviations: Tensor,
+    units: Sequence[int],
+    unit_names: Sequence[str],
+    variances: Mapping[str, Tensor],
+    temperature: float,
+) -> Figure:
+    """Histograms of sampled deviations $s_i-s^*_i$ (``deviations``: ``(samples, units)``) of the chosen
+    ``units``, against zero-mean Gaussians with variance ``temperature`` times each entry of ``variances``
+    (legend label -> per-unit diagonal)."""
+    fig, axes = plt.subplots(1, len(units), figsize=(14, 3.2), sharey=False)
+    styles = ("C0-", "C1--", "C2:")
+    for ax, unit, name in zip(axes, units, unit_names):
+        samples = deviations[:, unit].cpu()
+        ax.hist(samples, bins=40, density=True, color="0.75", label="Langevin samples")
+        grid = torch.linspace(float(samples.min()), float(samples.max()), 200, dtype=torch.float64)
+        for (label, diagonal), style in zip(variances.items(), styles):
+            variance = temperature * float(diagonal[unit])
+            density = torch.exp(-(grid**2) / (2 * variance)) / (2 * torch.pi * variance) ** 0.5
+            ax.plot(grid, density, style, label=label)
+        ax.set(xlabel="s_i − s*_i (state units)", title=name)
+    axes[0].set_ylabel("probability density (1 / state unit)")
+    fig.suptitle(
+        f"Langevin samples around the fixed point, T = {temperature:g}, {deviations.shape[0]} samples per unit"
+    )
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.08))
+    fig.tight_layout()
+    return fig
+
+
+def state_traces(trace: Tensor, first_step: int, title: str) -> Figure:
+    """Trajectories of a few units (``trace``: ``(steps, units)``) after ``first_step`` Euler steps."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(trace, lw=1)
+    ax.set(xlabel=f"Euler step after the first {first_step}", ylabel="state s_i (state units)", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def _draw_error_wave(
+    ax: Axes, norms: Tensor, predicted: Tensor, layer_names: Sequence[str], sample: int
+) -> None:
+    """$\\lVert\\Delta s_l(t)\\rVert$ per nudged step for each layer, and the first-arrival prediction as a
+    star at step $k=L-1-l$ (``norms``: ``(steps, L, inputs)``, ``predicted``: ``(L, inputs)``)."""
+    num_layers = len(layer_names)
+    for l, name in enumerate(layer_names):
+        steps = range(norms.shape[0])
+        (line,) = ax.semilogy(steps, norms[:, l, sample].clamp_min(1e-16).cpu(), "o-", label=name)
+        ax.plot(
+            [num_layers - 1 - l],
+            [float(predicted[l, sample])],
+            **{**PAPER_MARKER, "color": line.get_color(), "label": "prediction" if l == 0 else None},
+        )
+
+
+def error_wave_and_first_moves(
+    norms: Tensor,
+    predicted: Tensor,
+    deltas: Sequence[Tensor],
+    scaled_moves: Sequence[Tensor],
+    layer_names: Sequence[str],
+    *,
+    sample: int,
+    gain: float,
+    beta: float,
+) -> Figure:
+    """Left: the error wave of one input (:func:`_draw_error_wave`). Right: every unit's first move divided
+    by $-\\beta\\varepsilon^{k+1}$ against its back-propagated error $\\delta_l$, all inputs."""
+    fig, (ax_wave, ax_scatter) = plt.subplots(1, 2, figsize=(11, 4))
+    _draw_error_wave(ax_wave, norms, predicted, layer_names, sample)
+    for l, name in enumerate(layer_names):
+        ax_scatter.plot(deltas[l].flatten().cpu(), scaled_moves[l].flatten().cpu(), ".", ms=3, label=name)
+    lim = float(max(r.abs().max() for r in deltas))
+    ax_scatter.plot([-lim, lim], [-lim, lim], "k--", lw=1, label="identity")
+    ax_wave.set(
+        xlabel="nudged step t",
+        ylabel="‖Δs_l(t)‖ (state units, 0 drawn at 1e-16)",
+        title=f"error wave, gain {gain}, β = {beta:g}, input {sample}",
+    )
+    ax_scatter.set(
+        xlabel="back-propagated error δ_l (state units)",
+        ylabel="Δs_l(k) / (−β ε^(k+1)) (state units)",
+        title="first move vs back-prop, all inputs",
+    )
+    ax_wave.legend()
+    ax_scatter.legend(markerscale=3)
+    fig.tight_layout()
+    return fig
+
+
+def error_wave(
+    norms: Tensor, predicted: Tensor, layer_names: Sequence[str], sample: int, title: str
+) -> Figure:
+    """The error wave of one input alone (:func:`_draw_error_wave`)."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    _draw_error_wave(ax, norms, predicted, layer_names, sample)
+    ax.set(xlabel="nudged step t", ylabel="‖Δs_l(t)‖ (state units)", title=title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def first_arrival_against_beta(
+    betas: Sequence[float], sweeps: Mapping[float, Mapping[str, Tensor]], layer_names: Sequence[str]
+) -> Figure:
+    """Worst-over-inputs relative error (circles) and $1-\\cos$ (squares) of the first move against beta, per
+    hidden layer and gain (``sweeps``: gain -> :func:`~bookkit.ebm_backprop.experiments.first_arrival_sweep`)."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for g, (gain, sweep) in enumerate(sweeps.items()):
+        alpha = 0.5 + 0.5 * g / len(sweeps)
+        for l, name in enumerate(layer_names):
+            error = sweep["relative_error"][:, l].amax(-1).cpu()
+            one_minus_cos = (1 - sweep["cos"][:, l]).amax(-1).clamp_min(1e-16).cpu()
+            ax.loglog(
+                betas, error, "o-", color=f"C{l}", alpha=alpha, label=f"relative error, {name}, gain {gain}"
+            )
+            ax.loglog(
+                betas, one_minus_cos, "s:", color=f"C{l}", alpha=alpha, label=f"1 − cos, {name}, gain {gain}"
+            )
+    ax.set(
+        xlabel="nudge strength β (dimensionless)",
+        ylabel="worst over inputs (dimensionless)",
+        title="first arrival: error ∝ β, 1 − cos ∝ β²",
+    )
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def box_first_arrival(runs: Mapping[float, Mapping[str, Tensor]], betas: Sequence[float]) -> Figure:
+    """Box convention: worst cosine over layers per input at each fixed beta, against the fraction of units
+    inside the box (left) and against the input's safe beta (right). ``runs``: gain -> ``sweep``, ``inside``,
+    ``safe``."""
+    fig, (ax_inside, ax_safe) = plt.subplots(1, 2, figsize=(11, 4))
+    for g, (gain, run) in enumerate(runs.items()):
+        for b, beta in enumerate(betas):
+            worst = torch.nan_to_num(run["sweep"]["cos"][b], nan=float("inf")).amin(0)
+            scored = torch.isfinite(worst)
+            style = {
+                "color": f"C{g}",
+                "fillstyle": "full" if b else "none",
+                "label": f"gain {gain}, β = {beta:g}",
+            }
+            ax_inside.plot(run["inside"][scored].cpu(), worst[scored].cpu(), "os"[b], **style)
+            ax_safe.plot(run["safe"][scored].cpu(), worst[scored].cpu(), "os"[b], **style)
+    for beta in betas:
+        ax_safe.axvline(beta, color="k", ls=":", lw=1)
+    ax_inside.set(
+        xlabel="fraction of units strictly inside the box",
+        ylabel="worst cos over layers (per input)",
+        title="box ρ: first move vs δ at a fixed β",
+    )
+    ax_safe.set(
+        xscale="log",
+        xlabel="safe β of the input (dotted: the two fixed β)",
+        ylabel="worst cos over layers",
+        title="a fixed β above an input's safe β breaks the premise",
+    )
+    ax_inside.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def langevin_alignment_against_chains(
+    chain_counts: Sequence[int],
+    result: Mapping[str, Tensor],
+    temperatures: Sequence[float],
+    layer_names: Sequence[str],
+) -> Figure:
+    """One panel per temperature: cosine between the mean nudged-minus-free first move over $M$ chains and
+    $-\\delta_l$, against $M$, with shared (circles) and independent (squares) noise
+    (``result``: :func:`~bookkit.ebm_backprop.experiments.langevin_first_arrival`)."""
+    fig, axes = plt.subplots(1, len(temperatures), figsize=(4 * len(temperatures), 3.8), sharey=True)
+    for t, (ax, temperature) in enumerate(zip(axes, temperatures)):
+        for index, name in enumerate(layer_names):
+            color = f"C{index}"
+            shared, independent = result["shared"][t, :, index], result["independent"][t, :, index]
+            ax.semilogx(chain_counts, shared.cpu(), "o-", color=color, label=f"shared noise, {name}")
+            ax.semilogx(
+                chain_counts, independent.cpu(), "s:", color=color, label=f"independent noise, {name}"
+            )
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set(xlabel="number of chains M", title=f"T = {temperature:g}")
+    axes[0].set_ylabel("cos(mean first move, −δ_l)")
+    axes[-1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def langevin_alignment_against_temperature(
+    result: Mapping[str, Tensor], temperatures: Sequence[float], layer_names: Sequence[str], num_chains: int
+) -> Figure:
+    """Cosine with $-\\delta_l$ against temperature with all chains: shared noise, independent noise, and
+    one raw nudged chain."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for index, name in enumerate(layer_names):
+        color = f"C{index}"
+        ax.semilogx(
+            temperatures,
+            result["shared"][:, -1, index].cpu(),
+            "o-",
+            color=color,
+            label=f"shared noise, {name}",
+        )
+        ax.semilogx(
+            temperatures,
+            result["independent"][:, -1, index].cpu(),
+            "s:",
+            color=color,
+            label=f"independent noise, {name}",
+        )
+        ax.semilogx(
+            temperatures,
+            result["raw"][:, index].cpu(),
+            "^--",
+            color=color,
+            alpha=0.6,
+            label=f"one raw chain, {name}",
+        )
+    ax.set(
+        xlabel="temperature T (energy units)",
+        ylabel=f"cos with −δ_l, M = {num_chains}",
+        title="the signal against temperature",
+    )
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def snr_against_chains(
+    chain_counts: Sequence[int],
+    predicted: Tensor,
+    measured: Tensor,
+    temperatures: Sequence[float],
+    layer_names: Sequence[str],
+) -> Figure:
+    """One panel per temperature: predicted (lines) and measured (squares) signal-to-noise ratio of the
+    independent-noise mean first move against the number of chains (both ``(num_T, num_M, L)``)."""
+    fig, axes = plt.subplots(1, len(temperatures), figsize=(4 * len(temperatures), 3.8), sharey=True)
+    for t, (ax, temperature) in enumerate(zip(axes, temperatures)):
+        for index, name in enumerate(layer_names):
+            color = f"C{index}"
+            ax.loglog(
+                chain_counts, predicted[t, :, index].cpu(), "-", color=color, label=f"predicted, {name}"
+            )
+            ax.loglog(chain_counts, measured[t, :, index].cpu(), "s:", color=color, label=f"measured, {name}")
+        ax.axhline(1, color="k", lw=0.8)
+        ax.set(xlabel="number of chains M", title=f"T = {temperature:g}, independent noise")
+    axes[0].set_ylabel("SNR of the mean first move (ratio)")
+    axes[-1].legend(fontsize=7)
     fig.tight_layout()
     return fig
