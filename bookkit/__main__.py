@@ -261,7 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser(
         "sweep",
         help="run notebooks once per seed and record each claim's pass rate over the seeds",
-        description="Run each selected notebook once per seed (outputs in book/_generated/sweeps/<scale>/seed-<n>/, "
+        description="Run each selected notebook once per seed "
+        "(outputs in book/_generated/sweeps/<scale>/seed-<n>/, "
         "fresh runs reused) and write book/records/sweep-<scale>-<date>[-<targets>].json: per claim, "
         "its value and verdict per seed, the pass count, the mean with a 95% t-interval and the margin "
         "to the threshold. Seeds 0-4 calibrate, 5-9 validate, others are extra.",

@@ -112,7 +112,7 @@ class Claim:
         paper = "—" if self.paper is None else f"{format_value(self.paper)} ({self.paper_tag})"
         rule = (
             f"pass if {describe_threshold(self.op, self.threshold)} at {self.scale}"
-            if self.threshold is not None
+            if self.op is not None and self.threshold is not None
             else f"not asserted at {self.scale}"
         )
         optional = "" if self.required or self.passed is None else " (informative)"
@@ -204,7 +204,8 @@ class ClaimBook:
     ) -> Claim:
         """State an implementation check: an identity or invariant of our code that holds unless the code is
         wrong (RTRL equals BPTT to rounding, a preset compared with itself, a value clamped by construction).
-        It is asserted like a claim (same ``op`` and ``threshold`` rules) and fails the notebook when it fails,
+        It is asserted like a claim (same ``op`` and ``threshold`` rules) and fails the notebook when it
+        fails,
         but it is not evidence for the paper: the scorecard lists it apart."""
         return self._state(
             "check",
@@ -281,7 +282,7 @@ class ClaimBook:
         if op == "in" and active is not None and len(active) != 2:  # type: ignore[arg-type]
             raise ClaimError(f"operator 'in' needs a (low, high) threshold in claim {id!r}")
         measured = _to_python(measured)
-        passed = None if active is None else compare(measured, op, active)
+        passed = None if active is None or op is None else compare(measured, op, active)
         record = Claim(
             id=id,
             text=text,
@@ -327,6 +328,7 @@ class ClaimBook:
             names = ", ".join(
                 f"{c.id} (ours {format_value(c.measured)}, needs {describe_threshold(c.op, c.threshold)})"
                 for c in self.failed
+                if c.op is not None
             )
             raise ClaimsFailed(f"{len(self.failed)} required claim(s) failed at scale {self.scale}: {names}")
 

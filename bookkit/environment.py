@@ -1,7 +1,8 @@
 """Every ``BOOKKIT_*`` environment variable the book reads, with what it does, in one place.
 
 The runner hands its settings to each notebook's kernel through the environment (the kernel is a separate
-process that papermill starts); a reader running a notebook by hand may set the same variables. Code reads them
+process that papermill starts); a reader running a notebook by hand may set the same variables. Code reads
+them
 through :func:`get` and the constants below, never by spelling the name again.
 """
 

@@ -119,4 +119,5 @@ def describe_device(device: torch.device) -> str:
     """``cpu (x86_64, 1 thread)`` or ``cuda:0 (NVIDIA H100 80GB HBM3)``: the hardware, in words."""
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({platform.machine()}, {torch.get_num_threads()} thread{'s' if torch.get_num_threads() > 1 else ''})"
+    threads = torch.get_num_threads()
+    return f"cpu ({platform.machine()}, {threads} thread{'s' if threads > 1 else ''})"

@@ -4,7 +4,8 @@ The executed notebooks in ``book/_generated`` are build outputs and never commit
 book is not built on (a GPU lent for a few minutes, a maintainer's workstation) is summarised instead into one
 JSON record under ``book/records/``: per notebook, whether it finished, its wall time, and every claim it had
 recorded by then, including those of a notebook stopped at the time budget (the kernel writes metrics after
-every claim; a stopped run's are kept as its failed metrics, a killed run's stay in its scratch folder). Benchmark tables from such a
+every claim; a stopped run's are kept as its failed metrics, a killed run's stay in its scratch folder).
+Benchmark tables from such a
 machine are kept beside them. The generated pages render both with the device named.
 """
 

@@ -1,4 +1,5 @@
-"""Checks of a run's settings before any kernel starts: scale, seed, device, threads, timeout, jobs, overrides.
+"""Checks of a run's settings before any kernel starts: scale, seed, device, threads, timeout, jobs,
+overrides.
 
 A kernel takes tens of seconds to start, so everything that can be checked from the command line is checked
 here, in the runner's process, with one-line errors that list the valid choices (the command exits with
@@ -134,7 +135,8 @@ def overrides_by_notebook(
 
 
 def settings_by_notebook(sources: list[NotebookSource], settings: Any, jobs: int = 1) -> dict[str, Any]:
-    """Check every option and override, then give each notebook its ``RunSettings`` (the overrides it takes)."""
+    """Check every option and override, then give each notebook its ``RunSettings`` (the overrides it
+    takes)."""
     check_run_options(
         seed=settings.seed,
         device=settings.device,

@@ -371,7 +371,9 @@ def _execute_locked(
         {
             **base,
             "status": "running",
-            "error": "the run did not finish: it was killed, or the machine stopped, before it could record why",
+            "error": (
+                "the run did not finish: it was killed, or the machine stopped, before it could record why"
+            ),
         },
     )
     for kind in ("failed_notebook", "failed_metrics"):  # they belong to the attempt this one replaces

@@ -21,7 +21,8 @@ MARGIN = (
 
 
 def _number(value: Any) -> float | None:
-    """A measured value as a float (bools count 0/1; "nan"/"inf" strings as written by the claims), or None."""
+    """A measured value as a float (bools count 0/1; "nan"/"inf" strings as written by the claims), or
+    None."""
     if isinstance(value, (bool, int, float)):
         return float(value)
     if isinstance(value, str):

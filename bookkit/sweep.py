@@ -9,10 +9,12 @@ for every claim, its value and verdict per seed, the pass count, the mean with a
 the margin to the threshold.
 
 Pre-registration: seeds 0-4 calibrate (settings and thresholds are chosen by looking at them), seeds 5-9
-validate (they tune nothing); every other seed is an extra check. The record says which seed played which role.
+validate (they tune nothing); every other seed is an extra check. The record says which seed played which
+role.
 
 Executors: ``local`` runs ``--jobs`` notebooks at a time from a thread pool (each notebook is its own process,
-as in the runner); ``dask`` submits the runs to a Dask ``distributed`` cluster, a ``LocalCluster`` of ``--jobs``
+as in the runner); ``dask`` submits the runs to a Dask ``distributed`` cluster, a ``LocalCluster`` of
+``--jobs``
 workers or the existing one at ``--scheduler``. Ctrl-C stops every notebook process and its kernel.
 
 The scorecard composes the records: each claim shows its pass rate from the newest sweep record containing it
@@ -200,16 +202,12 @@ def stop_descendants(grace_s: float = 5.0) -> int:
 
     processes = psutil.Process().children(recursive=True)
     for process in processes:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             process.terminate()
-        except psutil.NoSuchProcess:
-            pass
     _, alive = psutil.wait_procs(processes, timeout=grace_s)
     for process in alive:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
-        except psutil.NoSuchProcess:
-            pass
     return len(processes)
 
 
@@ -256,7 +254,8 @@ def run_dask(
     tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: str | None = None
 ) -> list[dict[str, Any]]:
     """Submit ``tasks`` to a Dask cluster: the one at ``scheduler`` (its workers must see this repository at
-    the same path, e.g. on a shared file system), or a ``LocalCluster`` of ``jobs`` single-threaded workers."""
+    the same path, e.g. on a shared file system), or a ``LocalCluster`` of ``jobs`` single-threaded
+    workers."""
     import logging
 
     from distributed import Client, LocalCluster, as_completed
@@ -426,7 +425,8 @@ def run_sweep(
                 tasks.append((here, source, seeded))
     log(
         f"sweep of {len(sources)} notebook(s) x {len(seeds)} seed(s) ({format_seeds(seeds)}) at scale "
-        f"{settings.scale}: {len(runs)} fresh run(s) reused, {len(tasks)} to run with the {executor} executor, "
+        f"{settings.scale}: {len(runs)} fresh run(s) reused, "
+        f"{len(tasks)} to run with the {executor} executor, "
         f"{jobs} job(s)" + (f" on {scheduler}" if scheduler else "")
     )
     start = time.perf_counter()

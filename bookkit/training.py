@@ -132,7 +132,7 @@ def artifact_path(
 def capture_global_rng() -> dict[str, Any]:
     """Python's, numpy's, torch's (and CUDA's) global generator states, as a checkpoint can hold them."""
     version, python_state, gauss = random.getstate()
-    kind, keys, position, has_gauss, cached = np.random.get_state()
+    kind, keys, position, has_gauss, cached = np.random.get_state()  # noqa: NPY002 (the global state)
     return {
         "python": [version, list(python_state), gauss],
         "numpy": [kind, torch.from_numpy(np.asarray(keys).astype(np.int64)), position, has_gauss, cached],
@@ -145,7 +145,7 @@ def restore_global_rng(states: dict[str, Any]) -> None:
     version, python_state, gauss = states["python"]
     random.setstate((version, tuple(python_state), gauss))
     kind, keys, position, has_gauss, cached = states["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))  # noqa: NPY002
     torch.set_rng_state(states["torch"])
     if states["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -261,7 +261,8 @@ class Checkpointer:
             state = load_checkpoint(self.path)
         except CheckpointError as error:
             print(
-                f"{self.label}: the checkpoint could not be read ({error.__cause__ or error}); starting again",
+                f"{self.label}: the checkpoint could not be read ({error.__cause__ or error}); "
+                "starting again",
                 file=sys.stderr,
                 flush=True,
             )
@@ -276,7 +277,8 @@ class Checkpointer:
         steps = int(state["step"])
         of = f" of {total}" if total is not None else ""
         print(
-            f"{self.label}: resumed from its checkpoint after step {steps}{of} (an earlier run stopped there)",
+            f"{self.label}: resumed from its checkpoint after step {steps}{of} "
+            "(an earlier run stopped there)",
             flush=True,
         )
         return steps, state

@@ -15,7 +15,10 @@ from typing import Any
 
 from bookkit.device import is_headless
 
-LIVE_NOTE = "Interactive: open this chapter in Jupyter (see the README) to move the controls; here it is drawn with the defaults."
+LIVE_NOTE = (
+    "Interactive: open this chapter in Jupyter (see the README) to move the controls; "
+    "here it is drawn with the defaults."
+)
 
 
 def explore(function: Callable[..., Any], **controls: Any) -> Any:

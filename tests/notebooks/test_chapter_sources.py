@@ -9,7 +9,8 @@ from bookkit.runner import Layout
 
 LAYOUT = Layout()
 SOURCES = LAYOUT.all_sources()
-PARAMETERS_CELL = """SCALE = "ci"  # smoke (seconds) | ci (CPU, minutes; the default) | full (the paper's size, one GPU)
+PARAMETERS_CELL = """\
+SCALE = "ci"  # smoke (seconds) | ci (CPU minutes, default) | gpu (one GPU, minutes) | full (paper size)
 SEED = 0  # seed for python, numpy and torch; CPU runs are bit-identical for a seed
 DEVICE = "auto"  # auto | cpu | cuda | cuda:N (cuda without a GPU is an error)
 OVERRIDES = {}  # preset fields to change, e.g. {"num_steps": 200}; unknown keys are an error"""

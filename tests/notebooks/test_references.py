@@ -23,7 +23,8 @@ def test_reference_matches_chapter_source(source):
     )
     reference = nbformat.read(path, as_version=4)
     assert code_cells(reference) == source_code_cells(source), (
-        f"{path.relative_to(LAYOUT.repo_root)} is out of date with {source.path.relative_to(LAYOUT.repo_root)}: "
+        f"{path.relative_to(LAYOUT.repo_root)} is out of date with "
+        f"{source.path.relative_to(LAYOUT.repo_root)}: "
         + FIX.format(chapter=source.chapter, name=source.name)
     )
 

@@ -152,5 +152,5 @@ def test_checks_and_reports_are_recorded_apart_from_claims(tmp_path, capsys):
 def test_a_failing_implementation_check_fails_the_notebook(tmp_path):
     claims = book(tmp_path)
     claims.check("demo.identity", 1e-3, op="<", threshold=1e-12, text="RTRL equals BPTT")
-    with pytest.raises(ClaimsFailed, match="demo.identity"):
+    with pytest.raises(ClaimsFailed, match=r"demo\.identity"):
         claims.finish()

@@ -32,7 +32,7 @@ def test_headless_runs_default_to_one_thread(monkeypatch):
         monkeypatch.setenv("BOOKKIT_THREADS", "2")
         assert configure_threads() == 2
         assert configure_threads(1) == 1
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="num_threads must be >= 1"):
             configure_threads(0)
     finally:
         torch.set_num_threads(before)
@@ -55,5 +55,5 @@ def test_seed_makes_cpu_runs_bit_identical():
 
 @pytest.mark.parametrize("seed", [-1, 1.5, True])
 def test_invalid_seeds_are_rejected(seed):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
         seed_everything(seed)

@@ -29,9 +29,12 @@ root = Path(sys.argv[1])
 layout = Layout(repo_root=root, generated=root / "book" / "_generated", package_dir=root / "pkg")
 overrides = tuple(tuple(kv.split("=")) for kv in sys.argv[2:])
 stop = StopRequest()
-outcomes = run_notebooks(layout, discover(layout, []), RunSettings(overrides=overrides), force=True, stop=stop)
+outcomes = run_notebooks(
+    layout, discover(layout, []), RunSettings(overrides=overrides), force=True, stop=stop
+)
 print(summary_table(outcomes), flush=True)
-sys.exit(128 + stop.signal if stop.signal else 0 if all(o.status in ("ok", "skipped") for o in outcomes) else 1)
+finished = all(o.status in ("ok", "skipped") for o in outcomes)
+sys.exit(128 + stop.signal if stop.signal else 0 if finished else 1)
 """
 
 

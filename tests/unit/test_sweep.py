@@ -125,7 +125,8 @@ def test_aggregation_matches_a_hand_computation():
     assert [e["passed"] for e in err["seeds"]] == [True, True, False, None] and err["seeds"][3]["missing"]
     assert err["passes"] == 2 and err["runs"] == 4 and err["rate"] == "2/4" and err["asserted"]
     assert err["by_role"] == {"calibration": "2/2", "validation": "0/1", "extra": "0/1"}
-    # by hand: values 1, 1.5, 3; mean 11/6; s^2 = ((5/6)^2 + (1/3)^2 + (7/6)^2) / 2 = 13/12; t(0.975, 2) = 4.302653
+    # by hand: values 1, 1.5, 3; mean 11/6; s^2 = ((5/6)^2 + (1/3)^2 + (7/6)^2) / 2 = 13/12; t(0.975, 2) =
+    # 4.302653
     mean, s = 11 / 6, math.sqrt(13 / 12)
     half = 4.302652729749464 * s / math.sqrt(3)
     assert err["mean"] == pytest.approx(mean, rel=1e-5) and err["std"] == pytest.approx(s, rel=1e-5)

@@ -1,4 +1,5 @@
-"""Seed sweeps that execute: two seeds at smoke scale through the local pool and through Dask (a LocalCluster),
+"""Seed sweeps that execute: two seeds at smoke scale through the local pool and through Dask (a
+LocalCluster),
 on a fixture notebook whose claim passes for seed 0 and fails for seed 1, and Ctrl-C (or SIGTERM) stopping
 every notebook process and kernel of either executor."""
 

@@ -25,7 +25,7 @@ def test_corrupt_checkpoint_is_a_clear_error_and_left_in_place(tmp_path):
     path = tmp_path / "run.pt"
     save_checkpoint(path, {"w": torch.ones(100)})
     path.write_bytes(path.read_bytes()[:50])
-    with pytest.raises(CheckpointError, match="corrupt or unreadable.*delete it"):
+    with pytest.raises(CheckpointError, match=r"corrupt or unreadable.*delete it"):
         load_checkpoint(path)
     assert path.exists()
 
@@ -85,7 +85,7 @@ def test_load_or_train_leaves_the_global_generators_as_a_load_would(tmp_path):
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), torch.tensor([1.0, float("nan")])])
 def test_non_finite_values_stop_the_run_naming_the_step(value):
-    with pytest.raises(NonFiniteError, match="meta-loss.*step 42"):
+    with pytest.raises(NonFiniteError, match=r"meta-loss.*step 42"):
         check_finite(value, step=42, what="meta-loss")
 
 

