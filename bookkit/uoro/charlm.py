@@ -57,11 +57,18 @@ def train_character_models(
     return {"losses": losses, "monitored": monitored, "tanh_monitored": tanh_monitored}
 
 
+UNSCALED_UORO = "UORO, rho = 1"
+r"""Name of the watcher that runs UORO without its $\rho$ rescaling ($\rho_0=\rho_1=1$): still unbiased, but
+$\tilde\theta$ then sums every $b_t$, so the variance of its estimate grows along the run; the null of the
+claim that UORO's error stays flat."""
+
+
 def watch_tanh_rnn(cfg: CharLMConfig, task: StreamTask, seed: int) -> list[dict[str, float]]:
-    """UORO trains a tanh RNN of ``cfg.hidden_size`` units on ``task`` while exact RTRL, SnAp-1 and KF-RTRL
-    (written for that cell) follow its trajectory; the monitor's records every ``cfg.monitor_every`` steps.
-    The model's initial parameters come from a generator seeded with ``seed``, UORO's noise from ``seed + 1``
-    and KF-RTRL's from ``seed + 2``."""
+    """UORO trains a tanh RNN of ``cfg.hidden_size`` units on ``task`` while exact RTRL, SnAp-1, KF-RTRL
+    (written for that cell) and UORO without its rescaling (:data:`UNSCALED_UORO`) follow its trajectory; the
+    monitor's records every ``cfg.monitor_every`` steps. The model's initial parameters come from a generator
+    seeded with ``seed``, UORO's noise from ``seed + 1``, KF-RTRL's from ``seed + 2`` and the unscaled
+    UORO's from ``seed + 3``."""
     device = task.inputs.device
     model = TanhRNN(task.vocabulary_size, cfg.hidden_size, task.vocabulary_size)
     initial = model.init_params(1, torch.Generator().manual_seed(seed), device=device)
@@ -69,6 +76,7 @@ def watch_tanh_rnn(cfg: CharLMConfig, task: StreamTask, seed: int) -> list[dict[
     watchers: dict[str, OnlineEstimator] = {
         "SnAp-1": SnAp1(model),
         "KF-RTRL": KFRTRL(model, torch.Generator(device=device).manual_seed(seed + 2)),
+        UNSCALED_UORO: UORO(model, torch.Generator(device=device).manual_seed(seed + 3), normalise=False),
     }
     monitor = GradientAgreement(task, RTRL(model), watchers, "UORO", start, cfg.monitor_every)
     run = train_online(
@@ -80,6 +88,6 @@ def watch_tanh_rnn(cfg: CharLMConfig, task: StreamTask, seed: int) -> list[dict[
         ScheduledAdam(cfg.lr, cfg.alpha),
         shared=True,
         monitor=monitor,
-        desc="tanh RNN: UORO with RTRL, SnAp-1 and KF-RTRL watching",
+        desc="tanh RNN: UORO with RTRL, SnAp-1, KF-RTRL and unscaled UORO watching",
     )
     return run.monitored

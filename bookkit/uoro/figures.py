@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from bookkit.uoro.train import bits, dependency_curve, recent_average
 
-BLUE, VERMILION, GREEN = "#0072B2", "#D55E00", "#009E73"
+BLUE, VERMILION, GREEN, PURPLE = "#0072B2", "#D55E00", "#009E73", "#CC79A7"
 """Colour-blind-safe colours (Okabe-Ito)."""
 
 
@@ -226,7 +226,10 @@ def gradient_quality(steps: torch.Tensor, quality: Mapping[str, tuple[torch.Tens
     window = max(1, steps.numel() // 20)
     later = steps > 1  # the first step is exact for every estimator (UORO's pair starts at zero)
     at = steps[later]
-    for (name, (all_errors, all_cosines)), colour in zip(quality.items(), (BLUE, VERMILION, GREEN)):
+    colours = (BLUE, VERMILION, GREEN, PURPLE)
+    if len(quality) > len(colours):
+        raise ValueError(f"at most {len(colours)} estimators per figure, got {len(quality)}")
+    for (name, (all_errors, all_cosines)), colour in zip(quality.items(), colours):
         error, cosine = all_errors[later], all_cosines[later]
         centres = at[window // 2 :: window][: error.numel() // window]
         ax_error.loglog(at, error, ".", color=colour, alpha=0.25)

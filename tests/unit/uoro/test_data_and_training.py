@@ -173,3 +173,35 @@ def test_dependency_bits_average_only_the_marked_positions_of_the_tail():
     steps, curve = dependency_curve(losses, mask, bins=2)
     assert steps.tolist() == [2, 4]
     torch.testing.assert_close(curve, torch.tensor([[5.0, 9.0], [5.0, 5.0]], dtype=torch.float64))
+
+
+def test_stability_slope_passes_uoro_and_fails_uoro_without_its_rescaling():
+    """The null of uoro/05's stability claim: with rho_0 = rho_1 = 1 the estimate stays unbiased but theta~
+    sums every b_t, so its error grows about as sqrt(t) (slope near 0.5), while UORO's stays flat; the
+    claim's statistic (log-log slope after the first tenth of the run, threshold 0.1) tells them apart."""
+    from bookkit.uoro.benchmarks import log_log_slope
+    from bookkit.uoro.estimators import RTRL, UORO
+    from bookkit.uoro.model import TanhRNN
+    from bookkit.uoro.train import SGD, GradientAgreement, make_stream_task, train_online
+
+    model, steps, streams = TanhRNN(6, 8, 6), 1200, 4
+    symbols = torch.randint(0, 6, (streams * (steps + 1),), generator=torch.Generator().manual_seed(0))
+    task = make_stream_task(symbols, torch.zeros_like(symbols, dtype=torch.bool), 6, streams, steps)
+    w_state, w_out = model.init_params(1, torch.Generator().manual_seed(1))
+    unscaled = UORO(model, torch.Generator().manual_seed(3), normalise=False)
+    monitor = GradientAgreement(
+        task, RTRL(model), {"unscaled": unscaled}, "UORO", model.initial_state(streams), every=5
+    )
+    trainer = UORO(model, torch.Generator().manual_seed(2))
+    run = train_online(
+        model, trainer, w_state, w_out, task.inputs, task.targets, SGD(0.0), shared=True, monitor=monitor
+    )
+    at = torch.tensor([r["step"] for r in run.monitored]) + 1
+    late = at > at.max() // 10
+    slopes = {
+        name: log_log_slope(
+            at[late].tolist(), [r[f"{name} relative error"] for r, keep in zip(run.monitored, late) if keep]
+        )
+        for name in ("UORO", "unscaled")
+    }
+    assert slopes["UORO"] < 0.1 < 0.3 < slopes["unscaled"], slopes
