@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bookkit.scales import Presets
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RelaxationConfig:
     """01: the energy, its gradient and the relaxation under three conventions for rho."""
 
@@ -68,7 +68,7 @@ RELAXATION = Presets(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FirstArrivalConfig:
     """02: the error wave after the nudge, against the back-propagated error."""
 
@@ -117,7 +117,7 @@ FIRST_ARRIVAL = Presets(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LangevinConfig:
     """03: first arrival in noisy (Langevin) chains, with shared and with independent noise."""
 
@@ -166,7 +166,7 @@ LANGEVIN = Presets(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrajectoryConfig:
     """04: the whole nudged phase against BPTT, and the early signal against the fixed-point gradient."""
 
@@ -223,7 +223,7 @@ TRAJECTORY = Presets(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigitsConfig:
     """05: Equilibrium Propagation on scikit-learn digits against a same-size back-prop baseline."""
 

@@ -14,7 +14,7 @@ from bookkit.prednet.train import TrainSpec
 from bookkit.scales import Presets
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ArchitectureConfig:
     """01: shapes and invariants of both paper configurations, and a short fit on bouncing balls."""
 
@@ -27,7 +27,7 @@ class ArchitectureConfig:
     trace_frames: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WorldsConfig:
     """02: how hard each synthetic world is for copy-last, and what it costs to generate."""
 
@@ -39,7 +39,7 @@ class WorldsConfig:
     identity_faces: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HeadsTrainingFields:
     """The training fields of the heads model, shared by notebooks 03 and 04."""
 
@@ -51,7 +51,7 @@ class HeadsTrainingFields:
     lr: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NextFrameConfig(HeadsTrainingFields):
     """03: Table 1 analog on rotating heads."""
 
@@ -60,7 +60,7 @@ class NextFrameConfig(HeadsTrainingFields):
     train_lall: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DecodingConfig(HeadsTrainingFields):
     """04: Fig. 3 analog, linear readouts of latent parameters and identity."""
 
@@ -72,7 +72,7 @@ class DecodingConfig(HeadsTrainingFields):
     decode_lall: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CarConfig:
     """05: Table 2 / steering / multi-step analog on the procedural car camera."""
 
@@ -94,10 +94,16 @@ class CarConfig:
 
 
 HEADS_TRAINING = {
-    "smoke": HeadsTrainingFields((1, 4, 8), 16, 32, 3, 4, 6e-3),
-    "ci": HeadsTrainingFields((1, 16, 32), 32, 600, 200, 8, 6e-3),
-    "full": HeadsTrainingFields(FACES_STACKS, 64, 16_000, 15_000, 16, 1e-3),
-    "gpu": HeadsTrainingFields(FACES_STACKS, 64, 1000, 1000, 16, 1e-3),
+    "smoke": HeadsTrainingFields(stacks=(1, 4, 8), size=16, num_train=32, num_steps=3, batch_size=4, lr=6e-3),
+    "ci": HeadsTrainingFields(
+        stacks=(1, 16, 32), size=32, num_train=600, num_steps=200, batch_size=8, lr=6e-3
+    ),
+    "full": HeadsTrainingFields(
+        stacks=FACES_STACKS, size=64, num_train=16_000, num_steps=15_000, batch_size=16, lr=1e-3
+    ),
+    "gpu": HeadsTrainingFields(
+        stacks=FACES_STACKS, size=64, num_train=1000, num_steps=1000, batch_size=16, lr=1e-3
+    ),
 }
 """Training of the heads model, shared by notebooks 03 and 04 (full: 15 epochs of 16K at batch 16)."""
 
@@ -139,17 +145,45 @@ def car_spec(config: CarConfig) -> TrainSpec:
 
 
 ARCHITECTURE = Presets(
-    smoke=ArchitectureConfig((1, 4, 8), 16, 32, 3, 4, 6e-3, 6),
-    ci=ArchitectureConfig((1, 16, 32), 32, 400, 120, 8, 6e-3, 10),
-    full=ArchitectureConfig((1, 32, 64, 128), 64, 4000, 2000, 16, 1e-3, 10),
-    gpu=ArchitectureConfig((1, 32, 64, 128), 64, 4000, 600, 16, 1e-3, 10),
+    smoke=ArchitectureConfig(
+        stacks=(1, 4, 8), size=16, num_sequences=32, num_steps=3, batch_size=4, lr=6e-3, trace_frames=6
+    ),
+    ci=ArchitectureConfig(
+        stacks=(1, 16, 32), size=32, num_sequences=400, num_steps=120, batch_size=8, lr=6e-3, trace_frames=10
+    ),
+    full=ArchitectureConfig(
+        stacks=(1, 32, 64, 128),
+        size=64,
+        num_sequences=4000,
+        num_steps=2000,
+        batch_size=16,
+        lr=1e-3,
+        trace_frames=10,
+    ),
+    gpu=ArchitectureConfig(
+        stacks=(1, 32, 64, 128),
+        size=64,
+        num_sequences=4000,
+        num_steps=600,
+        batch_size=16,
+        lr=1e-3,
+        trace_frames=10,
+    ),
 )
 
 WORLDS = Presets(
-    smoke=WorldsConfig(8, 6, 16, 16, 20, 2),
-    ci=WorldsConfig(300, 10, 32, 32, 40, 4),
-    full=WorldsConfig(800, 10, 64, 128, 160, 25),
-    gpu=WorldsConfig(800, 10, 64, 64, 80, 25),
+    smoke=WorldsConfig(
+        num_sequences=8, num_frames=6, head_size=16, car_height=16, car_width=20, identity_faces=2
+    ),
+    ci=WorldsConfig(
+        num_sequences=300, num_frames=10, head_size=32, car_height=32, car_width=40, identity_faces=4
+    ),
+    full=WorldsConfig(
+        num_sequences=800, num_frames=10, head_size=64, car_height=128, car_width=160, identity_faces=25
+    ),
+    gpu=WorldsConfig(
+        num_sequences=800, num_frames=10, head_size=64, car_height=64, car_width=80, identity_faces=25
+    ),
 )
 
 NEXT_FRAME = Presets(
@@ -199,27 +233,73 @@ DECODING = Presets(
 )
 
 CAR = Presets(
-    smoke=CarConfig((3, 4, 8), 16, 20, 32, 3, 4, 6e-3, 8, (8, 16), 8, 4, 8, 5, 2, 1e-3),
-    ci=CarConfig((3, 16, 32), 32, 40, 600, 120, 8, 6e-3, 200, (20, 50, 150, 400), 200, 6, 15, 10, 30, 1e-3),
+    smoke=CarConfig(
+        stacks=(3, 4, 8),
+        height=16,
+        width=20,
+        num_train=32,
+        num_steps=3,
+        batch_size=4,
+        lr=6e-3,
+        num_test=8,
+        label_counts=(8, 16),
+        num_readout_test=8,
+        readout_step=4,
+        extrap_frames=8,
+        extrap_start=5,
+        finetune_steps=2,
+        finetune_lr=1e-3,
+    ),
+    ci=CarConfig(
+        stacks=(3, 16, 32),
+        height=32,
+        width=40,
+        num_train=600,
+        num_steps=120,
+        batch_size=8,
+        lr=6e-3,
+        num_test=200,
+        label_counts=(20, 50, 150, 400),
+        num_readout_test=200,
+        readout_step=6,
+        extrap_frames=15,
+        extrap_start=10,
+        finetune_steps=30,
+        finetune_lr=1e-3,
+    ),
     full=CarConfig(
-        KITTI_STACKS,
-        128,
-        160,
-        4000,
-        18_750,
-        4,
-        1e-3,
-        500,
-        (100, 300, 1000, 4000),
-        1000,
-        9,
-        15,
-        10,
-        18_750,
-        1e-3,
+        stacks=KITTI_STACKS,
+        height=128,
+        width=160,
+        num_train=4000,
+        num_steps=18_750,
+        batch_size=4,
+        lr=1e-3,
+        num_test=500,
+        label_counts=(100, 300, 1000, 4000),
+        num_readout_test=1000,
+        readout_step=9,
+        extrap_frames=15,
+        extrap_start=10,
+        finetune_steps=18_750,
+        finetune_lr=1e-3,
     ),
     gpu=CarConfig(
-        KITTI_STACKS, 64, 80, 1000, 1000, 4, 1e-3, 300, (20, 50, 150, 400), 200, 9, 15, 10, 300, 1e-3
+        stacks=KITTI_STACKS,
+        height=64,
+        width=80,
+        num_train=1000,
+        num_steps=1000,
+        batch_size=4,
+        lr=1e-3,
+        num_test=300,
+        label_counts=(20, 50, 150, 400),
+        num_readout_test=200,
+        readout_step=9,
+        extrap_frames=15,
+        extrap_start=10,
+        finetune_steps=300,
+        finetune_lr=1e-3,
     ),
 )
 """ci: about a minute of CPU; full: the official KITTI schedule (150 epochs x 500 clips at batch 4, then the
