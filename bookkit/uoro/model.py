@@ -200,6 +200,46 @@ class GRU(CharacterModel):
         return update * candidate + (1 - update) * state
 
 
+class LSTM(CharacterModel):
+    r"""LSTM with the state $s=(h,c)$ of $2n$ units carried as one vector, the read-out on $h$ only:
+
+    $$\begin{pmatrix}i\\f\\o\\g\end{pmatrix}=\begin{pmatrix}\sigma\\\sigma\\\sigma\\\tanh\end{pmatrix}
+    \big(E_\ast x+W_\ast h+b_\ast\big),\qquad c'=f\odot c+i\odot g,\qquad h'=o\odot\tanh(c').$$
+
+    The authors' code offers it beside the GRU; the online estimators take it through autograd like any
+    other cell, with $\dim s=2n$ (RTRL's influence matrix is twice as tall as for a GRU of $n$ units)."""
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int) -> None:
+        super().__init__(input_size, 2 * hidden_size, output_size)
+        n, m = hidden_size, input_size
+        self.hidden_size = n
+        self.state_shapes = ((n, m), (n, n), (n,)) * 4
+        self.out_shapes = ((output_size, n), (output_size,))
+
+    def transition(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        hidden, cell = state[..., : self.hidden_size], state[..., self.hidden_size :]
+        pieces = unflatten(w_state, self.state_shapes)
+        pre = [
+            batched_matvec(e, x) + batched_matvec(w, hidden) + b
+            for e, w, b in zip(pieces[0::3], pieces[1::3], pieces[2::3])
+        ]
+        input_gate, forget_gate, output_gate = (torch.sigmoid(a) for a in pre[:3])
+        # c' = f * c + i * g;  h' = o * tanh(c')
+        new_cell = forget_gate * cell + input_gate * torch.tanh(pre[3])
+        return torch.cat((output_gate * torch.tanh(new_cell), new_cell), dim=-1)
+
+    def output(self, w_out: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        r"""$o=Vh+c_{\mathrm{out}}$, from the $h$ half of the state."""
+        return super().output(w_out, state[..., : self.hidden_size])
+
+    def loss_and_gradients(
+        self, w_out: torch.Tensor, state: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        r"""As :meth:`CharacterModel.loss_and_gradients` on $h$; $\partial\ell/\partial c=0$."""
+        loss, grad_hidden, grad_out = super().loss_and_gradients(w_out, state[..., : self.hidden_size], y)
+        return loss, torch.cat((grad_hidden, torch.zeros_like(grad_hidden)), dim=-1), grad_out
+
+
 class InfluenceBalancing(RecurrentModel):
     r"""The influence-balancing system (the paper's synthetic task; $n$, $p$, $A$, $s_0$ as in our
     reconstruction, taken from the google-research ``persistent_es`` port):

@@ -7,7 +7,7 @@ from torch.func import jacrev
 from torch.nn import functional
 
 from bookkit.uoro.estimators import RTRL, UORO, SnAp1, TruncatedBPTT, accumulate_gradient
-from bookkit.uoro.model import GRU, TanhRNN
+from bookkit.uoro.model import GRU, LSTM, TanhRNN
 
 
 def random_problem(model, steps, batch=2, seed=0):
@@ -39,7 +39,9 @@ def relative_difference(a, b):
     return float((a - b).norm() / b.norm())
 
 
-@pytest.mark.parametrize("model", [TanhRNN(5, 16, 5), GRU(5, 16, 5)], ids=["tanh", "gru"])
+@pytest.mark.parametrize(
+    "model", [TanhRNN(5, 16, 5), GRU(5, 16, 5), LSTM(5, 16, 5)], ids=["tanh", "gru", "lstm"]
+)
 def test_rtrl_accumulated_gradient_equals_bptt_in_float64(model):
     problem = random_problem(model, steps=100)
     reference = unrolled_loss_gradient(model, *problem)
@@ -128,8 +130,8 @@ def test_uoro_estimate_is_unbiased():
     assert ((2 * mean - exact)[informative] / error[informative]).abs().max() > 5
 
 
-def test_uoro_gradient_is_unbiased_and_rho_free_version_too():
-    model = GRU(2, 3, 2)
+@pytest.mark.parametrize("model", [GRU(2, 3, 2), LSTM(2, 3, 2)], ids=["gru", "lstm"])
+def test_uoro_gradient_is_unbiased_and_rho_free_version_too(model):
     steps, samples = 6, 20000
     w_state, w_out, state, inputs, targets = random_problem(model, steps=steps, batch=1, seed=5)
     exact, _ = accumulate_gradient(RTRL(model), w_state, w_out, state, inputs, targets)
@@ -200,3 +202,17 @@ def test_epsilon_changes_nothing_measurable():
             pairs[epsilon] = torch.cat((estimator.s_tilde, estimator.theta_tilde), dim=-1)
         assert relative_difference(pairs[1e-5], pairs[1e-7]) < 1e-5
         assert relative_difference(pairs[1e-1], pairs[1e-7]) > 1e-3
+
+
+def test_lstm_reads_out_h_only_and_its_closed_form_loss_gradients_match_autograd():
+    model = LSTM(3, 4, 3)
+    w_state, w_out, state, inputs, targets = random_problem(model, steps=1, batch=2)
+    state = model.transition(w_state, state, inputs[0]).detach().requires_grad_()
+    w_out = w_out.clone().requires_grad_()
+    loss = model.loss(w_out, state, targets[0])
+    grad_state, grad_out = torch.autograd.grad(loss.sum(), (state, w_out))
+    closed = model.loss_and_gradients(w_out.detach(), state.detach(), targets[0])
+    torch.testing.assert_close(closed[0], loss.detach())
+    torch.testing.assert_close(closed[1], grad_state)
+    torch.testing.assert_close(closed[2], grad_out)
+    assert model.state_size == 8 and (grad_state[:, 4:] == 0).all() and (grad_state[:, :4] != 0).any()
