@@ -1,4 +1,5 @@
-r"""Online gradient estimators behind one interface: exact RTRL, SnAp-1, UORO and truncated BPTT.
+r"""Online gradient estimators behind one interface: exact RTRL, SnAp-1, UORO (per step or over chunks) and
+truncated BPTT.
 
 Each estimator follows one stream (or a batch of ``B`` independent streams) step by step::
 
@@ -67,6 +68,16 @@ def _loss_and_gradients(
     )
     grad_next_state, grad_out = loss_vjp(torch.ones_like(loss))
     return loss, grad_next_state, grad_out
+
+
+def _double_vjp_tangent(output: torch.Tensor, leaf: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
+    r"""$\frac{\partial\,\mathrm{output}}{\partial\,\mathrm{leaf}}\,\mathrm{direction}$ from the graph
+    already built: $\nabla_v\big[(v^\top\partial o/\partial l)\,d\big]$, differentiating the (linear in $v$)
+    vector-Jacobian product once more."""
+    probe = torch.zeros_like(output, requires_grad=True)
+    (pullback,) = torch.autograd.grad(output, leaf, grad_outputs=probe, create_graph=True)
+    (tangent,) = torch.autograd.grad(pullback, probe, grad_outputs=direction, retain_graph=True)
+    return tangent
 
 
 class OnlineEstimator:
@@ -299,10 +310,7 @@ class UORO(OnlineEstimator):
         the step's graph and is cheaper in eager PyTorch."""
         if self.tangent_mode == "jvp":
             return jvp(lambda s: self.model.transition(w_state, s, x), (state,), (self.s_tilde,))[1]
-        probe = torch.zeros_like(next_state, requires_grad=True)
-        (pullback,) = torch.autograd.grad(next_state, state_leaf, grad_outputs=probe, create_graph=True)
-        (tangent,) = torch.autograd.grad(pullback, probe, grad_outputs=self.s_tilde, retain_graph=True)
-        return tangent
+        return _double_vjp_tangent(next_state, state_leaf, self.s_tilde)
 
     def rescaling(
         self, tangent: torch.Tensor, noise_pullback_norm: torch.Tensor, noise: torch.Tensor
@@ -390,6 +398,12 @@ class UORO(OnlineEstimator):
         grad_out = torch.zeros_like(w_out) if grad_out is None else grad_out
         # g = (dl/ds_t . s~_t) theta~_t + dl/dtheta |_{s_t fixed}
         grad_state = (grad_prev_state * self.s_tilde).sum(-1, keepdim=True) * self.theta_tilde + grad_direct
+        self.advance_pair(tangent, noise, noise_pullback)
+        self.state = next_state.detach()
+        return StepResult(loss.detach(), grad_state.detach(), grad_out.detach())
+
+    def advance_pair(self, tangent: torch.Tensor, noise: torch.Tensor, noise_pullback: torch.Tensor) -> None:
+        r"""$\tilde s\leftarrow\rho_0a+\rho_1\nu$, $\tilde\theta\leftarrow\tilde\theta/\rho_0+b/\rho_1$."""
         rho_0, rho_1 = (
             rho.sqrt()
             for rho in self.rescaling(
@@ -398,8 +412,82 @@ class UORO(OnlineEstimator):
         )
         self.s_tilde = rho_0 * tangent + rho_1 * noise
         self.theta_tilde = self.theta_tilde / rho_0 + noise_pullback / rho_1
-        self.state = next_state.detach()
-        return StepResult(loss.detach(), grad_state.detach(), grad_out.detach())
+
+
+class ChunkedUORO(UORO):
+    r"""UORO across chunks of $T$ steps and backpropagation inside them, the authors' code with $T>1$.
+
+    A chunk is treated as one transition $s_{t_0+T}=G(s_{t_0},\theta)$ of the $T$ inputs: at its end the
+    summed loss $L$ of the chunk is backpropagated to its first state, and
+
+    $$\hat g=\Big(\frac{\partial L}{\partial s_{t_0}}\tilde s_{t_0}\Big)\tilde\theta_{t_0}^\top
+    +\frac{\partial L}{\partial\theta}\Big|_{s_{t_0}\ \mathrm{fixed}},\qquad
+    a=\frac{\partial G}{\partial s}\tilde s_{t_0},\qquad b^\top=\nu^\top\frac{\partial G}{\partial\theta},$$
+
+    then the $\rho$ update of :class:`UORO` on $(a,\nu,b)$. With $T=1$ this is UORO's autograd step; with $T$
+    at least the sequence length, full BPTT. Unbiased for fixed $\theta$, like UORO; one gradient per chunk,
+    like TBPTT-$T$, whose bias it removes.
+    """
+
+    def __init__(self, model: RecurrentModel, generator: torch.Generator, chunk: int, **options: Any) -> None:
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        super().__init__(model, generator, tangent_mode="double_vjp", closed_form=False, **options)
+        self.window, self.name = chunk, f"UORO-{chunk}"
+
+    def reset(self, state: torch.Tensor) -> None:
+        super().reset(state)
+        self.count = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        if self.count:
+            raise RuntimeError(f"{self.name} is {self.count} steps into a chunk; save at a chunk's end")
+        return super().state_dict()
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        super().load_state_dict(saved)
+        self.count = 0
+
+    def step(
+        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> StepResult:
+        if self.count == 0:
+            self.leaves = (
+                self.current_state().detach().requires_grad_(),
+                w_state.detach().requires_grad_(),
+                w_out.detach().requires_grad_(),
+            )
+            self.chunk_state = self.leaves[0]
+            self.chunk_loss = torch.zeros((), dtype=w_state.dtype, device=w_state.device)
+        with torch.enable_grad():
+            self.chunk_state = self.model.transition(self.leaves[1], self.chunk_state, x)
+            loss = self.model.loss(self.leaves[2], self.chunk_state, y)
+            self.chunk_loss = self.chunk_loss + loss.sum()
+        self.count += 1
+        self.state = self.chunk_state.detach()
+        if self.count == self.window:
+            grad_state, grad_out = self.flush()  # type: ignore[misc]
+            return StepResult(loss.detach(), grad_state, grad_out)
+        return StepResult(loss.detach(), None, None)
+
+    def flush(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.count == 0:
+            return None
+        with torch.enable_grad():
+            grad_start, grad_direct, grad_out = torch.autograd.grad(
+                self.chunk_loss, self.leaves, retain_graph=True, allow_unused=True
+            )
+            tangent = _double_vjp_tangent(self.chunk_state, self.leaves[0], self.s_tilde)
+            noise = self.draw_noise(self.chunk_state)
+            (noise_pullback,) = torch.autograd.grad(self.chunk_state, self.leaves[1], grad_outputs=noise)
+        grad_start = torch.zeros_like(self.s_tilde) if grad_start is None else grad_start
+        grad_direct = torch.zeros_like(self.theta_tilde) if grad_direct is None else grad_direct
+        grad_out = torch.zeros_like(self.leaves[2]) if grad_out is None else grad_out
+        # g = (dL/ds_{t0} . s~_{t0}) theta~_{t0} + dL/dtheta |_{s_{t0} fixed}
+        grad_state = (grad_start * self.s_tilde).sum(-1, keepdim=True) * self.theta_tilde + grad_direct
+        self.advance_pair(tangent, noise, noise_pullback)
+        self.count = 0
+        return grad_state.detach(), grad_out.detach()
 
 
 class TruncatedBPTT(OnlineEstimator):
