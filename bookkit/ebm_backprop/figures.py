@@ -322,3 +322,36 @@ def snr_against_chains(
     axes[-1].legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def early_signal_learning(
+    curves: Mapping[str, LearningCurves], windows: Sequence[int], long_steps: int
+) -> Figure:
+    """Left: test accuracy per epoch of every rule (``curves``: names from
+    :func:`~bookkit.ebm_backprop.early_signal_learning.rule_name`). Right: final test (filled) and training
+    (open) accuracy of the early-signal rule against its window $K$, with EP and BPTT as horizontal lines."""
+    fig, (ax_curves, ax_window) = plt.subplots(1, 2, figsize=(11, 4))
+    for index, (name, curve) in enumerate(curves.items()):
+        epochs = range(1, len(curve.test_accuracy) + 1)
+        ax_curves.plot(epochs, curve.test_accuracy, "o-", color=f"C{index}", ms=3, label=name)
+    early = [curves[f"early-K{window}"] for window in windows]
+    ax_window.plot(windows, [c.test_accuracy[-1] for c in early], "ko-", label="early signal, test")
+    ax_window.plot(
+        windows, [c.train_accuracy[-1] for c in early], "ko--", fillstyle="none", label="early, train"
+    )
+    for index, rule in enumerate(("ep", "bptt"), start=len(windows)):
+        final = curves[f"{rule}-K{long_steps}"]
+        label = {"ep": "EP", "bptt": "BPTT"}[rule] + f", {long_steps} steps"
+        ax_window.axhline(final.test_accuracy[-1], color=f"C{index}", label=f"{label}, test")
+        ax_window.axhline(final.train_accuracy[-1], color=f"C{index}", ls="--", label=f"{label}, train")
+    ax_curves.set(xlabel="epoch", ylabel="test accuracy (fraction of 500 digits)", title="learning curves")
+    ax_window.set(
+        xlabel="window K: nudged steps the rule integrates",
+        ylabel="accuracy after the last epoch (fraction)",
+        xticks=list(windows),
+        title="accuracy against the window",
+    )
+    ax_curves.legend(fontsize=8)
+    ax_window.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -80,10 +80,22 @@ def _digits_ep(cfg: Any) -> Workload:
     )
 
 
+def _early_signal(cfg: Any) -> Workload:
+    batches = math.ceil(cfg.num_train / cfg.batch_size)
+    windows = [*cfg.windows, cfg.long_steps, 3 * cfg.long_steps]  # BPTT: forward, backward and the graph
+    steps = sum(cfg.epochs * (batches * (cfg.free_steps + w) + cfg.eval_steps) for w in windows)
+    train = cfg.num_train / 1297  # the benchmarked epoch's share
+    return Workload(
+        compute=2 * _dense_macs(cfg.sizes) * cfg.batch_size * steps,
+        steps={"ep_epoch": train * len(windows) * cfg.epochs},
+    )
+
+
 WORKLOADS: dict[str, Callable[[Any], Workload]] = {
     "ebm-backprop/01-energy-and-relaxation": _relaxation,
     "ebm-backprop/02-early-inference-is-backprop": _first_arrival,
     "ebm-backprop/03-langevin-early-inference": _langevin,
     "ebm-backprop/04-nudged-phase-vs-bptt": _trajectory,
     "ebm-backprop/05-local-rule-learns-digits": _digits_ep,
+    "ebm-backprop/06-learning-from-the-early-signal": _early_signal,
 }

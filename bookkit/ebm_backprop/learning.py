@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -104,8 +104,11 @@ def train_equilibrium_propagation(
     eval_steps: int,
     generator: torch.Generator,
     random_sign: bool = True,
+    update: Callable[..., None] = equilibrium_propagation_step,
 ) -> LearningCurves:
-    """Train ``net`` (box convention) in place with EP and return its learning curves."""
+    """Train ``net`` (box convention) in place with EP and return its learning curves. ``update`` is the
+    learning step applied to each minibatch's free states, with :func:`equilibrium_propagation_step`'s
+    arguments (:mod:`bookkit.ebm_backprop.early_signal_learning` passes other rules)."""
     if len(learning_rates) != net.num_layers:
         raise ValueError(f"need one learning rate per layer ({net.num_layers}), got {len(learning_rates)}")
     particles = initial_states(net, (len(data.labels_train),))
@@ -132,9 +135,7 @@ def train_equilibrium_propagation(
             for p, s in zip(particles, free):
                 p[rows] = s
             signed_beta = beta * float(signs[index]) if random_sign else beta
-            equilibrium_propagation_step(
-                net, x, free, targets[rows], signed_beta, eps, nudged_steps, learning_rates
-            )
+            update(net, x, free, targets[rows], signed_beta, eps, nudged_steps, learning_rates)
         check_finite(net.weights[-1], step=epoch, what="EP weights")
         curves.epoch_seconds.append(time.perf_counter() - start)
         curves.train_accuracy.append(

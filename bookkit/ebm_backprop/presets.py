@@ -286,3 +286,68 @@ DIGITS = Presets(
     ),
     gpu="full",
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EarlySignalConfig:
+    """06: learning from the first K nudged steps, against EP (long nudge) and BPTT, on digits."""
+
+    sizes: tuple[int, ...]
+    num_train: int
+    num_test: int
+    epochs: int
+    batch_size: int
+    eps: float
+    free_steps: int
+    windows: tuple[int, ...]
+    long_steps: int
+    beta: float
+    learning_rates: tuple[float, ...]
+    eval_steps: int
+
+
+EARLY_SIGNAL = Presets(
+    smoke=EarlySignalConfig(
+        sizes=(64, 100, 10),
+        num_train=300,
+        num_test=100,
+        epochs=2,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        windows=(1, 2),
+        long_steps=8,
+        beta=0.5,
+        learning_rates=(0.1, 0.05),
+        eval_steps=100,
+    ),
+    ci=EarlySignalConfig(
+        sizes=(64, 100, 10),
+        num_train=1297,
+        num_test=500,
+        epochs=8,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        windows=(1, 2, 4),
+        long_steps=20,
+        beta=0.5,
+        learning_rates=(0.1, 0.05),
+        eval_steps=100,
+    ),
+    full=EarlySignalConfig(
+        sizes=(64, 500, 10),
+        num_train=1297,
+        num_test=500,
+        epochs=30,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        windows=(1, 2, 3, 4, 8),
+        long_steps=40,
+        beta=0.5,
+        learning_rates=(0.1, 0.05),
+        eval_steps=100,
+    ),
+    gpu="full",
+)
