@@ -31,7 +31,8 @@ class SGD:
 
 
 class RMSprop:
-    r"""$v_t=\rho v_{t-1}+(1-\rho)\nabla_t^2,\quad g_t=-\alpha\,\nabla_t/(\sqrt{v_t}+\epsilon)$, $\rho=0.99$."""
+    r"""$v_t=\rho v_{t-1}+(1-\rho)\nabla_t^2,\quad g_t=-\alpha\,\nabla_t/(\sqrt{v_t}+\epsilon)$,
+    $\rho=0.99$."""
 
     def __init__(self, lr: float, alpha: float = 0.99, eps: float = 1e-8) -> None:
         self.lr, self.alpha, self.eps = lr, alpha, eps
@@ -66,7 +67,8 @@ class Adam:
 
 
 class NAG:
-    r"""Nesterov momentum in PyTorch's form: $b_t=\mu b_{t-1}+\nabla_t,\ g_t=-\alpha(\nabla_t+\mu b_t)$, $\mu=0.9$."""
+    r"""Nesterov momentum in PyTorch's form: $b_t=\mu b_{t-1}+\nabla_t,\ g_t=-\alpha(\nabla_t+\mu b_t)$,
+    $\mu=0.9$."""
 
     def __init__(self, lr: float, momentum: float = 0.9) -> None:
         self.lr, self.momentum = lr, momentum
@@ -90,7 +92,8 @@ def make_baseline(name: str, lr: float) -> SGD | RMSprop | Adam | NAG:
 def tune_learning_rate(
     name: str, rates: tuple[float, ...], score: Callable[[Any], float]
 ) -> tuple[float, dict[float, float]]:
-    """The rate in ``rates`` whose rule has the lowest ``score`` (non-finite scores never win), and all scores.
+    """The rate in ``rates`` whose rule has the lowest ``score`` (non-finite scores never win), and all
+    scores.
 
     ``score`` runs a rule on the validation problems, e.g. ``lambda rule: final_loss(rollout(rule, ...))``.
     """

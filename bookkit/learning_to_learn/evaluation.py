@@ -67,7 +67,8 @@ def tune_baselines(
     seed: int,
     score: LossScore = final_mean_loss,
 ) -> dict[str, TunedBaseline]:
-    """Each baseline named in ``rates`` at the rate with the lowest ``score`` on the validation ``problem``."""
+    """Each baseline named in ``rates`` at the rate with the lowest ``score`` on the validation
+    ``problem``."""
     tuned = {}
     for name, grid in rates.items():
 

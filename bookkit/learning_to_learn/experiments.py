@@ -6,13 +6,13 @@ one seed, so the test problems never depend on how long meta-training ran.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 from bookkit.learning_to_learn.evaluation import final_mean_log_loss, last_steps_mean_loss
 from bookkit.learning_to_learn.learned_optimizer import CoordinatewiseLSTMOptimizer, GroupedLSTMOptimizer
-from bookkit.learning_to_learn.meta_training import meta_train, rollout
+from bookkit.learning_to_learn.meta_training import MetaTrainingResult, meta_train, rollout
 from bookkit.learning_to_learn.presets import ConvNetConfig, DigitsConfig, QuadraticsConfig
 from bookkit.learning_to_learn.problems import (
     ConvNetProblem,
@@ -23,16 +23,21 @@ from bookkit.learning_to_learn.problems import (
     sample_quadratics,
 )
 
-STREAMS = {"meta_train": 0, "validation": 1, "test": 2}
+Stream = Literal["meta_train", "validation", "test"]
+"""A use of a seed's randomness, and a split of a data set."""
+
+STREAMS: dict[str, int] = {"meta_train": 0, "validation": 1, "test": 2}
 
 
-def generator_for(seed: int, stream: str) -> torch.Generator:
+def generator_for(seed: int, stream: Stream) -> torch.Generator:
     """An independent CPU generator for one use (``meta_train``, ``validation`` or ``test``) of ``seed``."""
+    if stream not in STREAMS:
+        raise ValueError(f"unknown stream {stream!r}; valid: {', '.join(map(repr, STREAMS))}")
     return torch.Generator().manual_seed(1000 * seed + STREAMS[stream])
 
 
 def quadratic_problems(
-    cfg: QuadraticsConfig, seed: int, stream: str, count: int, device: torch.device | str = "cpu"
+    cfg: QuadraticsConfig, seed: int, stream: Stream, count: int, device: torch.device | str = "cpu"
 ) -> tuple[Problem, torch.Tensor]:
     """``count`` quadratics and their starting points $\\theta_0$, drawn from the ``stream`` generator."""
     generator = generator_for(seed, stream)
@@ -41,11 +46,20 @@ def quadratic_problems(
 
 
 def learned_optimizer(
-    state: dict[str, Any], preprocess: bool, output_scale: float, device: torch.device | str = "cpu"
+    state: dict[str, Any],
+    preprocess: bool,
+    output_scale: float,
+    device: torch.device | str = "cpu",
+    within: int | None = None,
 ) -> CoordinatewiseLSTMOptimizer:
-    """Rebuild a meta-trained optimizer from the ``best_state`` of a saved training run."""
+    """Rebuild a meta-trained optimizer from the ``best_state`` of a saved training run, or with ``within``
+    from the weights early stopping keeps after that many of its meta-epochs
+    (:meth:`~bookkit.learning_to_learn.meta_training.MetaTrainingResult.best_within`)."""
     optimizer = CoordinatewiseLSTMOptimizer(preprocess=preprocess, output_scale=output_scale).to(device)
-    optimizer.load_state_dict(state["best_state"])
+    if within is None:
+        optimizer.load_state_dict(state["best_state"])
+    else:
+        optimizer.load_state_dict(MetaTrainingResult.from_state(state).best_within(within)[2])
     return optimizer.eval()
 
 
@@ -96,7 +110,7 @@ def mlp_dataset_name(cfg: DigitsConfig) -> str:
 
 
 def digits_problem(
-    cfg: DigitsConfig, split: str, runs: int, device: torch.device | str = "cpu", **architecture: Any
+    cfg: DigitsConfig, split: Stream, runs: int, device: torch.device | str = "cpu", **architecture: Any
 ) -> Problem:
     """An MLP optimizee on one split (``meta_train``, ``validation``, ``test``) of the 8x8 digits or of real
     MNIST (see :func:`mlp_dataset_name`), with ``runs`` instances.
@@ -155,7 +169,7 @@ def train_digits_optimizer(
 
 
 def convnet_problem(
-    cfg: ConvNetConfig, split: str, classes: tuple[int, ...], runs: int, device: torch.device | str = "cpu"
+    cfg: ConvNetConfig, split: Stream, classes: tuple[int, ...], runs: int, device: torch.device | str = "cpu"
 ) -> ConvNetProblem:
     """The digits convnet on the images of ``classes`` (relabelled ``0..k-1``) of one split."""
     data = digits_splits(seed=cfg.split_seed, image=True)[split].restrict_to_classes(classes).to(device)
@@ -189,7 +203,8 @@ def train_convnet_optimizer(
     cfg: ConvNetConfig, seed: int, classes: tuple[int, ...], device: torch.device | str = "cpu"
 ) -> dict[str, Any]:
     """Meta-train the two-network optimizer on fresh convnets over the meta-training images of ``classes``;
-    early stopping on the last-10-step loss of ``validation_runs`` nets on the validation images of ``classes``.
+    early stopping on the last-10-step loss of ``validation_runs`` nets on the validation images of
+    ``classes``.
 
     The output layer has ``len(classes)`` units, so an optimizer trained on one label set can be tested on a
     disjoint set of the same size (LSTM-sub).

@@ -41,7 +41,8 @@ def preprocess_gradients(grad: torch.Tensor, p: float = 10.0) -> torch.Tensor:
 
 
 class CoordinatewiseLSTMOptimizer(nn.Module):
-    r"""$m=c\cdot\big(\mathrm{Linear}_{H\to1}\circ\mathrm{LSTM}_H\circ\mathrm{LSTM}_H\big)$, shared by all coordinates.
+    r"""$m=c\cdot\big(\mathrm{Linear}_{H\to1}\circ\mathrm{LSTM}_H\circ\mathrm{LSTM}_H\big)$, shared by all
+    coordinates.
 
     ``preprocess=True`` feeds $\tilde\nabla$ (two inputs per coordinate) instead of the raw gradient;
     ``output_scale`` is the constant $c$ (1 for quadratics, 0.1 for the MLPs in the paper).
@@ -81,7 +82,8 @@ class CoordinatewiseLSTMOptimizer(nn.Module):
         return (zeros, zeros, zeros, zeros)
 
     def forward(self, grad: torch.Tensor, state: LSTMState) -> tuple[torch.Tensor, LSTMState]:
-        """One step for all coordinates at once: returns the update $g_t$ (shape of ``grad``) and the new state."""
+        """One step for all coordinates at once: returns the update $g_t$ (shape of ``grad``) and the new
+        state."""
         flat = grad.reshape(-1)
         inputs = preprocess_gradients(flat, self.p) if self.preprocess else flat.unsqueeze(-1)
         h1, c1 = self.cell1(inputs, (state[0], state[1]))
@@ -109,9 +111,9 @@ class GroupedLSTMOptimizer(nn.Module):
     def forward(self, grad: torch.Tensor, state: list[LSTMState]) -> tuple[torch.Tensor, list[LSTMState]]:
         update = torch.zeros_like(grad)
         new_state = []
-        for net, cols, group_state in zip(self.optimizers, self.columns, state):
-            cols = cols.to(grad.device)
-            group_update, group_state = net(grad[:, cols], group_state)
+        for net, columns, group_state in zip(self.optimizers, self.columns, state, strict=True):
+            cols = columns.to(grad.device)
+            group_update, next_group_state = net(grad[:, cols], group_state)
             update = update.index_copy(1, cols, group_update)
-            new_state.append(group_state)
+            new_state.append(next_group_state)
         return update, new_state

@@ -134,14 +134,32 @@ def meta_epoch(
 
 @dataclass
 class MetaTrainingResult:
-    """History of one meta-training run; ``best_state`` is the early-stopping choice (or the last one)."""
+    """History of one meta-training run; ``best_state`` is the early-stopping choice (or the last one).
+
+    ``validation_states`` holds the weights at every validation, so the early-stopping choice of a shorter
+    run with the same seed (:meth:`best_within`) can be read off a longer one without training again.
+    """
 
     best_state: dict[str, torch.Tensor]
     best_epoch: int
     meta_losses: list[float] = field(default_factory=list)
     validation_epochs: list[int] = field(default_factory=list)
     validation_scores: list[float] = field(default_factory=list)
+    validation_states: list[dict[str, torch.Tensor]] = field(default_factory=list)
     seconds: float = 0.0
+
+    def best_within(self, num_epochs: int) -> tuple[int, float, dict[str, torch.Tensor]]:
+        """The meta-epoch, validation score and weights that early stopping keeps in a run of ``num_epochs``:
+        the best validation at or before it (the first of equal scores, as :func:`meta_train` keeps)."""
+        if not self.validation_states:
+            raise ValueError("this run was not validated, so no early-stopping choice can be read off it")
+        if num_epochs not in self.validation_epochs:
+            raise ValueError(
+                f"meta-epoch {num_epochs} was not validated; validated: {self.validation_epochs}"
+            )
+        candidates = [i for i, epoch in enumerate(self.validation_epochs) if epoch <= num_epochs]
+        best = min(candidates, key=self.validation_scores.__getitem__)
+        return self.validation_epochs[best], self.validation_scores[best], self.validation_states[best]
 
     def to_state(self) -> dict[str, Any]:
         """A checkpointable dict (tensors, numbers, lists) for :func:`bookkit.training.load_or_train`."""
@@ -151,6 +169,7 @@ class MetaTrainingResult:
             "meta_losses": self.meta_losses,
             "validation_epochs": self.validation_epochs,
             "validation_scores": self.validation_scores,
+            "validation_states": self.validation_states,
             "seconds": self.seconds,
         }
 
@@ -198,6 +217,7 @@ def meta_train(
         best_score = float(validate(optimizer))
         result.validation_epochs.append(0)
         result.validation_scores.append(best_score)
+        result.validation_states.append(copy.deepcopy(optimizer.state_dict()))
     start = time.perf_counter() - result.seconds
     for epoch in progress(range(epochs_done + 1, num_epochs + 1), desc, total=num_epochs - epochs_done):
         problem = sample_problem(generator)
@@ -208,6 +228,7 @@ def meta_train(
             score = float(validate(optimizer))
             result.validation_epochs.append(epoch)
             result.validation_scores.append(score)
+            result.validation_states.append(copy.deepcopy(optimizer.state_dict()))
             if score < best_score:
                 best_score, result.best_epoch = score, epoch
                 result.best_state = copy.deepcopy(optimizer.state_dict())

@@ -1,15 +1,42 @@
-"""Scale presets of the learning-to-learn notebooks (``smoke`` seconds, ``ci`` one CPU thread, ``full`` one GPU)."""
+"""Scale presets of the learning-to-learn notebooks (``smoke`` seconds, ``ci`` one CPU thread, ``full`` and
+``gpu`` one GPU), and the paper's numbers they use, named with their provenance."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Literal
 
 from bookkit.scales import Presets
+
+PAPER_NUM_STEPS = 100
+"""Optimization steps per run during meta-training and at test, for every task [paper]."""
+
+PAPER_UNROLL = 20
+"""Steps per truncated meta-training window (5 meta-updates per 100-step run) [paper]."""
+
+PAPER_MNIST_HIDDEN_UNITS = 20
+"""Sigmoid hidden units of the MNIST optimizee, 784-20-10 [paper]."""
+
+PAPER_BATCH_SIZE = 128
+"""Minibatch size of the MNIST and CIFAR optimizees [code: google-deepmind/learning-to-learn]."""
+
+PAPER_MNIST_OUTPUT_SCALE = 0.1
+"""The learned optimizer's output is multiplied by 0.1 on MNIST [paper, unconfirmed]."""
+
+OFFICIAL_CODE_OUTPUT_SCALE = 0.01
+"""The official code's output scale for MNIST and CIFAR [code: google-deepmind/learning-to-learn]."""
+
+OFFICIAL_CODE_INIT_STD = 0.01
+"""Standard deviation of every initial optimizee parameter [code: google-deepmind/learning-to-learn]."""
+
+CHANCE_NATS_10_CLASSES = math.log(10)
+"""Cross-entropy of a uniform guess over ten classes, the plateau an optimizer that does nothing sits on."""
 
 RATE_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QuadraticsConfig:
     """Meta-training on random 10-d quadratics and the test against tuned baselines (Fig. 4 left)."""
 
@@ -21,10 +48,10 @@ class QuadraticsConfig:
     num_test: int
     long_steps: int
     bootstrap_resamples: int
-    num_steps: int = 100
-    unroll: int = 20
+    num_steps: int = PAPER_NUM_STEPS
+    unroll: int = PAPER_UNROLL
     dim: int = 10
-    distribution: str = "gaussian"
+    distribution: Literal["gaussian", "uniform"] = "gaussian"
     rates: tuple[float, ...] = RATE_GRID
 
 
@@ -72,7 +99,7 @@ QUADRATICS = Presets(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DigitsConfig:
     """The MNIST experiments (Figs. 4 centre/right, 5 and 6): scikit-learn's 8x8 digits (``dataset="digits"``)
     or real 28x28 MNIST from ``bookkit.datasets`` (``dataset="mnist"``, the paper's 784-20-10 optimizee; a
@@ -89,14 +116,14 @@ class DigitsConfig:
     validation_runs: int
     test_runs: int
     transfer_runs: int
-    num_steps: int = 100
-    long_steps: int = 200
-    unroll: int = 20
-    hidden_size: int = 20
-    batch_size: int = 128
-    output_scale: float = 0.1
+    num_steps: int = PAPER_NUM_STEPS
+    long_steps: int = 2 * PAPER_NUM_STEPS
+    unroll: int = PAPER_UNROLL
+    hidden_size: int = PAPER_MNIST_HIDDEN_UNITS
+    batch_size: int = PAPER_BATCH_SIZE
+    output_scale: float = PAPER_MNIST_OUTPUT_SCALE
     split_seed: int = 0
-    dataset: str = "digits"
+    dataset: Literal["digits", "mnist"] = "digits"
     sweep_widths: tuple[int, ...] = ()
     sweep_depths: tuple[int, ...] = (1, 2)
     readout_init_scale: float = 0.1
@@ -155,7 +182,7 @@ DIGITS = Presets(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ConvNetConfig:
     """Our analog of the CIFAR experiments (Fig. 7): a small convnet on label subsets of the 8x8 digits."""
 
@@ -166,12 +193,12 @@ class ConvNetConfig:
     test_runs: int
     label_sets: tuple[str, ...]
     train_sub: bool
-    num_steps: int = 100
-    unroll: int = 20
+    num_steps: int = PAPER_NUM_STEPS
+    unroll: int = PAPER_UNROLL
     channels: int = 8
     hidden_size: int = 32
-    batch_size: int = 128
-    output_scale: float = 0.01
+    batch_size: int = PAPER_BATCH_SIZE
+    output_scale: float = OFFICIAL_CODE_OUTPUT_SCALE
     init_std: float = 0.1
     split_seed: int = 0
     adam_rates: tuple[float, ...] = (0.01, 0.03, 0.1)
@@ -228,14 +255,17 @@ CONVNET = Presets(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FailureModesConfig:
     """Beyond the paper: horizons, unroll length, preprocessing, meta learning rate, and cost.
 
-    The preprocessing ablation meta-trains with the digits preset, notebook 2's budget.
+    The preprocessing ablation meta-trains both optimizers with the digits preset for ``ablation_epochs``
+    meta-epochs (a validated meta-epoch of the digits run, so the preprocessed optimizer is read off notebook
+    2's run when it exists, and otherwise trained for ``ablation_epochs`` only, with the same result).
     """
 
     horizon_steps: int
+    ablation_epochs: int
     gradient_batches: int
     collapse_epochs: int
     collapse_seeds: int
@@ -248,6 +278,7 @@ class FailureModesConfig:
 FAILURE_MODES = Presets(
     smoke=FailureModesConfig(
         horizon_steps=200,
+        ablation_epochs=3,
         gradient_batches=1,
         collapse_epochs=2,
         collapse_seeds=1,
@@ -256,6 +287,7 @@ FAILURE_MODES = Presets(
     ),
     ci=FailureModesConfig(
         horizon_steps=1000,
+        ablation_epochs=60,
         gradient_batches=3,
         collapse_epochs=0,
         collapse_seeds=0,
@@ -263,6 +295,7 @@ FAILURE_MODES = Presets(
     ),
     full=FailureModesConfig(
         horizon_steps=1000,
+        ablation_epochs=1500,
         gradient_batches=10,
         collapse_epochs=250,
         collapse_seeds=5,
@@ -270,6 +303,7 @@ FAILURE_MODES = Presets(
     ),
     gpu=FailureModesConfig(
         horizon_steps=1000,
+        ablation_epochs=250,
         gradient_batches=10,
         collapse_epochs=25,
         collapse_seeds=2,

@@ -1,9 +1,10 @@
-r"""Optimizees: batches of $n$ independent problem instances over flat parameter matrices $\theta\in\mathbb R^{n\times P}$.
+r"""Optimizees: batches of $n$ independent problem instances over flat parameter matrices
+$\theta\in\mathbb R^{n\times P}$.
 
 Every problem returns one loss per instance, $f_i(\theta_i)$, and the gradient of each instance's own loss
 (the gradient of $\sum_i f_i$, so no $1/n$ factor reaches the optimizer). The gradient is always returned
-detached: the paper drops $\partial\nabla_t/\partial\phi$ (the dashed edges of its Fig. 2), so the meta-gradient
-needs no second derivatives.
+detached: the paper drops $\partial\nabla_t/\partial\phi$ (the dashed edges of its Fig. 2), so the
+meta-gradient needs no second derivatives.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 import torch
@@ -25,7 +27,8 @@ class Problem:
     init_std: float = 0.01
 
     def loss(self, params: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Per-instance loss, shape ``(n,)``; stochastic problems draw a fresh minibatch from ``generator``."""
+        """Per-instance loss, shape ``(n,)``; stochastic problems draw a fresh minibatch from
+        ``generator``."""
         raise NotImplementedError
 
     def initial_params(self, generator: torch.Generator, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -37,7 +40,8 @@ class Problem:
     def loss_and_grad(
         self, params: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""$\big(f_i(\theta_i)\big)_i$ (attached to ``params``'s graph) and $\nabla_\theta\sum_i f_i$ (detached)."""
+        r"""$\big(f_i(\theta_i)\big)_i$ (attached to ``params``'s graph) and $\nabla_\theta\sum_i f_i$
+        (detached)."""
         with torch.enable_grad():
             leaf = params if params.requires_grad else params.detach().requires_grad_()
             loss = self.loss(leaf, generator)
@@ -50,7 +54,8 @@ class Problem:
 
 
 class QuadraticProblem(Problem):
-    r"""$f_i(\theta)=\lVert W_i\theta-y_i\rVert_2^2$ with $W_i\in\mathbb R^{d\times d}$, $y_i\in\mathbb R^d$ (Sec. 3.1)."""
+    r"""$f_i(\theta)=\lVert W_i\theta-y_i\rVert_2^2$ with $W_i\in\mathbb R^{d\times d}$, $y_i\in\mathbb R^d$
+    (Sec. 3.1)."""
 
     def __init__(self, W: torch.Tensor, y: torch.Tensor) -> None:
         self.W, self.y = W, y
@@ -73,7 +78,7 @@ def sample_quadratics(
     num_functions: int,
     generator: torch.Generator,
     dim: int = 10,
-    distribution: str = "gaussian",
+    distribution: Literal["gaussian", "uniform"] = "gaussian",
     device: torch.device | str = "cpu",
 ) -> QuadraticProblem:
     """Random quadratics: entries IID $\\mathcal N(0,1)$ (paper) or $U[0,1)$ (official code)."""
@@ -153,14 +158,16 @@ def mnist_splits() -> dict[str, Dataset]:
 def _minibatch(
     data: Dataset, num_instances: int, batch_size: int, generator: torch.Generator | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each instance draws its own ``batch_size`` examples with replacement: ``(n, B, ...)`` and ``(n, B)``."""
+    """Each instance draws its own ``batch_size`` examples with replacement: ``(n, B, ...)`` and
+    ``(n, B)``."""
     index = torch.randint(len(data.labels), (num_instances, batch_size), generator=generator)
     index = index.to(data.labels.device)
     return data.inputs[index], data.labels[index]
 
 
 class MLPProblem(Problem):
-    r"""Fully connected classifier $x\mapsto W_L\,\sigma(\cdots\sigma(W_1x+b_1)\cdots)+b_L$ with cross-entropy.
+    r"""Fully connected classifier $x\mapsto W_L\,\sigma(\cdots\sigma(W_1x+b_1)\cdots)+b_L$ with
+    cross-entropy.
 
     ``hidden_sizes=(20,)`` and ``activation="sigmoid"`` is the paper's MNIST optimizee; minibatches of
     ``batch_size`` are drawn with replacement at every loss evaluation, independently per instance.
@@ -171,7 +178,7 @@ class MLPProblem(Problem):
         data: Dataset,
         num_instances: int,
         hidden_sizes: tuple[int, ...] = (20,),
-        activation: str = "sigmoid",
+        activation: Literal["sigmoid", "relu"] = "sigmoid",
         batch_size: int = 128,
         num_classes: int | None = None,
     ) -> None:
@@ -259,7 +266,8 @@ class ConvNetProblem(Problem):
         )
 
     def logits(self, params: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-        """``inputs`` ``(n, B, 1, H, W)`` -> logits ``(n, B, classes)``; instance ``i`` only sees its own weights."""
+        """``inputs`` ``(n, B, 1, H, W)`` -> logits ``(n, B, classes)``; instance ``i`` only sees its own
+        weights."""
         n, batch = inputs.shape[:2]
         p = self._split(params)
         x = inputs.transpose(0, 1).reshape(batch, n, *inputs.shape[3:])

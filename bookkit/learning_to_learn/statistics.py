@@ -1,4 +1,5 @@
-"""Paired bootstrap intervals and rank correlation, for claims that rest on many test problems, not one run."""
+"""Paired bootstrap intervals and rank correlation, for claims that rest on many test problems, not one
+run."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import torch
 def paired_bootstrap_interval(
     differences: torch.Tensor, generator: torch.Generator, num_resamples: int = 10_000, level: float = 0.95
 ) -> tuple[float, float]:
-    r"""Percentile bootstrap interval of the mean of paired differences $d_i$ (e.g. $\log f^{\text{LSTM}}_i-\log
-    f^{\text{ADAM}}_i$ on the same test function $i$): resample the $n$ pairs with replacement."""
+    r"""Percentile bootstrap interval of the mean of paired differences $d_i$ (e.g.
+    $\log f^{\text{LSTM}}_i-\log f^{\text{ADAM}}_i$ on the same test function $i$): resample the $n$ pairs
+    with replacement."""
     values = differences.detach().double().cpu().flatten()
     index = torch.randint(len(values), (num_resamples, len(values)), generator=generator)
     means = values[index].mean(1)

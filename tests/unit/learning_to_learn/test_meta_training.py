@@ -18,7 +18,8 @@ def _quadratic_and_net(seed=0):
 
 
 def _reference_meta_loss(problem, net, params, steps, second_order):
-    """Unroll by hand; the optimizee gradient is either a constant (paper) or differentiated (second order)."""
+    """Unroll by hand; the optimizee gradient is either a constant (paper) or differentiated (second
+    order)."""
     state, total = net.init_state(params), 0.0
     params = params.clone().requires_grad_()
     for _ in range(steps):
