@@ -22,9 +22,14 @@ def _show(axis: plt.Axes, frame: torch.Tensor, vmax: float = 1.0) -> None:
 
 
 def prediction_grid(
-    frames: torch.Tensor, predictions: dict[str, torch.Tensor], sequences: list[int], title: str = ""
+    frames: torch.Tensor,
+    predictions: dict[str, torch.Tensor],
+    sequences: list[int],
+    title: str = "",
+    first_step: int = 0,
 ) -> Figure:
-    """Rows 'actual' and one per predictor for each chosen sequence; columns are time steps (Fig. 2 layout)."""
+    """Rows 'actual' and one per predictor for each chosen sequence; columns are time steps (Fig. 2 layout),
+    labelled from ``first_step`` (the time index of ``frames[:, 0]``)."""
     steps = frames.shape[1]
     rows = [("actual", frames)] + list(predictions.items())
     figure, axes = plt.subplots(
@@ -40,7 +45,7 @@ def prediction_grid(
                 _show(axes[row, t], video[sequence, t])
             axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
     for t in range(steps):
-        axes[0, t].set_title(f"t={t}", fontsize=8)
+        axes[0, t].set_title(f"t={first_step + t}", fontsize=8)
     figure.suptitle(title)
     figure.tight_layout()
     return figure

@@ -89,3 +89,38 @@ def score_predictions(predictions: torch.Tensor, frames: torch.Tensor, first: in
         mse_per_step=mse.mean(0).tolist(),
         copy_last_mse_per_step=copy_mse.mean(0).tolist(),
     )
+
+
+def two_frame_mean(frames: torch.Tensor) -> torch.Tensor:
+    """The two-frame-mean predictor, a harder baseline than copy-last on noisy motion:
+    :math:`\\hat x_t = \\tfrac12(x_{t-1} + x_{t-2})` for :math:`t \\ge 2`, :math:`\\hat x_1 = x_0` (one frame
+    seen) and :math:`\\hat x_0 = 0` (none seen, as PredNet's first output). (B, T, C, H, W) -> same shape."""
+    predictions = torch.zeros_like(frames)
+    predictions[:, 1] = frames[:, 0]
+    predictions[:, 2:] = 0.5 * (frames[:, 1:-1] + frames[:, :-2])
+    return predictions
+
+
+def blurred_copy_last(frames: torch.Tensor, sigma: float, window_size: int = 7) -> torch.Tensor:
+    """Copy-last through a Gaussian blur, the predictor a network that learned only to hedge would match:
+    :math:`\\hat x_t = G_\\sigma * x_{t-1}` for :math:`t \\ge 1` (a normalised ``window_size`` window, edges
+    replicated), :math:`\\hat x_0 = 0`. (B, T, C, H, W) -> same shape."""
+    batch, steps, channels, height, width = frames.shape
+    window = gaussian_window(window_size, sigma, frames.dtype).to(frames.device)[None, None]
+    half = window_size // 2
+    previous = F.pad(frames[:, :-1].reshape(-1, 1, height, width), (half, half, half, half), mode="replicate")
+    blurred = F.conv2d(previous, window).reshape(batch, steps - 1, channels, height, width)
+    return torch.cat([torch.zeros_like(frames[:, :1]), blurred], dim=1)
+
+
+def best_blurred_copy_last(
+    frames: torch.Tensor, sigmas: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+) -> tuple[float, torch.Tensor]:
+    """(sigma, predictions) of :func:`blurred_copy_last` with the ``sigma`` of lowest MSE over :math:`t \\ge 1`
+    on ``frames`` themselves: an oracle choice that can only favour this baseline."""
+    errors = {
+        sigma: float(mse_per_frame(blurred_copy_last(frames, sigma)[:, 1:], frames[:, 1:]).mean())
+        for sigma in sigmas
+    }
+    sigma = min(errors, key=errors.__getitem__)
+    return sigma, blurred_copy_last(frames, sigma)

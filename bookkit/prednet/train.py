@@ -214,11 +214,17 @@ def train_from_spec(spec: TrainSpec, seed: int, device: torch.device) -> dict:
         data_generator(seed, "train"),
         device=device,
     )
+    return train_on_frames(spec, data.frames, seed, device)
+
+
+def train_on_frames(spec: TrainSpec, frames: torch.Tensor, seed: int, device: torch.device) -> dict:
+    """Build the model of ``spec`` and train it on ``frames`` (N, T, C, H, W); return a checkpoint dict
+    (tensors on the CPU) with the losses, the wall time and the number of steps."""
     model = build_model(spec.kind, spec.stacks, seed=seed)
     start = time.perf_counter()
     losses = train_video_model(
         model,
-        data.frames,
+        frames,
         num_steps=spec.num_steps,
         batch_size=spec.batch_size,
         lr=spec.lr,
