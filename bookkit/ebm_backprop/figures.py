@@ -355,3 +355,46 @@ def early_signal_learning(
     ax_window.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def continuous_onset(
+    times: Tensor, measured: Tensor, predicted: Tensor, layer_names: Sequence[str], fit_times: Sequence[float]
+) -> Figure:
+    """$\\lVert s^\\beta_l(t)-s^0_l(t)\\rVert$ against $t$ per layer (solid, ``(steps, L)``), with the prediction
+    $\\beta\\lVert\\delta_l\\rVert t^{k+1}/(k+1)!$ (dashed); the shaded band is the range the slopes are fitted on."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for l, name in enumerate(layer_names):
+        ax.loglog(times[1:].cpu(), measured[1:, l].cpu(), "-", color=f"C{l}", label=f"{name}, measured")
+        ax.loglog(times[1:].cpu(), predicted[1:, l].cpu(), "--", color=f"C{l}", label=f"{name}, t^(k+1) law")
+    ax.axvspan(*fit_times, color="0.9", zorder=0)
+    ax.set(
+        xlabel="time since the nudge t (units of the membrane time constant)",
+        ylabel="‖s^β_l(t) − s^0_l(t)‖ (state units)",
+        title="continuous-time first arrival",
+    )
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def spike_timing_window(
+    centres: Tensor, windows: Mapping[str, tuple[Tensor, Tensor]], window: float
+) -> Figure:
+    """Mean weight change per bin of $t_{post}-t_{pre}$ with its standard error, one curve per condition
+    (``windows``: label -> (means, errors))."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for index, (label, (means, errors)) in enumerate(windows.items()):
+        ax.errorbar(
+            centres.cpu(), means.cpu(), yerr=errors.cpu(), fmt="o-", ms=3, color=f"C{index}", label=label
+        )
+    ax.axhline(0, color="k", lw=0.8)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.axvspan(-window, window, color="0.93", zorder=0)
+    ax.set(
+        xlabel="t_post − t_pre (ms)",
+        ylabel="mean weight change per pair (rate per ms)",
+        title="spike-timing window of ΔW ∝ ρ_pre · dρ_post/dt",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -91,6 +91,14 @@ def _early_signal(cfg: Any) -> Workload:
     )
 
 
+def _spike_timing(cfg: Any) -> Workload:
+    steps = cfg.free_steps + 8 * cfg.onset_steps  # RK4: four evaluations, nudged and free
+    return Workload(
+        compute=2 * _dense_macs(cfg.sizes) * steps * cfg.num_digits,
+        steps={"relax": steps * _layers(cfg.sizes)},
+    )
+
+
 WORKLOADS: dict[str, Callable[[Any], Workload]] = {
     "ebm-backprop/01-energy-and-relaxation": _relaxation,
     "ebm-backprop/02-early-inference-is-backprop": _first_arrival,
@@ -98,4 +106,5 @@ WORKLOADS: dict[str, Callable[[Any], Workload]] = {
     "ebm-backprop/04-nudged-phase-vs-bptt": _trajectory,
     "ebm-backprop/05-local-rule-learns-digits": _digits_ep,
     "ebm-backprop/06-learning-from-the-early-signal": _early_signal,
+    "ebm-backprop/07-spike-timing-and-continuous-time": _spike_timing,
 }

@@ -351,3 +351,68 @@ EARLY_SIGNAL = Presets(
     ),
     gpu="full",
 )
+
+
+@dataclass(frozen=True)
+class SpikeTimingConfig:
+    """07: the continuous-time onset of the first arrival, and the spike-timing window of the rate rule."""
+
+    sizes: tuple[int, ...]
+    gain: float
+    eps: float
+    free_steps: int
+    newton_steps: int
+    num_digits: int
+    beta: float
+    dt: float
+    onset_steps: int
+    fit_times: tuple[float, float]
+    num_trials: int
+    window: float
+
+
+SPIKE_TIMING = Presets(
+    smoke=SpikeTimingConfig(
+        sizes=(64, 20, 20, 10),
+        gain=1.0,
+        eps=0.2,
+        free_steps=300,
+        newton_steps=1,
+        num_digits=2,
+        beta=1e-3,
+        dt=1e-3,
+        onset_steps=40,
+        fit_times=(2e-3, 2e-2),
+        num_trials=500,
+        window=20.0,
+    ),
+    ci=SpikeTimingConfig(
+        sizes=(64, 100, 100, 10),
+        gain=1.0,
+        eps=0.2,
+        free_steps=4000,
+        newton_steps=2,
+        num_digits=5,
+        beta=1e-3,
+        dt=1e-3,
+        onset_steps=400,
+        fit_times=(2e-3, 2e-2),
+        num_trials=20000,
+        window=20.0,
+    ),
+    full=SpikeTimingConfig(
+        sizes=(64, 256, 256, 256, 10),
+        gain=1.0,
+        eps=0.2,
+        free_steps=12000,
+        newton_steps=3,
+        num_digits=200,
+        beta=1e-3,
+        dt=5e-4,
+        onset_steps=800,
+        fit_times=(2e-3, 2e-2),
+        num_trials=200000,
+        window=20.0,
+    ),
+    gpu="full",
+)
