@@ -124,7 +124,8 @@ class StreamsConfig:
     stream."""
 
     cell: str
-    """``"tanh"`` (UORO in closed form, the cheap CPU path) or ``"GRU"`` (the paper's cell, autograd UORO)."""
+    """``"tanh"`` (UORO in closed form, the cheap CPU path), ``"GRU"`` (the paper's cell, autograd UORO) or
+    ``"LSTM"`` (the authors' code's other cell)."""
     hidden_size: int
     learners: int
     steps: int
