@@ -353,7 +353,7 @@ EARLY_SIGNAL = Presets(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SpikeTimingConfig:
     """07: the continuous-time onset of the first arrival, and the spike-timing window of the rate rule."""
 
