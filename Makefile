@@ -1,5 +1,5 @@
 # The book's two commands: `make book` and `make test`. Both set up .venv from requirements.txt first.
-# Knobs: SCALE=smoke|ci|full (default ci), JOBS=N notebooks in parallel (default 2), CHAPTERS="uoro prednet"
+# Knobs: SCALE=smoke|ci|gpu|full (default ci), JOBS=N notebooks in parallel (default 2), CHAPTERS="uoro prednet"
 # (default all), DEVICE=auto|cpu|cuda.
 SHELL := /bin/bash
 PYTHON3 ?= python3
