@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from bookkit.benchmarking import Comparison, compare
@@ -85,7 +87,7 @@ def benchmarks(quick: bool = True, device: str = "cpu") -> list[Comparison]:
                 f"meta-training window scaling, {factor}x coordinates",
                 (
                     f"{ci_functions * 10 * factor} coordinates",
-                    lambda f=factor: meta_training_window(ci_functions * f, device=device),
+                    functools.partial(meta_training_window, ci_functions * factor, device=device),
                 ),
                 (
                     f"{ci_functions * 10} coordinates",

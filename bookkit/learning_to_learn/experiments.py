@@ -11,7 +11,11 @@ from typing import Any, Literal
 import torch
 
 from bookkit.learning_to_learn.evaluation import final_mean_log_loss, last_steps_mean_loss
-from bookkit.learning_to_learn.learned_optimizer import CoordinatewiseLSTMOptimizer, GroupedLSTMOptimizer
+from bookkit.learning_to_learn.learned_optimizer import (
+    CoordinatewiseLSTMOptimizer,
+    GroupedLSTMOptimizer,
+    LearnedOptimizer,
+)
 from bookkit.learning_to_learn.meta_training import MetaTrainingResult, meta_train, rollout
 from bookkit.learning_to_learn.presets import ConvNetConfig, DigitsConfig, QuadraticsConfig
 from bookkit.learning_to_learn.problems import (
@@ -83,7 +87,7 @@ def train_quadratic_optimizer(
     optimizer = CoordinatewiseLSTMOptimizer().to(device)
     validation, start = quadratic_problems(cfg, seed, "validation", cfg.num_validation, device)
 
-    def validate(candidate: torch.nn.Module) -> float:
+    def validate(candidate: LearnedOptimizer) -> float:
         return final_mean_log_loss(rollout(candidate, validation, start, cfg.num_steps).losses)
 
     result = meta_train(
@@ -145,7 +149,7 @@ def train_digits_optimizer(
     validation = digits_problem(cfg, "validation", cfg.validation_runs, device)
     start = validation.initial_params(generator_for(seed, "validation"), device)
 
-    def validate(candidate: torch.nn.Module) -> float:
+    def validate(candidate: LearnedOptimizer) -> float:
         losses = rollout(
             candidate, validation, start, cfg.num_steps, generator_for(seed, "validation")
         ).losses
@@ -215,7 +219,7 @@ def train_convnet_optimizer(
     validation = convnet_problem(cfg, "validation", classes, cfg.validation_runs, device)
     start = validation.initial_params(generator_for(seed, "validation"), device)
 
-    def validate(candidate: torch.nn.Module) -> float:
+    def validate(candidate: LearnedOptimizer) -> float:
         losses = rollout(
             candidate, validation, start, cfg.num_steps, generator_for(seed, "validation")
         ).losses

@@ -102,18 +102,25 @@ class GroupedLSTMOptimizer(nn.Module):
     def __init__(self, optimizers: list[CoordinatewiseLSTMOptimizer], groups: torch.Tensor) -> None:
         super().__init__()
         self.optimizers = nn.ModuleList(optimizers)
-        self.register_buffer("groups", groups.long())
-        self.columns = [torch.nonzero(self.groups == k).squeeze(-1) for k in range(len(optimizers))]
+        self.networks = tuple(optimizers)  # the same modules, registered above, typed as what they are
+        groups = groups.long()
+        self.register_buffer("groups", groups)
+        self.columns = [torch.nonzero(groups == k).squeeze(-1) for k in range(len(optimizers))]
 
     def init_state(self, params: torch.Tensor) -> list[LSTMState]:
-        return [net.init_state(params[:, cols]) for net, cols in zip(self.optimizers, self.columns)]
+        return [net.init_state(params[:, cols]) for net, cols in zip(self.networks, self.columns)]
 
     def forward(self, grad: torch.Tensor, state: list[LSTMState]) -> tuple[torch.Tensor, list[LSTMState]]:
         update = torch.zeros_like(grad)
         new_state = []
-        for net, columns, group_state in zip(self.optimizers, self.columns, state, strict=True):
+        for net, columns, group_state in zip(self.networks, self.columns, state, strict=True):
             cols = columns.to(grad.device)
             group_update, next_group_state = net(grad[:, cols], group_state)
             update = update.index_copy(1, cols, group_update)
             new_state.append(next_group_state)
         return update, new_state
+
+
+LearnedOptimizer = CoordinatewiseLSTMOptimizer | GroupedLSTMOptimizer
+"""The meta-trainable optimizers: modules whose ``init_state(params)`` and ``forward(grad, state)`` make them
+update rules."""

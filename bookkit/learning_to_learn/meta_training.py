@@ -14,16 +14,23 @@ import copy
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import torch
-from torch import nn
 
+from bookkit.learning_to_learn.learned_optimizer import LearnedOptimizer
 from bookkit.learning_to_learn.problems import Problem
 from bookkit.training import check_finite, progress, resumable_checkpointer
 
-UpdateRule = Any
-"""Anything with ``init_state(params)`` and ``__call__(grad, state) -> (update, state)``."""
+
+class UpdateRule(Protocol):
+    """An optimizer as a rollout sees it: ``init_state(params)``, then ``(update, state) = rule(grad, state)``
+    once per step, with $\\theta_{t+1}=\\theta_t+\\text{update}$."""
+
+    def init_state(self, params: torch.Tensor) -> Any: ...
+
+    def __call__(self, grad: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]: ...
+
 
 CHECKPOINTS_PER_RUN = 5
 """How many checkpoints a meta-training run inside :func:`~bookkit.training.load_or_train` writes."""
@@ -81,7 +88,7 @@ def rollout(
 
 
 def unrolled_windows(
-    optimizer: nn.Module,
+    optimizer: LearnedOptimizer,
     problem: Problem,
     params: torch.Tensor,
     num_steps: int,
@@ -110,7 +117,7 @@ def unrolled_windows(
 
 
 def meta_epoch(
-    optimizer: nn.Module,
+    optimizer: LearnedOptimizer,
     meta_optimizer: torch.optim.Optimizer,
     problem: Problem,
     num_steps: int,
@@ -179,7 +186,7 @@ class MetaTrainingResult:
 
 
 def meta_train(
-    optimizer: nn.Module,
+    optimizer: LearnedOptimizer,
     sample_problem: Callable[[torch.Generator], Problem],
     *,
     num_epochs: int,
@@ -188,7 +195,7 @@ def meta_train(
     meta_lr: float,
     generator: torch.Generator,
     device: torch.device | str = "cpu",
-    validate: Callable[[nn.Module], float] | None = None,
+    validate: Callable[[LearnedOptimizer], float] | None = None,
     validate_every: int = 25,
     desc: str = "meta-training",
 ) -> MetaTrainingResult:
@@ -250,7 +257,7 @@ def meta_train(
 
 
 def meta_gradient_norms(
-    optimizer: nn.Module,
+    optimizer: LearnedOptimizer,
     problem: Problem,
     params: torch.Tensor,
     num_steps: int,
