@@ -1,9 +1,11 @@
-"""Lint the code cells of the chapter notebooks with ruff, through jupytext.
+"""Lint the code cells of the chapter notebooks with ruff.
 
-Each ``chapters/<slug>/NN-topic.md`` is exported with ``jupytext --to py:percent`` into a temporary folder and
-ruff checks the exports with the repository's configuration, plus the ignores that suit a notebook (below).
-Findings are printed with the chapter's path; the exit status is ruff's. Needs only jupytext and ruff, not
-bookkit.
+Each ``chapters/<slug>/NN-topic.md`` is read with jupytext and its code cells are written into a temporary
+script, every source line on the line it has in the ``.md`` file and every other line left blank, so that
+ruff's line numbers are the notebook's; the markdown cells (prose, whose line breaks do not change the page)
+are not linted. ruff checks the scripts with the repository's configuration, plus the ignores that suit a
+notebook (below). Findings are printed with the chapter's path; the exit status is ruff's. Needs only
+jupytext and ruff, not bookkit.
 
     python tests/lint_notebooks.py [--extend-ignore RULES] [chapters/uoro/01-rtrl-bptt-truncation.md ...]
 """
@@ -33,18 +35,41 @@ def chapter_notebooks() -> list[Path]:
     return sorted((REPO / "chapters").glob("*/[0-9][0-9]-*.md"))
 
 
-def export(notebooks: list[Path], folder: Path) -> dict[Path, Path]:
-    """Each notebook as a py:percent script under ``folder`` (``jupytext --to py:percent``, in process);
-    returns script -> notebook."""
+def code_lines(notebook: Path) -> list[str]:
+    """The notebook's lines with everything outside its code cells' sources blanked: a script whose line
+    ``i`` is the ``.md`` file's line ``i`` wherever that line is code."""
     import jupytext
 
+    text = notebook.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    script = [""] * len(lines)
+    start = 0
+    for cell in jupytext.reads(text, fmt="md:myst").cells:
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        source = cell.source.splitlines()
+        first = next(
+            i for i in range(start, len(lines) - len(source) + 1) if lines[i : i + len(source)] == source
+        )
+        script[first : first + len(source)] = source
+        start = first + len(source)
+    return script
+
+
+def export(notebooks: list[Path], folder: Path) -> dict[Path, Path]:
+    """Each notebook's code (:func:`code_lines`) as a script under ``folder``; returns script -> notebook."""
     scripts = {}
     for notebook in notebooks:
         script = folder / notebook.parent.name / f"{notebook.stem}.py"
         script.parent.mkdir(parents=True, exist_ok=True)
-        jupytext.write(jupytext.read(notebook), script, fmt="py:percent")
+        script.write_text("\n".join(code_lines(notebook)) + "\n", encoding="utf-8")
         scripts[script] = notebook
     return scripts
+
+
+def shown(notebook: Path) -> Path:
+    """The notebook's path as a finding names it: relative to the repository when inside it."""
+    return notebook.relative_to(REPO) if notebook.is_relative_to(REPO) else notebook
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         report = result.stdout + result.stderr
         for script, notebook in scripts.items():
-            report = report.replace(str(script), f"{notebook.relative_to(REPO)} (as py:percent)")
+            report = report.replace(str(script), str(shown(notebook)))
     print(report, end="")
     return result.returncode
 
