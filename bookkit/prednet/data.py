@@ -110,7 +110,8 @@ def render_heads(
 
 
 def draw_head_latents(num_sequences: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    """pan0 ~ U(-pi/2, pi/2), roll0 ~ U(-pi/4, pi/4), vpan, vroll ~ U(-pi/10, pi/10) rad/frame, pc ~ N(0, I_8)."""
+    """pan0 ~ U(-pi/2, pi/2), roll0 ~ U(-pi/4, pi/4), vpan, vroll ~ U(-pi/10, pi/10) rad/frame,
+    pc ~ N(0, I_8)."""
     n = num_sequences
     return {
         "pan0": _uniform((n,), -math.pi / 2, math.pi / 2, generator),
@@ -249,9 +250,10 @@ def draw_car_latents(
     max_yaw_rate: float = 0.06,
 ) -> dict[str, torch.Tensor]:
     """Speed U(0.5, 2) m/frame, yaw rate U(-0.06, 0.06) rad/frame (the steering label), heading
-    :math:`\\psi_t = \\psi_\\text{ref} + \\text{rate}\\,(t - t_\\text{ref})` with :math:`\\psi_\\text{ref}` ~ U(-0.1, 0.1)
-    independent of the rate and :math:`t_\\text{ref}` the middle of the clip (which keeps the car between the
-    walls), lateral offset U(-1, 1) m, along-road offset U(0, 1000) m, walls at U(5, 9) m, phases, tint."""
+    :math:`\\psi_t = \\psi_\\text{ref} + \\text{rate}\\,(t - t_\\text{ref})`
+    with :math:`\\psi_\\text{ref}` ~ U(-0.1, 0.1) independent of the rate and :math:`t_\\text{ref}` the middle
+    of the clip (which keeps the car between the walls), lateral offset U(-1, 1) m,
+    along-road offset U(0, 1000) m, walls at U(5, 9) m, phases, tint."""
     n = num_sequences
     reference = (num_frames - 1) / 2
     rate = _uniform((n,), -max_yaw_rate, max_yaw_rate, generator)
@@ -281,7 +283,8 @@ def render_road(
 
     A pixel's ray is :math:`(x_p, -y_p H/W, 1)` rotated about the vertical axis by :math:`\\psi`; it hits the
     ground, a facade at :math:`X=\\pm\\text{wall}` (up to 12 m), or the sky; fog blends toward 0.6 with
-    :math:`e^{-\\tau/60}` (ground) and :math:`e^{-\\tau/80}` (facades). Inputs (M,) and (M, 4); output (M, H, W).
+    :math:`e^{-\\tau/60}` (ground) and :math:`e^{-\\tau/80}` (facades). Inputs (M,) and (M, 4);
+    output (M, H, W).
     """
     device = x.device
     xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width * 2 - 1
@@ -327,8 +330,9 @@ def car_camera(
     device: torch.device | str = "cpu",
     chunk: int = 32,
 ) -> Video:
-    """Clips from a car driving with constant speed and yaw rate: :math:`\\psi_t = \\psi_0 + \\text{rate}\\,t`,
-    the car advancing ``speed`` metres along :math:`\\psi_t` per frame. RGB = gray scene x per-clip tint."""
+    """Clips from a car driving with constant speed and yaw rate:
+    :math:`\\psi_t = \\psi_0 + \\text{rate}\\,t`, the car advancing ``speed`` metres along :math:`\\psi_t`
+    per frame. RGB = gray scene x per-clip tint."""
     latents = draw_car_latents(num_sequences, num_frames, generator, style)
     steps = torch.arange(num_frames, dtype=torch.float32)
     heading = latents["heading0"][:, None] + latents["yaw_rate"][:, None] * steps

@@ -1,6 +1,8 @@
-"""Figures of the PredNet chapter: prediction grids, per-step error curves and error-unit panels."""
+"""Figures of the PredNet chapter: frame grids, per-step error curves, error-unit panels and readouts."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
@@ -56,6 +58,7 @@ def error_curves(
     first_step: int = 1,
     paper: dict[str, float] | None = None,
     ylabel: str = "MSE per pixel (pixels in [0, 1])",
+    xlabel: str = "predicted frame t (frames)",
 ) -> Figure:
     """MSE against the predicted time step for each method, with optional paper reference values."""
     figure, axis = plt.subplots()
@@ -64,7 +67,7 @@ def error_curves(
     for label, value in (paper or {}).items():
         axis.axhline(value, color="black", linestyle=":", linewidth=1)
         axis.text(first_step, value, f" paper: {label}", va="bottom", fontsize=8)
-    axis.set_xlabel("predicted frame t (frames)")
+    axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.legend()
     return figure
@@ -77,7 +80,8 @@ def ratio_bars(ours: dict[str, float], paper: dict[str, float], ylabel: str) -> 
     axis.bar(range(len(labels)), [ours[k] for k in labels], width=0.5, color="#0072B2", label="ours")
     marked = [(i, paper[k]) for i, k in enumerate(labels) if k in paper]
     if marked:
-        axis.plot([i for i, _ in marked], [v for _, v in marked], **PAPER_MARKER)
+        marker_style: dict[str, Any] = {**PAPER_MARKER}
+        axis.plot([i for i, _ in marked], [v for _, v in marked], **marker_style)
     axis.set_xticks(range(len(labels)), labels)
     axis.set_ylabel(ylabel)
     axis.legend()
@@ -108,4 +112,99 @@ def error_units_panel(
             axis.set_yticks([])
             axis.grid(False)
     figure.tight_layout()
+    return figure
+
+
+def training_and_layer_errors(losses: list[float], mean_errors: torch.Tensor) -> Figure:
+    """Left: the training loss per Adam step; right: the mean activity of each layer's error units at each
+    time step (``mean_errors`` (T, L+1)), on a log scale."""
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    axes[0].plot(losses)
+    axes[0].set_xlabel("Adam step")
+    axes[0].set_ylabel("training loss (0.5 L1 per pixel)")
+    for layer in range(mean_errors.shape[1]):
+        axes[1].plot(mean_errors[:, layer], marker="o", label=f"E_{layer}")
+    axes[1].set_xlabel("time step t (frames)")
+    axes[1].set_ylabel("mean error unit activity")
+    axes[1].set_yscale("log")
+    axes[1].legend()
+    figure.tight_layout()
+    return figure
+
+
+def view_grid(frames: torch.Tensor, rows: int, columns: int) -> Figure:
+    """Single frames (N, C, H, W) laid out row by row in a ``rows`` x ``columns`` grid."""
+    figure, axes = plt.subplots(rows, columns, figsize=(0.75 * columns, 0.77 * rows), squeeze=False)
+    for axis, frame in zip(axes.flat, frames):
+        _show(axis, frame)
+    figure.tight_layout()
+    return figure
+
+
+def labelled_strips(strips: dict[str, torch.Tensor]) -> Figure:
+    """One row of frames per labelled clip (T, C, H, W), time to the right; gray or RGB."""
+    steps = max(clip.shape[0] for clip in strips.values())
+    figure, axes = plt.subplots(len(strips), steps, figsize=(1.0 * steps, 1.0 * len(strips)), squeeze=False)
+    for row, (label, clip) in enumerate(strips.items()):
+        for t in range(steps):
+            _show(axes[row, t], clip[t])
+        axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def latent_histograms(samples: dict[str, torch.Tensor], bins: int = 20) -> Figure:
+    """One histogram per latent parameter; the keys label the x axes (with units)."""
+    figure, axes = plt.subplots(1, len(samples), figsize=(3.0 * len(samples), 2.8), squeeze=False)
+    for axis, (label, values) in zip(axes[0], samples.items()):
+        axis.hist(values.detach().cpu(), bins=bins)
+        axis.set_xlabel(label)
+    axes[0, 0].set_ylabel("sequences")
+    figure.tight_layout()
+    return figure
+
+
+def grouped_bars(values: dict[str, dict[str, float]], ylabel: str) -> Figure:
+    """One group of bars per target (inner keys) with one bar per model (outer keys)."""
+    models = list(values)
+    targets = list(values[models[0]])
+    figure, axis = plt.subplots(figsize=(8, 3.5))
+    width = 0.8 / len(models)
+    for k, model in enumerate(models):
+        positions = [i + k * width for i in range(len(targets))]
+        axis.bar(positions, [values[model][t] for t in targets], width, label=model)
+    axis.set_xticks(
+        [i + 0.4 - width / 2 for i in range(len(targets))],
+        [t.replace(" (", "\n(") for t in targets],
+        fontsize=8,
+    )
+    axis.set_ylabel(ylabel)
+    lowest = min(v for per_model in values.values() for v in per_model.values())
+    axis.set_ylim(min(0.0, lowest) - 0.05, 1.05)
+    axis.legend()
+    return figure
+
+
+def curves_against_count(
+    counts: list[int],
+    values: dict[str, list[float]],
+    xlabel: str,
+    ylabel: str,
+    chance: float | None = None,
+    paper: tuple[float, float, str] | None = None,
+) -> Figure:
+    """One line per model against a count on a log axis, with an optional chance line and paper marker
+    (x, y, label)."""
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    for name, series in values.items():
+        axis.plot(counts, series, marker="o", label=name)
+    if chance is not None:
+        axis.axhline(chance, color="black", linestyle=":", label="chance")
+    if paper is not None:
+        marker_style: dict[str, Any] = {**PAPER_MARKER, "label": paper[2]}
+        axis.plot([paper[0]], [paper[1]], **marker_style)
+    axis.set_xscale("log")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.legend()
     return figure

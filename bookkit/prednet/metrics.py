@@ -77,7 +77,8 @@ class PredictionScores:
 
 
 def score_predictions(predictions: torch.Tensor, frames: torch.Tensor, first: int = 1) -> PredictionScores:
-    """Score ``predictions[:, t]`` against ``frames[:, t]`` and copy-last ``frames[:, t-1]`` for t >= ``first``."""
+    """Score ``predictions[:, t]`` against ``frames[:, t]`` and copy-last ``frames[:, t-1]``
+    for t >= ``first``."""
     target = frames[:, first:]
     ours, copy = predictions[:, first:], frames[:, first - 1 : -1]
     mse, copy_mse = mse_per_frame(ours, target), mse_per_frame(copy, target)
@@ -116,8 +117,8 @@ def blurred_copy_last(frames: torch.Tensor, sigma: float, window_size: int = 7) 
 def best_blurred_copy_last(
     frames: torch.Tensor, sigmas: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 ) -> tuple[float, torch.Tensor]:
-    """(sigma, predictions) of :func:`blurred_copy_last` with the ``sigma`` of lowest MSE over :math:`t \\ge 1`
-    on ``frames`` themselves: an oracle choice that can only favour this baseline."""
+    """(sigma, predictions) of :func:`blurred_copy_last` with the ``sigma`` of lowest MSE over
+    :math:`t \\ge 1` on ``frames`` themselves: an oracle choice that can only favour this baseline."""
     errors = {
         sigma: float(mse_per_frame(blurred_copy_last(frames, sigma)[:, 1:], frames[:, 1:]).mean())
         for sigma in sigmas

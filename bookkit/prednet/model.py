@@ -60,7 +60,7 @@ def prednet_parameter_count(stacks: Sequence[int]) -> int:
     """Closed-form parameter count for stacks :math:`s_0..s_L` (R stacks equal to A stacks, 3x3 kernels):
 
     .. math::
-        P=\\sum_{l=0}^{L}\\Big[4\\big(9(3s_l+s_{l+1})s_l+s_l\\big)+9s_l^2+s_l\\Big]+\\sum_{l<L}(18s_ls_{l+1}+s_{l+1}),
+    P=\\sum_{l=0}^{L}\\Big[4\\big(9(3s_l+s_{l+1})s_l+s_l\\big)+9s_l^2+s_l\\Big]+\\sum_{l<L}(18s_ls_{l+1}+s_{l+1}),
         \\quad s_{L+1}=0.
     """
     stacks = list(stacks) + [0]
@@ -109,15 +109,18 @@ def make_conv(
     """A 3x3 'same' conv with Glorot-uniform kernel (per block) and zero bias, as Keras builds it."""
     conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
     glorot_uniform_blocks_(conv.weight, num_blocks, generator)
+    assert conv.bias is not None  # nn.Conv2d builds a bias unless told not to; the assert narrows the type
     nn.init.zeros_(conv.bias)
     return conv
 
 
 class ConvLSTMCell(nn.Module):
-    """ConvLSTM without peepholes, gates from one fused conv of :math:`z = [R^{t-1}; X; \\mathrm{Up}(R_{l+1}^t)]`:
+    """ConvLSTM without peepholes, gates from one fused conv of
+    :math:`z = [R^{t-1}; X; \\mathrm{Up}(R_{l+1}^t)]`:
 
     .. math::
-        i,f,o=\\sigma_h(W_{i,f,o}*z+b),\\quad C^t=f\\odot C^{t-1}+i\\odot\\tanh(W_c*z+b_c),\\quad R^t=o\\odot\\tanh(C^t)
+        i,f,o=\\sigma_h(W_{i,f,o}*z+b),\\quad C^t=f\\odot C^{t-1}+i\\odot\\tanh(W_c*z+b_c),
+        \\quad R^t=o\\odot\\tanh(C^t)
     """
 
     def __init__(self, in_channels: int, hidden: int, generator: torch.Generator | None = None) -> None:
@@ -151,7 +154,8 @@ class PredNet(nn.Module):
     """The PredNet of Lotter et al. (2016); ``stacks`` = channels of :math:`A_l` (= channels of :math:`R_l`).
 
     .. math::
-        A_l^t=\\begin{cases}x_t & l=0\\\\ \\mathrm{MaxPool}(\\mathrm{ReLU}(\\mathrm{Conv}(E_{l-1}^t))) & l>0\\end{cases},
+        A_l^t=\\begin{cases}x_t & l=0\\\\
+        \\mathrm{MaxPool}(\\mathrm{ReLU}(\\mathrm{Conv}(E_{l-1}^t))) & l>0\\end{cases},
         \\quad \\hat A_l^t=\\mathrm{ReLU}(\\mathrm{Conv}(R_l^t)),\\quad
         E_l^t=[\\mathrm{ReLU}(A_l^t-\\hat A_l^t);\\mathrm{ReLU}(\\hat A_l^t-A_l^t)]
     """
@@ -237,9 +241,11 @@ class PredNet(nn.Module):
 class CNNLSTMControl(nn.Module):
     """The encoder-decoder control: the same stack, forwarding activations :math:`A_l` instead of errors.
 
-    Our reconstruction of the paper's control: :math:`A_{l+1}=\\mathrm{MaxPool}(\\mathrm{ReLU}(\\mathrm{Conv}(A_l)))`,
-    :math:`R_l` reads :math:`[R_l^{t-1}; A_l^{t-1}; \\mathrm{Up}(R_{l+1}^t)]`, only :math:`\\hat A_0` exists, and the
-    loss is :math:`0.5\\,\\mathrm{L1}` on pixels for :math:`t\\ge1` (the same as PredNet's :math:`L_0`).
+    Our reconstruction of the paper's control:
+    :math:`A_{l+1}=\\mathrm{MaxPool}(\\mathrm{ReLU}(\\mathrm{Conv}(A_l)))`,
+    :math:`R_l` reads :math:`[R_l^{t-1}; A_l^{t-1}; \\mathrm{Up}(R_{l+1}^t)]`, only :math:`\\hat A_0` exists,
+    and the loss is :math:`0.5\\,\\mathrm{L1}` on pixels for :math:`t\\ge1` (the same as PredNet's
+    :math:`L_0`).
     """
 
     def __init__(self, stacks: Sequence[int], pixel_max: float = 1.0, seed: int | None = None) -> None:
@@ -264,7 +270,9 @@ class CNNLSTMControl(nn.Module):
         r = [frames.new_zeros((batch, s, height >> k, width >> k)) for k, s in enumerate(self.stacks)]
         c = [torch.zeros_like(x) for x in r]
         a = [torch.zeros_like(x) for x in r]
-        predictions, errors, kept = [], [], []
+        predictions: list[torch.Tensor] = []
+        errors: list[torch.Tensor] = []
+        kept: list[tuple[torch.Tensor, ...]] = []
         for t in range(steps):
             for layer in reversed(range(self.num_layers)):
                 parts = [r[layer], a[layer]]

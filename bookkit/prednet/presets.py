@@ -401,5 +401,6 @@ REAL_VIDEO = Presets(
         lr=1e-3,
     ),
 )
-"""ci: 200 Adam steps at 32 x 32 (about 3 minutes on one busy CPU core); full: the KITTI configuration at 128 x 160 (the only crop size that fits the
-stored 136 x 320 frames at that resolution), 6,000 Adam steps at the official rate."""
+"""ci: 200 Adam steps at 32 x 32 (about 3 minutes on one busy CPU core); full: the KITTI configuration
+at 128 x 160 (the only crop size that fits the stored 136 x 320 frames at that resolution), 6,000 Adam steps
+at the official rate."""

@@ -20,7 +20,6 @@ def real_video_split(config: RealVideoConfig) -> tuple[torch.Tensor, torch.Tenso
     rest (:func:`~bookkit.datasets.video.split_frames`), so no held-out clip shares a frame with a training
     clip; neither crosses a scene cut."""
     training, held_out = split_frames(config.video, config.held_out_fraction)
-    common = {"step": config.frame_step}
     train = video_clips(
         config.video,
         config.size,
@@ -28,10 +27,15 @@ def real_video_split(config: RealVideoConfig) -> tuple[torch.Tensor, torch.Tenso
         frames=training,
         scales=config.train_scales,
         time_stride=config.time_stride,
-        **common,
+        step=config.frame_step,
     )
     test = video_clips(
-        config.video, config.size, 10, frames=held_out, time_stride=config.test_time_stride, **common
+        config.video,
+        config.size,
+        10,
+        frames=held_out,
+        time_stride=config.test_time_stride,
+        step=config.frame_step,
     )
     return train, test
 
