@@ -91,22 +91,26 @@ def train_digits_classifiers(
     ``{name: {"network": ..., "curves": ...}}`` for :func:`bookkit.training.load_or_train`, inside which each
     training loop checkpoints and resumes."""
     initial = digits_classifier_network(cfg.sizes, generator, device=device)
-    ep_settings = {
-        "epochs": cfg.epochs,
-        "batch_size": cfg.batch_size,
-        "eps": cfg.eps,
-        "free_steps": cfg.free_steps,
-        "nudged_steps": cfg.nudged_steps,
-        "beta": cfg.beta,
-        "eval_steps": cfg.eval_steps,
-        "generator": generator,
-    }
+
+    def train_ep(network: LayeredNetwork, learning_rates: Sequence[float]) -> LearningCurves:
+        return train_equilibrium_propagation(
+            network,
+            data,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            eps=cfg.eps,
+            free_steps=cfg.free_steps,
+            nudged_steps=cfg.nudged_steps,
+            beta=cfg.beta,
+            learning_rates=learning_rates,
+            eval_steps=cfg.eval_steps,
+            generator=generator,
+        )
+
     output_only_rates = (0.0,) * (len(cfg.learning_rates) - 1) + cfg.learning_rates[-1:]
     networks = {name: copy.deepcopy(initial) for name in CLASSIFIERS}
     curves = {
-        "ep": train_equilibrium_propagation(
-            networks["ep"], data, learning_rates=cfg.learning_rates, **ep_settings
-        ),
+        "ep": train_ep(networks["ep"], cfg.learning_rates),
         "bp": train_backprop(
             networks["bp"],
             data,
@@ -115,9 +119,7 @@ def train_digits_classifiers(
             learning_rates=cfg.bp_learning_rates,
             generator=generator,
         ),
-        "ep_output_only": train_equilibrium_propagation(
-            networks["ep_output_only"], data, learning_rates=output_only_rates, **ep_settings
-        ),
+        "ep_output_only": train_ep(networks["ep_output_only"], output_only_rates),
     }
     return {
         name: {"network": network_state(networks[name]), "curves": curves[name].to_state()}
@@ -162,8 +164,10 @@ def first_arrival_sweep(
     the output layer's first move is exact and has no error to fit)."""
     reports = [first_arrival(net, x, s_star, target, beta, eps) for beta in betas]
     sweep = {
-        key: torch.stack([r[key] for r in reports])
-        for key in ("cos", "ratio", "relative_error", "before_arrival")
+        "cos": torch.stack([r["cos"] for r in reports]),
+        "ratio": torch.stack([r["ratio"] for r in reports]),
+        "relative_error": torch.stack([r["relative_error"] for r in reports]),
+        "before_arrival": torch.stack([r["before_arrival"] for r in reports]),
     }
     sweep["slope"] = log_log_slope(betas, sweep["relative_error"][:, :-1])
     return sweep
@@ -207,21 +211,27 @@ def langevin_first_arrival(
 
     ``num_chains`` chains per temperature start at $s^*$, run ``burn_in_steps`` free Langevin steps, and
     are each branched into a nudged and a free copy for $k+1$ steps, once with shared and once with
-    independent noise. Returns the cosine between $-\\delta_l$ (at the deterministic fixed point) and:
-    ``shared`` / ``independent``, the mean over the first $m$ chains of the nudged-minus-free first move,
-    shape ``(num_T, len(chain_counts), L)``; ``raw``, one nudged chain's own first move, ``(num_T, L)``.
-    Also ``independent_snr``, the measured signal-to-noise ratio of the independent-noise mean
-    $\\bar\\Delta_l$, with the first-arrival prediction as the signal, ``(num_T, len(chain_counts), L)``:
+    independent noise. The reference is the back-propagated error of each chain at its own state $s_c$ when
+    it branches, $\\delta_l(s_c)$, averaged over the same chains as the move,
+    $\\bar\\delta_l=\\frac1m\\sum_{c\\le m}\\delta_l(s_c)$: the first move of chain $c$ is
+    $-\\beta\\varepsilon^{k+1}\\delta_l(s_c)$ to first order in $\\beta$ (exactly so at the visible layer).
+    Returns the cosine between $-\\bar\\delta_l$ and: ``shared`` / ``independent``, the mean over the first
+    $m$ chains of the nudged-minus-free first move, shape ``(num_T, len(chain_counts), L)``; ``raw``, one
+    nudged chain's own first move against its own $-\\delta_l(s_1)$, ``(num_T, L)``. Also
+    ``independent_snr``, the measured signal-to-noise ratio of the independent-noise mean $\\bar\\Delta_l$,
+    with the first-arrival prediction as the signal, ``(num_T, len(chain_counts), L)``:
 
-    $$\\widehat{\\mathrm{SNR}}_l=\\frac{\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert}
-    {\\lVert\\bar\\Delta_l+\\beta\\varepsilon^{k+1}\\delta_l\\rVert}.$$
+    $$\\widehat{\\mathrm{SNR}}_l=\\frac{\\beta\\varepsilon^{k+1}\\lVert\\bar\\delta_l\\rVert}
+    {\\lVert\\bar\\Delta_l+\\beta\\varepsilon^{k+1}\\bar\\delta_l\\rVert}.$$
     """
     dtype, device = s_star[0].dtype, s_star[0].device
     temperature = torch.as_tensor(temperatures, dtype=dtype, device=device).reshape(-1, 1, 1)
     chains = [s.reshape(1, 1, -1).expand(len(temperatures), num_chains, -1).clone() for s in s_star]
     chains = langevin_burn_in(net, x, chains, burn_in_steps, eps, temperature, generator)
     steps = first_arrival_steps(net)
-    deltas = backprop_errors(net, s_star, target)
+    chain_deltas = backprop_errors(net, chains, target)
+    # mean over the first m chains of delta_l(s_c): (num_T, len(chain_counts), n_l) per layer
+    deltas = [torch.stack([delta[:, :m].mean(1) for m in chain_counts], dim=1) for delta in chain_deltas]
     result: dict[str, Tensor] = {}
     for mode, shared in (("shared", True), ("independent", False)):
         nudged, free = langevin_branch(
@@ -231,18 +241,17 @@ def langevin_first_arrival(
             torch.stack([(n[k] - f[k])[:, :m].mean(1) for m in chain_counts], dim=1)
             for n, f, k in zip(nudged, free, steps)
         ]
-        result[mode] = torch.stack(
-            [cosine(mean, -delta.reshape(1, -1)) for mean, delta in zip(means, deltas)], dim=-1
-        )
+        result[mode] = torch.stack([cosine(mean, -delta) for mean, delta in zip(means, deltas)], dim=-1)
         if shared:
             result["raw"] = torch.stack(
-                [cosine(n[k][:, 0], -delta.reshape(1, -1)) for n, delta, k in zip(nudged, deltas, steps)],
+                [cosine(n[k][:, 0], -delta[:, 0]) for n, delta, k in zip(nudged, chain_deltas, steps)],
                 dim=-1,
             )
         else:
-            signals = [beta * eps ** (k + 1) * delta.reshape(1, -1) for delta, k in zip(deltas, steps)]
+            signals = [beta * eps ** (k + 1) * delta for delta, k in zip(deltas, steps)]
             result["independent_snr"] = torch.stack(
-                [signal.norm() / (mean + signal).norm(dim=-1) for mean, signal in zip(means, signals)], dim=-1
+                [signal.norm(dim=-1) / (mean + signal).norm(dim=-1) for mean, signal in zip(means, signals)],
+                dim=-1,
             )
     return result
 

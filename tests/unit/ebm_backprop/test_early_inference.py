@@ -50,16 +50,16 @@ def test_delta_recursion_equals_autograd_through_the_linearised_layer_map():
     net, _x, target, s_star = _relaxed(sizes=(5, 4, 6, 4, 3))
     kind = net.nonlinearity
     deltas = backprop_errors(net, s_star, target)
-    for l in range(net.num_layers):
-        start = s_star[l].clone().requires_grad_(True)
+    for layer in range(net.num_layers):
+        start = s_star[layer].clone().requires_grad_(True)
         # linearised map: s_{m+1} = s*_{m+1} + rho'(s*_{m+1}) * W_{m+1} (rho(s_m) - rho(s*_m)), through s*
         h = start
-        for m in range(l, net.num_layers - 1):
+        for m in range(layer, net.num_layers - 1):
             h = s_star[m + 1] + rho_prime(s_star[m + 1], kind) * (
                 (rho(h, kind) - rho(s_star[m], kind)) @ net.weights[m + 1].T
             )
         (reference,) = torch.autograd.grad(cost(h, target).sum(), start)
-        torch.testing.assert_close(deltas[l], reference, rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(deltas[layer], reference, rtol=1e-12, atol=1e-14)
 
 
 def test_layers_are_exactly_still_before_arrival_and_then_move_by_minus_beta_eps_k_plus_1_delta():
@@ -300,6 +300,29 @@ def test_langevin_first_arrival_measures_the_independent_noise_snr_of_the_output
     ratio = result["independent_snr"][0, :, -1] / predicted
     assert result["independent_snr"].shape == (1, len(chain_counts), net.num_layers)
     assert abs(float(ratio.log().mean().exp()) * 2**0.5 - 1) < 0.15
+
+
+def test_shared_noise_visible_move_is_exactly_the_chains_own_error_and_independent_noise_misses_it():
+    net, x, target, s_star = _relaxed(sizes=(5, 8, 8, 30), steps=3000)
+    x, target, s_star = x[:1], target[:1].roll(1, -1), [s[:1] for s in s_star]
+    result = langevin_first_arrival(
+        net,
+        x,
+        target,
+        s_star,
+        beta=0.05,
+        eps=EPS,
+        temperatures=[1e-2],
+        num_chains=64,
+        burn_in_steps=200,
+        chain_counts=[1, 64],
+        generator=torch.Generator().manual_seed(3),
+    )
+    # the visible layer's shared-noise move is -eps beta (y_c - d): its mean is exactly -eps beta delta-bar_L
+    torch.testing.assert_close(result["shared"][..., -1], torch.ones(1, 2, dtype=torch.float64))
+    assert float(result["shared"][0, -1].min()) > 0.95
+    # the null: the same statistic with independent noise stays far below the claim's threshold
+    assert float(result["independent"][0, -1].min()) < 0.5
 
 
 def _relaxed_box(sizes=(6, 5, 5, 4), gain=1.0, seed=0, num_inputs=8, steps=3000):
