@@ -1,7 +1,7 @@
 """Early Inference in Energy-Based Models Approximates Back-Propagation (Bengio & Fischer 2015).
 
-- ``energy``: the layered energy, its closed-form gradient and Hessian, Euler and Langevin relaxation, three conventions
-  for the nonlinearity (smooth, box-projected hard sigmoid, naive hard sigmoid);
+- ``energy``: the layered energy, its closed-form gradient and Hessian, Euler and Langevin relaxation, three
+  conventions for the nonlinearity (smooth, box-projected hard sigmoid, naive hard sigmoid);
 - ``early_inference``: the nudged-minus-free dynamics, first arrival against the back-propagated error,
   BPTT through the Euler map, implicit differentiation at the fixed point, the EP gradient estimate,
   Langevin branching with shared or independent noise, the Gaussian that Langevin chains sample around a

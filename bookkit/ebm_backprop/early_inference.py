@@ -9,6 +9,7 @@ a free continuation, and $k=L-l$ is the number of layers between layer $l$ and t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 import torch
 from torch import Tensor
@@ -34,7 +35,8 @@ def cosine(a: Tensor, b: Tensor) -> Tensor:
 def backprop_errors(net: LayeredNetwork, states: States, target: Tensor) -> States:
     """The back-propagated errors of the feed-forward map linearised at $s^*$:
 
-    $$\\delta_L=y^*-d,\\qquad \\delta_l=\\rho'(s^*_l)\\odot W_{l+1}^\\top\\big(\\rho'(s^*_{l+1})\\odot\\delta_{l+1}\\big).$$
+    $$\\delta_L=y^*-d,\\qquad
+    \\delta_l=\\rho'(s^*_l)\\odot W_{l+1}^\\top\\big(\\rho'(s^*_{l+1})\\odot\\delta_{l+1}\\big).$$
     With a hard sigmoid $\\rho'$ is the indicator of $0<s<1$, and $\\delta_L=\\rho'(y^*)\\odot(y^*-d)$.
     """
     kind = net.nonlinearity
@@ -42,9 +44,9 @@ def backprop_errors(net: LayeredNetwork, states: States, target: Tensor) -> Stat
     deltas = [
         states[-1] - target if kind == "smooth" else rho_prime(states[-1], kind) * (states[-1] - target)
     ]
-    for l in range(net.num_layers - 2, -1, -1):
-        upstream = rho_prime(states[l + 1], kind) * deltas[0]
-        deltas.insert(0, rho_prime(states[l], kind) * (upstream @ net.weights[l + 1]))
+    for layer in range(net.num_layers - 2, -1, -1):
+        upstream = rho_prime(states[layer + 1], kind) * deltas[0]
+        deltas.insert(0, rho_prime(states[layer], kind) * (upstream @ net.weights[layer + 1]))
     return deltas
 
 
@@ -110,8 +112,8 @@ def nudged_minus_free(
     eps: float,
     num_steps: int,
 ) -> States:
-    """$\\Delta^\\beta_l(t)-\\Delta^0_l(t)$ for $t<K$: step differences of the nudged flow minus those of a free
-    continuation from the same state, so that leftover drift of an imperfect fixed point cancels.
+    """$\\Delta^\\beta_l(t)-\\Delta^0_l(t)$ for $t<K$: step differences of the nudged flow minus those of a
+    free continuation from the same state, so that leftover drift of an imperfect fixed point cancels.
 
     The two runs are separate calls on tensors of identical shape, so a layer the nudge has not reached
     computes bit-identical numbers in both and its difference is exactly zero.
@@ -126,16 +128,29 @@ def first_arrival_steps(net: LayeredNetwork) -> list[int]:
     return [net.num_layers - 1 - i for i in range(net.num_layers)]
 
 
+class FirstArrival(TypedDict):
+    """What :func:`first_arrival` returns (shapes in its docstring)."""
+
+    cos: Tensor
+    ratio: Tensor
+    relative_error: Tensor
+    before_arrival: Tensor
+    scaled: States
+    delta: States
+
+
 def first_arrival(
     net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float | Tensor, eps: float
-) -> dict[str, Tensor | States]:
+) -> FirstArrival:
     """Compare the first move of each layer with the prediction $-\\beta\\varepsilon^{k+1}\\delta_l$
     (``beta`` a number, or one per batch element with shape ``(*batch, 1)``).
 
     Returns, stacked as ``(L, *batch)`` with layer 1 first: ``cos`` $=\\cos(\\Delta s_l(k),-\\delta_l)$;
     ``ratio`` $r_l=\\lVert\\Delta s_l(k)\\rVert/(\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert)$;
-    ``relative_error`` $=\\lVert\\Delta s_l(k)/(-\\beta\\varepsilon^{k+1})-\\delta_l\\rVert/\\lVert\\delta_l\\rVert$;
-    ``before_arrival`` $=\\max_{t<k,i}\\lvert\\Delta s_{l,i}(t)\\rvert$ (zero for the output layer); and, per layer,
+    ``relative_error``
+    $=\\lVert\\Delta s_l(k)/(-\\beta\\varepsilon^{k+1})-\\delta_l\\rVert/\\lVert\\delta_l\\rVert$;
+    ``before_arrival`` $=\\max_{t<k,i}\\lvert\\Delta s_{l,i}(t)\\rvert$ (zero for the output layer); and,
+    per layer,
     ``scaled`` $=\\Delta s_l(k)/(-\\beta\\varepsilon^{k+1})$ and ``delta`` $=\\delta_l$.
     """
     steps = first_arrival_steps(net)
@@ -170,8 +185,8 @@ def log_log_slope(xs: Sequence[float], ys: Tensor) -> Tensor:
 def bptt_gradients(
     net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, eps: float, num_steps: int
 ) -> States:
-    """$\\nabla^{BPTT}(t)=\\partial C(s_T)/\\partial s_{T-t}$ for $t<K$, back-propagated through free Euler steps
-    started at the fixed point, where every step has the same Jacobian $I-\\varepsilon H$:
+    """$\\nabla^{BPTT}(t)=\\partial C(s_T)/\\partial s_{T-t}$ for $t<K$, back-propagated through free Euler
+    steps started at the fixed point, where every step has the same Jacobian $I-\\varepsilon H$:
 
     $$\\nabla^{BPTT}(0)=\\nabla_sC(s^*),\\qquad \\nabla^{BPTT}(t+1)=(I-\\varepsilon H)\\,\\nabla^{BPTT}(t).$$
     Each step is one vector-Jacobian product of the Euler map (a Hessian-vector product), batched.
@@ -180,7 +195,7 @@ def bptt_gradients(
     def step(*layers: Tensor) -> tuple[Tensor, ...]:
         return tuple(euler_step(net, x, list(layers), eps))
 
-    _, pullback = torch.func.vjp(step, *s_star)
+    pullback = torch.func.vjp(step, *s_star)[1]
     gradient = tuple(torch.zeros_like(s) for s in s_star[:-1]) + (s_star[-1] - target,)
     history = [gradient]
     for _ in range(num_steps - 1):
@@ -190,12 +205,15 @@ def bptt_gradients(
 
 
 def gdu_metrics(ep_updates: States, bptt: States, eps: float) -> dict[str, float]:
-    """Distance between $\\Delta^{EP}(t)=(\\Delta^\\beta-\\Delta^0)(t)/\\beta$ and $-\\varepsilon\\nabla^{BPTT}(t)$:
+    """Distance between $\\Delta^{EP}(t)=(\\Delta^\\beta-\\Delta^0)(t)/\\beta$ and
+    $-\\varepsilon\\nabla^{BPTT}(t)$:
 
     $$e_{GDU}=\\sqrt{\\frac{\\sum_{t,l}\\lVert\\Delta^{EP}_l(t)+\\varepsilon\\nabla^{BPTT}_l(t)\\rVert^2}
     {\\sum_{t,l}\\lVert\\varepsilon\\nabla^{BPTT}_l(t)\\rVert^2}},$$
-    the fraction of entries with $\\lvert\\nabla^{BPTT}\\rvert>10^{-12}$ whose signs agree, and the per-coordinate
-    RMSE $\\sqrt{\\overline{(a_i-b_i)^2}}/\\max(\\sqrt{\\overline{a_i^2}},\\sqrt{\\overline{b_i^2}})$ (means over $t$,
+    the fraction of entries with $\\lvert\\nabla^{BPTT}\\rvert>10^{-12}$ whose signs agree, and the
+    per-coordinate
+    RMSE $\\sqrt{\\overline{(a_i-b_i)^2}}/\\max(\\sqrt{\\overline{a_i^2}},\\sqrt{\\overline{b_i^2}})$ (means
+    over $t$,
     averaged over units $i$ that move at all).
     """
     a = torch.cat([e.flatten(1) for e in ep_updates], dim=1)
@@ -215,7 +233,7 @@ def hessian_vector_product(net: LayeredNetwork, x: Tensor, states: States, vecto
     def gradient(*layers: Tensor) -> tuple[Tensor, ...]:
         return tuple(energy_gradient(net, x, list(layers)))
 
-    _, product = torch.func.jvp(gradient, tuple(states), tuple(vector))
+    product = torch.func.jvp(gradient, tuple(states), tuple(vector))[1]
     return list(product)
 
 
@@ -282,12 +300,12 @@ def fixed_point_weight_gradients(net: LayeredNetwork, x: Tensor, s_star: States,
     layers = [x.expand(*s_star[0].shape[:-1], x.shape[-1])] + list(s_star)
     lambdas = [torch.zeros_like(layers[0])] + list(adjoint)
     gradients = []
-    for l in range(1, len(layers)):
-        post = rho_prime(layers[l], kind) * lambdas[l]
-        pre = rho_prime(layers[l - 1], kind) * lambdas[l - 1]
+    for layer in range(1, len(layers)):
+        post = rho_prime(layers[layer], kind) * lambdas[layer]
+        pre = rho_prime(layers[layer - 1], kind) * lambdas[layer - 1]
         gradients.append(
-            post.unsqueeze(-1) * rho(layers[l - 1], kind).unsqueeze(-2)
-            + rho(layers[l], kind).unsqueeze(-1) * pre.unsqueeze(-2)
+            post.unsqueeze(-1) * rho(layers[layer - 1], kind).unsqueeze(-2)
+            + rho(layers[layer], kind).unsqueeze(-1) * pre.unsqueeze(-2)
         )
     return gradients
 
@@ -304,11 +322,11 @@ def ep_weight_gradients(net: LayeredNetwork, x: Tensor, free: States, nudged: St
     nudged_rhos = [x_rho] + [rho(s, kind) for s in nudged]
     return [
         -(
-            nudged_rhos[l].unsqueeze(-1) * nudged_rhos[l - 1].unsqueeze(-2)
-            - free_rhos[l].unsqueeze(-1) * free_rhos[l - 1].unsqueeze(-2)
+            nudged_rhos[layer].unsqueeze(-1) * nudged_rhos[layer - 1].unsqueeze(-2)
+            - free_rhos[layer].unsqueeze(-1) * free_rhos[layer - 1].unsqueeze(-2)
         )
         / beta
-        for l in range(1, len(free_rhos))
+        for layer in range(1, len(free_rhos))
     ]
 
 
@@ -317,7 +335,8 @@ def early_weight_gradients(
 ) -> States:
     """The weight change a pre-rate times d(post-rate)/dt rule makes at first arrival, scaled to a gradient:
 
-    $$\\widehat{\\nabla}^{early}_{W_l}=-\\frac{(\\rho'(s_l)\\odot\\Delta s_l(k))\\,\\rho(s_{l-1})^\\top}{\\beta\\varepsilon^{k+1}}
+    $$\\widehat{\\nabla}^{early}_{W_l}=
+    -\\frac{(\\rho'(s_l)\\odot\\Delta s_l(k))\\,\\rho(s_{l-1})^\\top}{\\beta\\varepsilon^{k+1}}
     \\ \\xrightarrow{\\beta\\to0}\\ (\\rho'(s_l)\\odot\\delta_l)\\,\\rho(s_{l-1})^\\top,$$
     the feed-forward back-prop gradient of the network linearised at $s^*$ (team derivation).
     """
@@ -326,9 +345,9 @@ def early_weight_gradients(
     differences = nudged_minus_free(net, x, s_star, target, beta, eps, max(steps) + 1)
     layers = [x.expand(*s_star[0].shape[:-1], x.shape[-1])] + list(s_star)
     return [
-        -(rho_prime(layers[l + 1], kind) * differences[l][k] / (beta * eps ** (k + 1))).unsqueeze(-1)
-        * rho(layers[l], kind).unsqueeze(-2)
-        for l, k in enumerate(steps)
+        -(rho_prime(layers[layer + 1], kind) * differences[layer][k] / (beta * eps ** (k + 1))).unsqueeze(-1)
+        * rho(layers[layer], kind).unsqueeze(-2)
+        for layer, k in enumerate(steps)
     ]
 
 
@@ -346,7 +365,8 @@ def langevin_burn_in(
     temperature: Tensor,
     generator: torch.Generator,
 ) -> States:
-    """Free Langevin chains, $s_{t+1}=s_t-\\varepsilon\\nabla E(s_t)+\\sqrt{2\\varepsilon T}\\,\\xi_t$; ``temperature``
+    """Free Langevin chains, $s_{t+1}=s_t-\\varepsilon\\nabla E(s_t)+\\sqrt{2\\varepsilon T}\\,\\xi_t$;
+    ``temperature``
     broadcasts against the states (e.g. shape ``(num_T, 1, 1)`` for states ``(num_T, M, n)``)."""
     for _ in range(num_steps):
         noise = [torch.randn(s.shape, generator=generator, dtype=s.dtype, device=s.device) for s in states]
@@ -357,11 +377,13 @@ def langevin_burn_in(
 def langevin_gaussian_covariance(
     net: LayeredNetwork, x: Tensor, s_star: States, temperature: float, eps: float = 0.0
 ) -> Tensor:
-    """The covariance of the Gaussian that Langevin chains sample around a fixed point $s^*$ at low temperature
+    """The covariance of the Gaussian that Langevin chains sample around a fixed point $s^*$ at low
+    temperature
     (second-order expansion of $E$ in $p(s)\\propto e^{-E(s)/T}$), flattened, shape ``(*batch, N, N)``.
 
     With ``eps`` $=0$ it is the continuous-time $TH^{-1}$; with the Euler step $\\varepsilon$ it is the exact
-    stationary covariance of the discrete chain $s_{t+1}=s_t-\\varepsilon H(s_t-s^*)+\\sqrt{2\\varepsilon T}\\xi_t$,
+    stationary covariance of the discrete chain
+    $s_{t+1}=s_t-\\varepsilon H(s_t-s^*)+\\sqrt{2\\varepsilon T}\\xi_t$,
     which solves $\\Sigma=(I-\\varepsilon H)\\Sigma(I-\\varepsilon H)+2\\varepsilon TI$:
 
     $$\\Sigma_\\varepsilon=T\\,\\big(H-\\tfrac{\\varepsilon}{2}H^2\\big)^{-1}.$$
@@ -384,7 +406,8 @@ def predicted_first_move_snr(
     """Signal-to-noise ratio of the mean over $M$ chains of a layer's nudged-minus-free first move (team
     derivation, brief section 5, notebook 03):
 
-    $$\\mathrm{SNR}_l\\approx\\frac{\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert\\sqrt M}{\\sqrt{2\\varepsilon T n_l}},$$
+    $$\\mathrm{SNR}_l\\approx
+    \\frac{\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert\\sqrt M}{\\sqrt{2\\varepsilon T n_l}},$$
     the first-arrival signal $\\beta\\varepsilon^{k+1}\\lVert\\delta_l\\rVert$ over the norm of $n_l$ units of
     Langevin noise $\\sqrt{2\\varepsilon T}$, averaged over $M$ chains. ``temperature`` and ``num_chains``
     broadcast against ``delta_norm``.

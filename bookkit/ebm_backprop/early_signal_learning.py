@@ -37,11 +37,13 @@ def early_signal_step(
     nudged_steps: int,
     learning_rates: Sequence[float],
 ) -> None:
-    """The pre-rate times d(post-rate)/dt rule over the first $K$ = ``nudged_steps`` nudged steps (batch mean):
+    """The pre-rate times d(post-rate)/dt rule over the first $K$ = ``nudged_steps`` nudged steps (batch
+    mean):
 
     $$\\Delta W_l=\\frac{\\alpha_l}{\\beta}\\sum_{t<K}\\Delta\\rho(s_l)(t)\\,\\rho(s_{l-1}(t))^\\top,\\qquad
     \\Delta b_l=\\frac{\\alpha_l}{\\beta}\\sum_{t<K}\\Delta\\rho(s_l)(t),$$
-    with $\\Delta\\rho(s_l)(t)=\\rho(s^\\beta_{l,t+1})-\\rho(s^\\beta_{l,t})$ and the presynaptic layer $l-1$ below
+    with $\\Delta\\rho(s_l)(t)=\\rho(s^\\beta_{l,t+1})-\\rho(s^\\beta_{l,t})$ and the presynaptic layer
+    $l-1$ below
     the postsynaptic layer $l$. A layer $k=L-l$ steps below the output first moves at step $k$, so
     $W_l$ learns only when $K>k$; at that first arrival its change is the feed-forward back-propagation
     direction shrunk by $\\varepsilon^{k}$.
@@ -50,12 +52,12 @@ def early_signal_step(
     trajectory = nudged_trajectory(net, x, free, nudged_steps, eps, beta=beta, target=target)
     rates = [rho(x, kind).expand(nudged_steps + 1, *x.shape)] + [rho(s, kind) for s in trajectory]
     batch = x.shape[0]
-    for l, alpha in enumerate(learning_rates):
-        post_change, pre = rates[l + 1].diff(dim=0), rates[l][:-1]
+    for layer, alpha in enumerate(learning_rates):
+        post_change, pre = rates[layer + 1].diff(dim=0), rates[layer][:-1]
         scale = alpha / (beta * batch)
         # sum over t < K and the batch of d(post-rate) x pre-rate
-        net.weights[l] += scale * torch.einsum("tbi,tbj->ij", post_change, pre)
-        net.biases[l] += scale * post_change.sum((0, 1))
+        net.weights[layer] += scale * torch.einsum("tbi,tbj->ij", post_change, pre)
+        net.biases[layer] += scale * post_change.sum((0, 1))
 
 
 def backprop_through_time_step(
@@ -84,9 +86,9 @@ def backprop_through_time_step(
         states = relax(unrolled, x, [s.detach() for s in free], nudged_steps, eps)
         gradients = torch.autograd.grad(cost(states[-1], target).mean(), weights + biases)
     num_layers = net.num_layers
-    for l, alpha in enumerate(learning_rates):
-        net.weights[l] -= alpha * gradients[l]
-        net.biases[l] -= alpha * gradients[num_layers + l]
+    for layer, alpha in enumerate(learning_rates):
+        net.weights[layer] -= alpha * gradients[layer]
+        net.biases[layer] -= alpha * gradients[num_layers + layer]
 
 
 RULES = {

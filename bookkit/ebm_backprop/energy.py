@@ -8,8 +8,9 @@ kept as a list ``[s_1, ..., s_L]`` of tensors of shape ``(*batch, n_l)``: any le
 Three conventions for the nonlinearity $\\rho$ (``nonlinearity=``):
 
 - ``"smooth"``: $\\rho(s)=\\sigma(4s-2)$, energy with $\\tfrac12\\lVert s\\rVert^2$;
-- ``"box"``: hard sigmoid $\\rho(s)=\\min(1,\\max(0,s))$, energy with $\\tfrac12\\lVert\\rho(s)\\rVert^2$ and states
-  projected back into $[0,1]$ after every step (the convention of the Equilibrium Propagation code);
+- ``"box"``: hard sigmoid $\\rho(s)=\\min(1,\\max(0,s))$, energy with $\\tfrac12\\lVert\\rho(s)\\rVert^2$
+  and states projected back into $[0,1]$ after every step (the convention of the Equilibrium Propagation
+  code);
 - ``"naive_hard"``: hard sigmoid with $\\tfrac12\\lVert s\\rVert^2$ and unbounded states, the pitfall whose
   units at the kinks never settle.
 """
@@ -17,8 +18,10 @@ Three conventions for the nonlinearity $\\rho$ (``nonlinearity=``):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
+import operator
 from collections.abc import Sequence
 
 import torch
@@ -107,13 +110,18 @@ def energy(net: LayeredNetwork, x: Tensor, states: States) -> Tensor:
 
     $$E(s)=\\tfrac12\\sum_{l=1}^{L}\\lVert s_l\\rVert^2-\\sum_{l=1}^{L}\\rho(s_l)^\\top W_l\\,\\rho(s_{l-1})
     -\\sum_{l=1}^{L}b_l^\\top\\rho(s_l),\\qquad s_0=x,$$
-    with $\\tfrac12\\lVert\\rho(s_l)\\rVert^2$ in place of $\\tfrac12\\lVert s_l\\rVert^2$ for the box convention.
+    with $\\tfrac12\\lVert\\rho(s_l)\\rVert^2$ in place of $\\tfrac12\\lVert s_l\\rVert^2$ for the box
+    convention.
     """
     kind = net.nonlinearity
     rhos = [rho(x, kind)] + [rho(s, kind) for s in states]
-    quadratic = sum(0.5 * (r if kind == "box" else s).pow(2).sum(-1) for s, r in zip(states, rhos[1:]))
-    coupling = sum((rhos[l + 1] * (rhos[l] @ w.T)).sum(-1) for l, w in enumerate(net.weights))
-    bias = sum((r * b).sum(-1) for r, b in zip(rhos[1:], net.biases))
+    quadratic = functools.reduce(
+        operator.add, [0.5 * (r if kind == "box" else s).pow(2).sum(-1) for s, r in zip(states, rhos[1:])]
+    )
+    coupling = functools.reduce(
+        operator.add, [(rhos[layer + 1] * (rhos[layer] @ w.T)).sum(-1) for layer, w in enumerate(net.weights)]
+    )
+    bias = functools.reduce(operator.add, [(r * b).sum(-1) for r, b in zip(rhos[1:], net.biases)])
     return quadratic - coupling - bias
 
 
@@ -130,10 +138,10 @@ def layer_drives(net: LayeredNetwork, x: Tensor, states: States) -> States:
     kind = net.nonlinearity
     rhos = [rho(x, kind)] + [rho(s, kind) for s in states]
     drives = []
-    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
-        h = rhos[l] @ w.T + b
-        if l + 1 < net.num_layers:
-            h = h + rhos[l + 2] @ net.weights[l + 1]
+    for layer, (w, b) in enumerate(zip(net.weights, net.biases)):
+        h = rhos[layer] @ w.T + b
+        if layer + 1 < net.num_layers:
+            h = h + rhos[layer + 2] @ net.weights[layer + 1]
         drives.append(h)
     return drives
 
@@ -201,7 +209,8 @@ def relax(
 def stationarity_residual(net: LayeredNetwork, x: Tensor, states: States, eps: float) -> Tensor:
     """$\\max_i\\lvert s_i-\\Pi(s-\\varepsilon\\nabla E)_i\\rvert/\\varepsilon$ per batch element.
 
-    For smooth and naive conventions $\\Pi$ is the identity and this is $\\max\\lvert\\partial E/\\partial s\\rvert$;
+    For smooth and naive conventions $\\Pi$ is the identity and this is
+    $\\max\\lvert\\partial E/\\partial s\\rvert$;
     for the box it is the projected-gradient residual, zero exactly at a fixed point of the projected flow.
     """
     stepped = euler_step(net, x, states, eps)
@@ -228,7 +237,8 @@ def relax_with_history(
 
 
 def energy_hessian(net: LayeredNetwork, x: Tensor, states: States) -> Tensor:
-    """$H=\\nabla^2_sE(s)=\\partial(\\partial E/\\partial s)/\\partial s$ in the flattened state (layers concatenated),
+    """$H=\\nabla^2_sE(s)=\\partial(\\partial E/\\partial s)/\\partial s$ in the flattened state (layers
+    concatenated),
     one matrix per batch element, shape ``(*batch, N, N)`` with $N=\\sum_l n_l$: the forward-mode Jacobian of
     the closed-form :func:`energy_gradient` (``torch.func.jacfwd``), vmapped over the batch. At a fixed point
     $s^*$ of the smooth network it is the precision of the Gaussian that Langevin chains sample at low

@@ -4,6 +4,7 @@ notebooks keep the science and glue the figure with a caption."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import torch
@@ -50,7 +51,8 @@ NONLINEARITY_LABELS = {"smooth": "smooth ρ", "box": "hard sigmoid, box", "naive
 
 def relaxation_histories(runs: Mapping[tuple[str, float], Mapping[str, Tensor]], threshold: float) -> Figure:
     """Energy above its final value (left) and stationarity residual (right) along the relaxation, the worst
-    input of each (convention, gain) run in ``runs`` (``"energies"``, ``"residuals"``: ``(steps, inputs)``)."""
+    input of each (convention, gain) run in ``runs`` (``"energies"``, ``"residuals"``:
+    ``(steps, inputs)``)."""
     fig, (ax_energy, ax_residual) = plt.subplots(1, 2, figsize=(11, 4))
     for (kind, gain), run in runs.items():
         label = f"{NONLINEARITY_LABELS[kind]}, gain {gain}"
@@ -93,7 +95,8 @@ def langevin_marginals(
         ax.set(xlabel="s_i − s*_i (state units)", title=name)
     axes[0].set_ylabel("probability density (1 / state unit)")
     fig.suptitle(
-        f"Langevin samples around the fixed point, T = {temperature:g}, {deviations.shape[0]} samples per unit"
+        f"Langevin samples around the fixed point, T = {temperature:g}, "
+        f"{deviations.shape[0]} samples per unit"
     )
     fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.08))
     fig.tight_layout()
@@ -115,14 +118,15 @@ def _draw_error_wave(
     """$\\lVert\\Delta s_l(t)\\rVert$ per nudged step for each layer, and the first-arrival prediction as a
     star at step $k=L-1-l$ (``norms``: ``(steps, L, inputs)``, ``predicted``: ``(L, inputs)``)."""
     num_layers = len(layer_names)
-    for l, name in enumerate(layer_names):
+    for layer, name in enumerate(layer_names):
         steps = range(norms.shape[0])
-        (line,) = ax.semilogy(steps, norms[:, l, sample].clamp_min(1e-16).cpu(), "o-", label=name)
-        ax.plot(
-            [num_layers - 1 - l],
-            [float(predicted[l, sample])],
-            **{**PAPER_MARKER, "color": line.get_color(), "label": "prediction" if l == 0 else None},
-        )
+        (line,) = ax.semilogy(steps, norms[:, layer, sample].clamp_min(1e-16).cpu(), "o-", label=name)
+        marker: dict[str, Any] = {
+            **PAPER_MARKER,
+            "color": line.get_color(),
+            "label": "prediction" if layer == 0 else None,
+        }
+        ax.plot([num_layers - 1 - layer], [float(predicted[layer, sample])], **marker)
 
 
 def error_wave_and_first_moves(
@@ -140,8 +144,10 @@ def error_wave_and_first_moves(
     by $-\\beta\\varepsilon^{k+1}$ against its back-propagated error $\\delta_l$, all inputs."""
     fig, (ax_wave, ax_scatter) = plt.subplots(1, 2, figsize=(11, 4))
     _draw_error_wave(ax_wave, norms, predicted, layer_names, sample)
-    for l, name in enumerate(layer_names):
-        ax_scatter.plot(deltas[l].flatten().cpu(), scaled_moves[l].flatten().cpu(), ".", ms=3, label=name)
+    for layer, name in enumerate(layer_names):
+        ax_scatter.plot(
+            deltas[layer].flatten().cpu(), scaled_moves[layer].flatten().cpu(), ".", ms=3, label=name
+        )
     lim = float(max(r.abs().max() for r in deltas))
     ax_scatter.plot([-lim, lim], [-lim, lim], "k--", lw=1, label="identity")
     ax_wave.set(
@@ -176,18 +182,29 @@ def first_arrival_against_beta(
     betas: Sequence[float], sweeps: Mapping[float, Mapping[str, Tensor]], layer_names: Sequence[str]
 ) -> Figure:
     """Worst-over-inputs relative error (circles) and $1-\\cos$ (squares) of the first move against beta, per
-    hidden layer and gain (``sweeps``: gain -> :func:`~bookkit.ebm_backprop.experiments.first_arrival_sweep`)."""
+    hidden layer and gain (``sweeps``: gain ->
+    :func:`~bookkit.ebm_backprop.experiments.first_arrival_sweep`)."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for g, (gain, sweep) in enumerate(sweeps.items()):
         alpha = 0.5 + 0.5 * g / len(sweeps)
-        for l, name in enumerate(layer_names):
-            error = sweep["relative_error"][:, l].amax(-1).cpu()
-            one_minus_cos = (1 - sweep["cos"][:, l]).amax(-1).clamp_min(1e-16).cpu()
+        for layer, name in enumerate(layer_names):
+            error = sweep["relative_error"][:, layer].amax(-1).cpu()
+            one_minus_cos = (1 - sweep["cos"][:, layer]).amax(-1).clamp_min(1e-16).cpu()
             ax.loglog(
-                betas, error, "o-", color=f"C{l}", alpha=alpha, label=f"relative error, {name}, gain {gain}"
+                betas,
+                error,
+                "o-",
+                color=f"C{layer}",
+                alpha=alpha,
+                label=f"relative error, {name}, gain {gain}",
             )
             ax.loglog(
-                betas, one_minus_cos, "s:", color=f"C{l}", alpha=alpha, label=f"1 − cos, {name}, gain {gain}"
+                betas,
+                one_minus_cos,
+                "s:",
+                color=f"C{layer}",
+                alpha=alpha,
+                label=f"1 − cos, {name}, gain {gain}",
             )
     ax.set(
         xlabel="nudge strength β (dimensionless)",
@@ -199,7 +216,7 @@ def first_arrival_against_beta(
     return fig
 
 
-def box_first_arrival(runs: Mapping[float, Mapping[str, Tensor]], betas: Sequence[float]) -> Figure:
+def box_first_arrival(runs: Mapping[float, Mapping[str, Any]], betas: Sequence[float]) -> Figure:
     """Box convention: worst cosine over layers per input at each fixed beta, against the fraction of units
     inside the box (left) and against the input's safe beta (right). ``runs``: gain -> ``sweep``, ``inside``,
     ``safe``."""
@@ -360,12 +377,17 @@ def early_signal_learning(
 def continuous_onset(
     times: Tensor, measured: Tensor, predicted: Tensor, layer_names: Sequence[str], fit_times: Sequence[float]
 ) -> Figure:
-    """$\\lVert s^\\beta_l(t)-s^0_l(t)\\rVert$ against $t$ per layer (solid, ``(steps, L)``), with the prediction
-    $\\beta\\lVert\\delta_l\\rVert t^{k+1}/(k+1)!$ (dashed); the shaded band is the range the slopes are fitted on."""
+    """$\\lVert s^\\beta_l(t)-s^0_l(t)\\rVert$ against $t$ per layer (solid, ``(steps, L)``), with the
+    prediction $\\beta\\lVert\\delta_l\\rVert t^{k+1}/(k+1)!$ (dashed); the shaded band is the range the
+    slopes are fitted on."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for l, name in enumerate(layer_names):
-        ax.loglog(times[1:].cpu(), measured[1:, l].cpu(), "-", color=f"C{l}", label=f"{name}, measured")
-        ax.loglog(times[1:].cpu(), predicted[1:, l].cpu(), "--", color=f"C{l}", label=f"{name}, t^(k+1) law")
+    for layer, name in enumerate(layer_names):
+        ax.loglog(
+            times[1:].cpu(), measured[1:, layer].cpu(), "-", color=f"C{layer}", label=f"{name}, measured"
+        )
+        ax.loglog(
+            times[1:].cpu(), predicted[1:, layer].cpu(), "--", color=f"C{layer}", label=f"{name}, t^(k+1) law"
+        )
     ax.axvspan(*fit_times, color="0.9", zorder=0)
     ax.set(
         xlabel="time since the nudge t (units of the membrane time constant)",

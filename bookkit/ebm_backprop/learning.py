@@ -75,7 +75,8 @@ def equilibrium_propagation_step(
 ) -> None:
     """Run the nudged phase from the free states and apply the EP update in place (batch mean):
 
-    $$\\Delta W_l=\\frac{\\alpha_l}{\\beta}\\big[\\rho(s^\\beta_l)\\rho(s^\\beta_{l-1})^\\top-\\rho(s^0_l)\\rho(s^0_{l-1})^\\top\\big],
+    $$\\Delta W_l=\\frac{\\alpha_l}{\\beta}
+    \\big[\\rho(s^\\beta_l)\\rho(s^\\beta_{l-1})^\\top-\\rho(s^0_l)\\rho(s^0_{l-1})^\\top\\big],
     \\qquad \\Delta b_l=\\frac{\\alpha_l}{\\beta}\\big[\\rho(s^\\beta_l)-\\rho(s^0_l)\\big].$$
     """
     kind = net.nonlinearity
@@ -84,10 +85,12 @@ def equilibrium_propagation_step(
     free_rhos = [x_rho] + [rho(s, kind) for s in free]
     nudged_rhos = [x_rho] + [rho(s, kind) for s in nudged]
     batch = x.shape[0]
-    for l, alpha in enumerate(learning_rates):
+    for layer, alpha in enumerate(learning_rates):
         scale = alpha / (beta * batch)
-        net.weights[l] += scale * (nudged_rhos[l + 1].T @ nudged_rhos[l] - free_rhos[l + 1].T @ free_rhos[l])
-        net.biases[l] += scale * (nudged_rhos[l + 1] - free_rhos[l + 1]).sum(0)
+        net.weights[layer] += scale * (
+            nudged_rhos[layer + 1].T @ nudged_rhos[layer] - free_rhos[layer + 1].T @ free_rhos[layer]
+        )
+        net.biases[layer] += scale * (nudged_rhos[layer + 1] - free_rhos[layer + 1]).sum(0)
 
 
 def train_equilibrium_propagation(
@@ -176,7 +179,8 @@ def train_backprop(
     learning_rates: Sequence[float],
     generator: torch.Generator,
 ) -> LearningCurves:
-    """Minibatch SGD on $\\tfrac12\\lVert y-d\\rVert^2$ with layer-wise learning rates, gradients by autograd."""
+    """Minibatch SGD on $\\tfrac12\\lVert y-d\\rVert^2$ with layer-wise learning rates, gradients by
+    autograd."""
     targets = one_hot(data.labels_train, data.x_train.dtype)
     parameters = [p for pair in zip(net.weights, net.biases) for p in pair]
     for p in parameters:
@@ -200,8 +204,8 @@ def train_backprop(
             loss = 0.5 * (feedforward_output(net, data.x_train[rows]) - targets[rows]).pow(2).sum(-1).mean()
             gradients = torch.autograd.grad(loss, parameters)
             with torch.no_grad():
-                for p, g, lr in zip(parameters, gradients, rates):
-                    p -= lr * g
+                for parameter, gradient, lr in zip(parameters, gradients, rates):
+                    parameter.sub_(lr * gradient)
         check_finite(loss.detach(), step=epoch, what="BP loss")
         curves.epoch_seconds.append(time.perf_counter() - start)
         with torch.no_grad():
@@ -278,11 +282,11 @@ def pre_post_rate_form(
     rates = [rho(x, kind).expand(num_steps + 1, *x.shape)] + [rho(s, kind) for s in trajectory]
     changes = [r.diff(dim=0) for r in rates]
     endpoint, accumulated = [], []
-    for l in range(1, len(rates)):
-        post, pre = rates[l], rates[l - 1]
+    for layer in range(1, len(rates)):
+        post, pre = rates[layer], rates[layer - 1]
         endpoint.append(post[-1].T @ pre[-1] - post[0].T @ pre[0])
         accumulated.append(
-            torch.einsum("tbi,tbj->ij", changes[l], pre[:-1])
-            + torch.einsum("tbi,tbj->ij", post[:-1], changes[l - 1])
+            torch.einsum("tbi,tbj->ij", changes[layer], pre[:-1])
+            + torch.einsum("tbi,tbj->ij", post[:-1], changes[layer - 1])
         )
     return endpoint, accumulated

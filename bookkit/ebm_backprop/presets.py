@@ -6,6 +6,7 @@ The ci sizes are the prototype's of the brief (section 3.3); every threshold is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from bookkit.scales import Presets
 
@@ -27,7 +28,17 @@ class RelaxationConfig:
     snapshot_every: int
 
 
-LANGEVIN_SAMPLING = {
+class LangevinSampling(TypedDict):
+    """The Langevin-sampling fields of :class:`RelaxationConfig`, shared by its presets."""
+
+    temperatures: tuple[float, ...]
+    num_chains: int
+    burn_in_steps: int
+    num_snapshots: int
+    snapshot_every: int
+
+
+LANGEVIN_SAMPLING: LangevinSampling = {
     "temperatures": (1e-4, 1e-3, 1e-2),
     "num_chains": 256,
     "burn_in_steps": 300,
@@ -44,7 +55,7 @@ RELAXATION = Presets(
         pitfall_gain=1.0,
         num_steps=300,
         num_digits=2,
-        **{**LANGEVIN_SAMPLING, "num_chains": 32, "num_snapshots": 2},
+        **LangevinSampling({**LANGEVIN_SAMPLING, "num_chains": 32, "num_snapshots": 2}),
     ),
     ci=RelaxationConfig(
         sizes=(64, 100, 100, 10),

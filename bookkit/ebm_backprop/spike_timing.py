@@ -6,8 +6,8 @@
 
    $$s^\\beta_l(t)-s^0_l(t)=-\\beta\\,\\delta_l\\,\\frac{t^{k+1}}{(k+1)!}+O(t^{k+2})+O(\\beta^2).$$
 
-   (Linearised, $\\Delta s(t)=-\\beta\\sum_n(-H)^n g\\,t^{n+1}/(n+1)!$ with $g$ the cost gradient on the visible
-   layer; on a layered network the first $n$ whose term reaches layer $l$ is $k$, and that term is
+   (Linearised, $\\Delta s(t)=-\\beta\\sum_n(-H)^n g\\,t^{n+1}/(n+1)!$ with $g$ the cost gradient on the
+   visible layer; on a layered network the first $n$ whose term reaches layer $l$ is $k$, and that term is
    $\\delta_l$.)
 2. The spike-timing window the rate rule implies: with $\\Delta W\\propto\\rho_{pre}\\,\\dot\\rho_{post}$, a
    presynaptic spike landing while the postsynaptic rate rises potentiates, one landing while it falls
@@ -65,8 +65,8 @@ def runge_kutta_trajectory(
 def continuous_onset(
     net: LayeredNetwork, x: Tensor, s_star: States, target: Tensor, beta: float, num_steps: int, dt: float
 ) -> States:
-    """$s^\\beta_l(t)-s^0_l(t)$ at $t=0, dt, \\dots$: nudged minus free Runge-Kutta trajectories from $s^*$, so
-    that leftover drift of an imperfect fixed point cancels."""
+    """$s^\\beta_l(t)-s^0_l(t)$ at $t=0, dt, \\dots$: nudged minus free Runge-Kutta trajectories from $s^*$,
+    so that leftover drift of an imperfect fixed point cancels."""
     nudged = runge_kutta_trajectory(net, x, s_star, num_steps, dt, beta=beta, target=target)
     free = runge_kutta_trajectory(net, x, s_star, num_steps, dt)
     return [n - f for n, f in zip(nudged, free)]
@@ -77,8 +77,8 @@ def predicted_onset(deltas: States, beta: float, times: Tensor) -> States:
     $k=L-l$)."""
     num_layers = len(deltas)
     predictions = []
-    for l, delta in enumerate(deltas):
-        order = num_layers - l  # k + 1
+    for layer, delta in enumerate(deltas):
+        order = num_layers - layer  # k + 1
         scale = times.to(delta.dtype) ** order / math.factorial(order)
         predictions.append(-beta * scale.view(-1, *([1] * delta.dim())) * delta)
     return predictions

@@ -41,8 +41,8 @@ def test_a_window_shorter_than_the_distance_to_the_output_leaves_a_layer_untouch
     for window in (1, 2):
         changes = _change(early_signal_step, net, x, s_star, target, 1e-3, window, rates)
         reached = {net.num_layers - 1 - k for k in range(window)}
-        for l, change in enumerate(changes):
-            if l in reached:
+        for layer, change in enumerate(changes):
+            if layer in reached:
                 assert float(change.abs().max()) > 1e-6
             else:
                 assert float(change.abs().max()) < 1e-9
@@ -53,12 +53,16 @@ def test_early_signal_at_first_arrival_is_feedforward_backprop_shrunk_by_eps_to_
     net, x, target, s_star = _smooth_fixed_point()
     deltas = backprop_errors(net, s_star, target)
     layers = [x] + list(s_star)
-    for l in range(net.num_layers):
-        k = net.num_layers - 1 - l
-        change = _change(early_signal_step, net, x, s_star, target, 1e-6, k + 1, (1.0,) * net.num_layers)[l]
+    for layer in range(net.num_layers):
+        k = net.num_layers - 1 - layer
+        change = _change(early_signal_step, net, x, s_star, target, 1e-6, k + 1, (1.0,) * net.num_layers)[
+            layer
+        ]
         expected = (
             -(EPS ** (k + 1))
-            * torch.einsum("bi,bj->ij", rho_prime(s_star[l], "smooth") * deltas[l], rho(layers[l], "smooth"))
+            * torch.einsum(
+                "bi,bj->ij", rho_prime(s_star[layer], "smooth") * deltas[layer], rho(layers[layer], "smooth")
+            )
             / len(x)
         )
         torch.testing.assert_close(change, expected, rtol=1e-4, atol=1e-6 * float(expected.abs().max()))

@@ -51,8 +51,8 @@ def test_pre_post_form_differs_from_ep_change_by_the_product_of_rate_changes():
         for layer in zip(*[relax(net, x, free, t, 0.2, beta=0.2, target=target) for t in range(5)])
     ]
     rates = [rho(x, "smooth").expand(5, *x.shape)] + [rho(s, "smooth") for s in trajectory]
-    for l, (e, a) in enumerate(zip(endpoint, accumulated), start=1):
-        second_order = torch.einsum("tbi,tbj->ij", rates[l].diff(dim=0), rates[l - 1].diff(dim=0))
+    for layer, (e, a) in enumerate(zip(endpoint, accumulated), start=1):
+        second_order = torch.einsum("tbi,tbj->ij", rates[layer].diff(dim=0), rates[layer - 1].diff(dim=0))
         torch.testing.assert_close(e - a, second_order, rtol=1e-10, atol=1e-15)
         assert float(e.abs().max()) > 1e-4
         assert float(second_order.abs().max()) < 1e-2 * float(e.abs().max())

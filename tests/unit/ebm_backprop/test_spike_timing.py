@@ -44,12 +44,12 @@ def test_each_layer_departs_as_t_to_the_power_k_plus_one_along_its_backprop_erro
     onset = continuous_onset(net, x, s_star, target, beta, 20, dt)
     times = torch.arange(21, dtype=torch.float64) * dt
     predicted = predicted_onset(backprop_errors(net, s_star, target), beta, times)
-    for l in range(net.num_layers):
-        order = net.num_layers - l
-        norms = onset[l].flatten(1).norm(dim=1)
+    for layer in range(net.num_layers):
+        order = net.num_layers - layer
+        norms = onset[layer].flatten(1).norm(dim=1)
         assert abs(float(log_log_slope(times[2:].tolist(), norms[2:])) - order) < 0.05
-        assert float(cosine(onset[l][2].flatten(), predicted[l][2].flatten())) > 0.9999
-        ratio = float(norms[2] / predicted[l][2].norm())
+        assert float(cosine(onset[layer][2].flatten(), predicted[layer][2].flatten())) > 0.9999
+        ratio = float(norms[2] / predicted[layer][2].norm())
         assert abs(ratio - 1) < 0.01
     # the law's factorial: the visible layer moves as beta * |delta_L| * t, the next as t^2 / 2
     assert math.isclose(float(predicted[-2][4].norm() / predicted[-2][2].norm()), 4.0, rel_tol=1e-12)
