@@ -80,19 +80,14 @@ book: $(INSTALLED)
 	  $(MAKE) --no-print-directory html || exit $$?; \
 	  if [ $$status != 0 ]; then echo "some notebooks failed: see the summary above and book/status.md"; fi; exit $$status
 
-## lint: ruff (rules in pyproject.toml, 110 columns) on bookkit and tests, ruff on the chapters' code (through
-## jupytext), and with STRICT_STYLE=1 also `ruff format --check` and mypy on bookkit. The pre-commit hooks and
-## the pull-request workflow run the same. Until tools/apply_style.sh and the hand fixes it lists have been
-## applied, the rules still violated (RUFF_PENDING, NOTEBOOK_PENDING) are skipped unless STRICT_STYLE=1.
-STRICT_STYLE ?= 0
-RUFF_PENDING ?= E501,E741,RUF043,PLW2901,NPY002,PT011,SIM105,E731,PT017,PT006,C408,SIM300,RUF100,W291,C416
-NOTEBOOK_PENDING ?= E501,E741,I001,C408,E703,RUF059,PLW2901,F401,B023,RUF010,E702,SIM300,PLW3301,C420,C416,B007
-lint_pending = $(if $(filter 1,$(STRICT_STYLE)),,$(if $(1),--extend-ignore $(1)))
+## lint: ruff (rules in pyproject.toml, 110 columns) and `ruff format --check` on bookkit and tests, ruff on the
+## chapters' code cells (tests/lint_notebooks.py), and mypy on bookkit. The pre-commit hooks and the pull-request
+## workflow run the same.
 lint: $(INSTALLED)
-	$(VENV)/bin/ruff check bookkit tests $(call lint_pending,$(RUFF_PENDING))
-	$(PY) tests/lint_notebooks.py $(call lint_pending,$(NOTEBOOK_PENDING))
-	@if [ "$(STRICT_STYLE)" = 1 ]; then set -x; $(VENV)/bin/ruff format --check bookkit tests && $(VENV)/bin/mypy; \
-	  else echo "lint: STRICT_STYLE=1 adds ruff format --check, mypy and the pending rules"; fi
+	$(VENV)/bin/ruff check bookkit tests
+	$(VENV)/bin/ruff format --check bookkit tests
+	$(PY) tests/lint_notebooks.py
+	$(VENV)/bin/mypy
 
 unit: $(INSTALLED) $(DATA_STAMP)
 	BOOKKIT_HEADLESS=1 $(PY) -m pytest tests/unit -q -n 2 --durations=10
