@@ -250,6 +250,11 @@ def run_local(tasks: Sequence[Task], jobs: int, progress: Progress) -> list[dict
     return runs
 
 
+DASK_CLOSE_TIMEOUT_S = 10
+"""How long closing the Dask client and a local cluster may take: after an interrupt their workers are already
+gone, and a busy machine must not keep the sweep waiting on the default timeouts."""
+
+
 def run_dask(
     tasks: Sequence[Task], jobs: int, progress: Progress, scheduler: str | None = None
 ) -> list[dict[str, Any]]:
@@ -285,17 +290,17 @@ def run_dask(
             runs.append(lost_run(submitted[future], error) if error else future.result())
             progress.update(runs[-1])
     except BaseException:
-        client.cancel(futures)
         if cluster is not None:
-            stop_descendants()  # the local workers, the notebooks they started and their kernels
+            stop_descendants()  # the local workers, the notebooks they started and their kernels, at once
+        else:
+            client.cancel(futures)  # a shared cluster: its scheduler drops the notebooks not yet started
         raise
     finally:
         for closeable in (client, cluster):
             if closeable is not None:
-                with contextlib.suppress(
-                    Exception
-                ):  # a cluster whose workers were stopped may not close cleanly
-                    closeable.close()
+                # a cluster whose workers were stopped may not close cleanly
+                with contextlib.suppress(Exception):
+                    closeable.close(timeout=DASK_CLOSE_TIMEOUT_S)
     return runs
 
 
