@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import re
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -37,6 +38,7 @@ from typing import Any
 
 from bookkit.claims import describe_threshold, format_value
 from bookkit.runner import (
+    STOP_SIGNALS,
     Layout,
     NotebookSource,
     Outcome,
@@ -212,17 +214,29 @@ def stop_descendants(grace_s: float = 5.0) -> int:
 
 
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Within the block SIGTERM (``kill``, a job scheduler stopping the sweep) stops it as Ctrl-C does."""
+def signals_as_interrupt(signums: Sequence[int]) -> Iterator[None]:
+    """Within the block each of ``signums`` raises ``KeyboardInterrupt`` in the main thread, whatever its
+    handler was before: a sweep started in the background by a shell inherits SIGINT *ignored*, and Ctrl-C
+    or ``kill -INT`` must stop it all the same. Previous handlers come back on exit; off the main thread,
+    where handlers cannot be installed, this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {signum: signal.signal(signum, interrupt) for signum in signums}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def sigterm_as_interrupt() -> contextlib.AbstractContextManager[None]:
+    """Within the block SIGTERM (``kill``, a job scheduler stopping the sweep) stops it as Ctrl-C does."""
+    return signals_as_interrupt([signal.SIGTERM])
 
 
 def run_local(tasks: Sequence[Task], jobs: int, progress: Progress) -> list[dict[str, Any]]:
@@ -285,10 +299,11 @@ def run_dask(
     futures = list(submitted)
     runs: list[dict[str, Any]] = []
     try:
-        for future in as_completed(futures):
-            error = future.exception() if future.status == "error" else None
-            runs.append(lost_run(submitted[future], error) if error else future.result())
-            progress.update(runs[-1])
+        with signals_as_interrupt(STOP_SIGNALS):
+            for future in as_completed(futures):
+                error = future.exception() if future.status == "error" else None
+                runs.append(lost_run(submitted[future], error) if error else future.result())
+                progress.update(runs[-1])
     except BaseException:
         if cluster is not None:
             stop_descendants()  # the local workers, the notebooks they started and their kernels, at once
