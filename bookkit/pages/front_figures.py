@@ -12,9 +12,13 @@ from bookkit.layout import Layout, NotebookSource
 FRONT_FIGURE_TAG = "front-figure"
 """The tag of the one cell per chapter whose figure the front page shows."""
 
+GLUED_PNG = "application/papermill.record/image/png"
+"""Where a figure glued with ``glue(..., display=False)`` keeps its PNG in the cell's output."""
+
 
 def front_figure(layout: Layout, chapter: str) -> tuple[NotebookSource, Path] | None:
-    """Write the first PNG of the chapter's cell tagged ``front-figure`` (in its executed notebooks) to
+    """Write the first PNG (shown, or glued for a captioned figure) of the chapter's cell tagged
+    ``front-figure`` (in its executed notebooks) to
     ``book/_generated/front/<chapter>.png``; returns the notebook and the image, or None if there is none."""
     for source in [s for s in layout.all_sources() if s.chapter == chapter]:
         executed = layout.output(source, "notebook")
@@ -24,7 +28,8 @@ def front_figure(layout: Layout, chapter: str) -> tuple[NotebookSource, Path] | 
             if FRONT_FIGURE_TAG not in cell.get("metadata", {}).get("tags", []):
                 continue
             for output in cell.get("outputs", []):
-                png = output.get("data", {}).get("image/png")
+                data = output.get("data", {})
+                png = data.get("image/png") or data.get(GLUED_PNG)
                 if png:
                     image = layout.generated / "front" / f"{chapter}.png"
                     image.parent.mkdir(parents=True, exist_ok=True)
