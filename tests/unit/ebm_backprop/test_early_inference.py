@@ -271,10 +271,10 @@ def test_team_snr_counts_one_copy_of_noise_so_independent_copies_measure_it_sqrt
     assert abs(float(measured / predicted) * 2**0.5 - 1) < 0.03
 
 
-def test_langevin_first_arrival_measures_the_independent_noise_snr_of_the_output_layer():
+def _one_input_first_arrival(num_chains, chain_counts):
+    """One input of a 5-8-8-30 net, rolled target, through :func:`langevin_first_arrival` at T = 0.01."""
     net, x, target, s_star = _relaxed(sizes=(5, 8, 8, 30), steps=3000)
     x, target, s_star = x[:1], target[:1].roll(1, -1), [s[:1] for s in s_star]
-    chain_counts = [1, 4, 16, 64, 256]
     result = langevin_first_arrival(
         net,
         x,
@@ -283,11 +283,17 @@ def test_langevin_first_arrival_measures_the_independent_noise_snr_of_the_output
         beta=0.05,
         eps=EPS,
         temperatures=[1e-2],
-        num_chains=256,
+        num_chains=num_chains,
         burn_in_steps=200,
         chain_counts=chain_counts,
         generator=torch.Generator().manual_seed(3),
     )
+    return net, target, s_star, result
+
+
+def test_langevin_first_arrival_measures_the_independent_noise_snr_of_the_output_layer():
+    chain_counts = [1, 4, 16, 64, 256]
+    net, target, s_star, result = _one_input_first_arrival(256, chain_counts)
     predicted = predicted_first_move_snr(
         backprop_errors(net, s_star, target)[-1].norm(),
         beta=0.05,
@@ -303,21 +309,7 @@ def test_langevin_first_arrival_measures_the_independent_noise_snr_of_the_output
 
 
 def test_shared_noise_visible_move_is_exactly_the_chains_own_error_and_independent_noise_misses_it():
-    net, x, target, s_star = _relaxed(sizes=(5, 8, 8, 30), steps=3000)
-    x, target, s_star = x[:1], target[:1].roll(1, -1), [s[:1] for s in s_star]
-    result = langevin_first_arrival(
-        net,
-        x,
-        target,
-        s_star,
-        beta=0.05,
-        eps=EPS,
-        temperatures=[1e-2],
-        num_chains=64,
-        burn_in_steps=200,
-        chain_counts=[1, 64],
-        generator=torch.Generator().manual_seed(3),
-    )
+    _, _, _, result = _one_input_first_arrival(64, [1, 64])
     # the visible layer's shared-noise move is -eps beta (y_c - d): its mean is exactly -eps beta delta-bar_L
     torch.testing.assert_close(result["shared"][..., -1], torch.ones(1, 2, dtype=torch.float64))
     assert float(result["shared"][0, -1].min()) > 0.95
