@@ -420,3 +420,96 @@ def spike_timing_window(
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def nudged_dynamics_against_bptt(
+    bptt: Sequence[Tensor],
+    nudged: Sequence[Tensor],
+    eps: float,
+    layer_names: Sequence[str],
+    *,
+    beta: float,
+    sample: int,
+    num_units: int = 3,
+) -> Figure:
+    """One panel per layer: $-\\varepsilon\\nabla^{BPTT}_l(t)$ (solid) and the nudged dynamics
+    $\\Delta^{EP}_l(t)=(s^\\beta_{t+1}-s^\\beta_t)/\\beta$ (dashed, dots) for the first ``num_units`` units
+    of input ``sample``; ``bptt[l]`` and ``nudged[l]`` are ``(steps, inputs, n_l)``."""
+    fig, axes = plt.subplots(1, len(layer_names), figsize=(4 * len(layer_names), 3.6), squeeze=False)
+    for layer, ax in enumerate(axes[0]):
+        for unit in range(num_units):
+            color = f"C{unit}"
+            ax.plot(
+                -eps * bptt[layer][:, sample, unit].cpu(),
+                "-",
+                color=color,
+                label="BPTT, −ε∇(t)" if unit == 0 else None,
+            )
+            ax.plot(
+                nudged[layer][:, sample, unit].cpu(),
+                "o--",
+                ms=3,
+                color=color,
+                label=f"nudged dynamics, β = {beta:g}" if unit == 0 else None,
+            )
+        ax.set(xlabel="step t", title=f"layer {layer_names[layer]}, units 0-{num_units - 1}")
+    axes[0, 0].set_ylabel("change per unit of β (state units)")
+    axes[0, -1].legend(fontsize=8, loc="center right")
+    fig.tight_layout()
+    return fig
+
+
+def gdu_against_beta(
+    e_gdu: Mapping[float, Mapping[float, float]], betas: Sequence[float], num_steps: int
+) -> Figure:
+    """Bars of $e_{GDU}$ (``e_gdu[gain][beta]``) per nudge strength $\\beta$, one bar per gain, log scale."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    width = 0.8 / len(e_gdu)
+    positions = torch.arange(len(betas), dtype=torch.float64)
+    for g, (gain, per_beta) in enumerate(e_gdu.items()):
+        ax.bar(positions + g * width, [per_beta[b] for b in betas], width, label=f"gain {gain}")
+    ax.set(
+        xticks=positions + 0.4 - width / 2,
+        xticklabels=[f"β = {b:g}" for b in betas],
+        yscale="log",
+        ylabel="e_GDU (dimensionless)",
+        title=f"nudged dynamics vs BPTT over K = {num_steps} steps",
+    )
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def nudged_phase_convergence(
+    checkpoints: Sequence[int],
+    ep_cosines: Mapping[float, Tensor],
+    early_cosines: Mapping[float, Sequence[float]],
+    weight_names: Sequence[str],
+) -> Figure:
+    """One panel per weight matrix $W_l$: the worst-input cosine between the EP estimate after $K$ nudged
+    steps and the implicit gradient (``ep_cosines[gain]``: ``(len(checkpoints), L, inputs)``), drawn from the
+    step where the nudge first reaches $W_l$ ($K=L-l$ for 0-based $l$, with $L$ weight matrices), and the
+    first-arrival estimate's worst cosine ``early_cosines[gain][l]`` as a cross at that step."""
+    num_layers = len(weight_names)
+    fig, axes = plt.subplots(
+        1, num_layers, figsize=(4 * num_layers, 3.6), sharex=True, sharey=True, squeeze=False
+    )
+    for layer, ax in enumerate(axes[0]):
+        arrival = num_layers - layer
+        shown = [i for i, num_nudged in enumerate(checkpoints) if num_nudged >= arrival]
+        for g, (gain, cosines) in enumerate(ep_cosines.items()):
+            curve = [float(cosines[i, layer].min()) for i in shown]
+            ax.semilogx([checkpoints[i] for i in shown], curve, "-", color=f"C{g}", label=f"gain {gain}")
+            ax.plot(
+                [arrival],
+                [early_cosines[gain][layer]],
+                "x",
+                ms=9,
+                color=f"C{g}",
+                label="first-arrival estimate" if g == 0 else None,
+            )
+        ax.set(xlabel="nudged steps K", title=weight_names[layer])
+    axes[0, 0].set_ylabel("cos(EP estimate, implicit gradient), worst input")
+    axes[0, -1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

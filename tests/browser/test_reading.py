@@ -133,11 +133,6 @@ def test_chapter_page_fits_1280px_and_hides_papermills_parameters_cell(chapter_p
     assert facts["injected"] == 0, f"{page_path} shows papermill's injected parameters cell"
 
 
-UNCAPTIONED_YET = {"04-nudged-phase-vs-bptt"}
-"""Notebooks whose plots are still shown without a caption (ebm-backprop/04's three): captioning them changes
-the notebook and needs its seed sweep again. Remove a name here when its figures are glued and captioned."""
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS_SHOWN)
 def test_figures_are_captioned_and_numbered(chapter_pages, chapter):
     """Every plot a chapter shows sits in a numbered, captioned figure; the one exception is the static
@@ -148,9 +143,5 @@ def test_figures_are_captioned_and_numbered(chapter_pages, chapter):
     unnumbered = [text for number, text in captions if not number.strip()]
     assert not unnumbered, f"{chapter}: captions without a figure number: {unnumbered}"
     assert all(len(text) > len(number) + 10 for number, text in captions), f"{chapter}: an empty caption"
-    uncaptioned = {
-        path: f["uncaptioned"]
-        for path, f in pages.items()
-        if f["uncaptioned"] and path.split("/")[-1] not in UNCAPTIONED_YET
-    }
+    uncaptioned = {path: f["uncaptioned"] for path, f in pages.items() if f["uncaptioned"]}
     assert not uncaptioned, f"{chapter}: plots outside a captioned figure: {uncaptioned}"
