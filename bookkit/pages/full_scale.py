@@ -3,11 +3,22 @@ claim."""
 
 from __future__ import annotations
 
+import re
+
 from bookkit.claims import describe_threshold, format_value
 from bookkit.gpu_runs import full_scale_sections
 from bookkit.layout import Layout
 from bookkit.pages.cells import GENERATED_NOTE, claim_status, table_cell, verdict_text
 from bookkit.records import load_records
+
+CRITERION_CODE = re.compile(r"^[A-Z]{2,3}-\d+[a-z]?:\s*")
+"""A criterion code such as ``SB-6:`` that older records' claim texts began with."""
+
+
+def reader_text(claim_text: str) -> str:
+    """A recorded claim's text without a leading criterion code (``"SB-6: worst KL"`` -> ``"worst KL"``):
+    codes were working labels, not part of the claim; the record itself keeps its text as written."""
+    return CRITERION_CODE.sub("", claim_text, count=1)
 
 
 def full_scale_markdown(layout: Layout) -> str:
@@ -67,7 +78,7 @@ def full_scale_markdown(layout: Layout) -> str:
                 first = index == 0
                 lines.append(
                     f"| {entry['notebook'] if first else ''} | {state if first else ''} | "
-                    f"{wall if first else ''} | {table_cell(claim['text'])} (`{claim['id']}`) | "
+                    f"{wall if first else ''} | {table_cell(reader_text(claim['text']))} (`{claim['id']}`) | "
                     f"{table_cell(paper)} | {table_cell(format_value(claim['measured']))} | "
                     f"{table_cell(threshold)} | {verdict_text(claim)} |"
                 )

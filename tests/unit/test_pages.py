@@ -19,6 +19,7 @@ from bookkit.pages.claim_table import (
     claims_table,
     run_settings_sentence,
 )
+from bookkit.pages.full_scale import reader_text
 from bookkit.sweep import SeedPassRates
 
 
@@ -205,3 +206,17 @@ def test_papermills_injected_parameters_cell_is_removed_and_the_notebooks_own_is
     assert tags == [["parameters"], ["injected-parameters", "remove-cell"], []]
     untouched = json.dumps({"cells": notebook["cells"][:1] + notebook["cells"][2:]})
     assert cells.without_injected_parameters(untouched) == untouched
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"),
+    [
+        ("SB-6: worst KL over the 3 targets", "worst KL over the 3 targets"),
+        ("SB-12b:  direction following", "direction following"),
+        ("e_GDU at β = 0.1, K = 12", "e_GDU at β = 0.1, K = 12"),
+        ("ratio of SB-6: kept inside", "ratio of SB-6: kept inside"),
+        ("KITTI-like clips: next frame", "KITTI-like clips: next frame"),
+    ],
+)
+def test_full_scale_page_drops_a_leading_criterion_code_only(recorded, shown):
+    assert reader_text(recorded) == shown
