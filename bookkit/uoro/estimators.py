@@ -414,7 +414,66 @@ class UORO(OnlineEstimator):
         self.theta_tilde = self.theta_tilde / rho_0 + noise_pullback / rho_1
 
 
-class ChunkedUORO(UORO):
+class WindowedEstimator(OnlineEstimator):
+    r"""An estimator that builds one autograd graph over a window of ``window`` steps and returns its gradient
+    at the window's end (``None`` in between). Subclasses say how a window opens (:meth:`open_window`), how
+    a step extends it (:meth:`extend_window`) and what its gradient is (:meth:`close_window`). A checkpoint
+    can only be taken between windows, where no graph is held."""
+
+    window_kind = "window"
+    """What the error messages call a window."""
+
+    def reset(self, state: torch.Tensor) -> None:
+        super().reset(state)
+        self.count = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        if self.count:
+            raise RuntimeError(
+                f"{self.name} is {self.count} steps into a {self.window_kind}; "
+                f"save at a {self.window_kind}'s end"
+            )
+        return super().state_dict()
+
+    def load_state_dict(self, saved: dict[str, Any]) -> None:
+        super().load_state_dict(saved)
+        self.count = 0
+
+    def open_window(self, w_state: torch.Tensor, w_out: torch.Tensor) -> None:
+        """Make the leaves of the window's graph from the parameters and the current state."""
+        raise NotImplementedError
+
+    def extend_window(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One more step on the window's graph (gradients enabled); returns its loss ``(B,)``. ``self.count``
+        is the number of steps already in the window."""
+        raise NotImplementedError
+
+    def close_window(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The window's gradients ``(grad_state, grad_out)``, with the state detached from its graph."""
+        raise NotImplementedError
+
+    def step(
+        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
+    ) -> StepResult:
+        if self.count == 0:
+            self.open_window(w_state, w_out)
+        with torch.enable_grad():
+            loss = self.extend_window(x, y)
+        self.count += 1
+        if self.count == self.window:
+            grad_state, grad_out = self.flush()  # type: ignore[misc]
+            return StepResult(loss.detach(), grad_state, grad_out)
+        return StepResult(loss.detach(), None, None)
+
+    def flush(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        if self.count == 0:
+            return None
+        grads = self.close_window()
+        self.count = 0
+        return grads
+
+
+class ChunkedUORO(WindowedEstimator, UORO):
     r"""UORO across chunks of $T$ steps and backpropagation inside them, the authors' code with $T>1$.
 
     A chunk is treated as one transition $s_{t_0+T}=G(s_{t_0},\theta)$ of the $T$ inputs: at its end the
@@ -429,50 +488,31 @@ class ChunkedUORO(UORO):
     like TBPTT-$T$, whose bias it removes.
     """
 
+    window_kind = "chunk"
+
     def __init__(self, model: RecurrentModel, generator: torch.Generator, chunk: int, **options: Any) -> None:
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         super().__init__(model, generator, tangent_mode="double_vjp", closed_form=False, **options)
         self.window, self.name = chunk, f"UORO-{chunk}"
 
-    def reset(self, state: torch.Tensor) -> None:
-        super().reset(state)
-        self.count = 0
+    def open_window(self, w_state: torch.Tensor, w_out: torch.Tensor) -> None:
+        self.leaves = (
+            self.current_state().detach().requires_grad_(),
+            w_state.detach().requires_grad_(),
+            w_out.detach().requires_grad_(),
+        )
+        self.chunk_state = self.leaves[0]
+        self.chunk_loss = torch.zeros((), dtype=w_state.dtype, device=w_state.device)
 
-    def state_dict(self) -> dict[str, Any]:
-        if self.count:
-            raise RuntimeError(f"{self.name} is {self.count} steps into a chunk; save at a chunk's end")
-        return super().state_dict()
-
-    def load_state_dict(self, saved: dict[str, Any]) -> None:
-        super().load_state_dict(saved)
-        self.count = 0
-
-    def step(
-        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
-    ) -> StepResult:
-        if self.count == 0:
-            self.leaves = (
-                self.current_state().detach().requires_grad_(),
-                w_state.detach().requires_grad_(),
-                w_out.detach().requires_grad_(),
-            )
-            self.chunk_state = self.leaves[0]
-            self.chunk_loss = torch.zeros((), dtype=w_state.dtype, device=w_state.device)
-        with torch.enable_grad():
-            self.chunk_state = self.model.transition(self.leaves[1], self.chunk_state, x)
-            loss = self.model.loss(self.leaves[2], self.chunk_state, y)
-            self.chunk_loss = self.chunk_loss + loss.sum()
-        self.count += 1
+    def extend_window(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        self.chunk_state = self.model.transition(self.leaves[1], self.chunk_state, x)
+        loss = self.model.loss(self.leaves[2], self.chunk_state, y)
+        self.chunk_loss = self.chunk_loss + loss.sum()
         self.state = self.chunk_state.detach()
-        if self.count == self.window:
-            grad_state, grad_out = self.flush()  # type: ignore[misc]
-            return StepResult(loss.detach(), grad_state, grad_out)
-        return StepResult(loss.detach(), None, None)
+        return loss
 
-    def flush(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        if self.count == 0:
-            return None
+    def close_window(self) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.enable_grad():
             grad_start, grad_direct, grad_out = torch.autograd.grad(
                 self.chunk_loss, self.leaves, retain_graph=True, allow_unused=True
@@ -486,11 +526,10 @@ class ChunkedUORO(UORO):
         # g = (dL/ds_{t0} . s~_{t0}) theta~_{t0} + dL/dtheta |_{s_{t0} fixed}
         grad_state = (grad_start * self.s_tilde).sum(-1, keepdim=True) * self.theta_tilde + grad_direct
         self.advance_pair(tangent, noise, noise_pullback)
-        self.count = 0
         return grad_state.detach(), grad_out.detach()
 
 
-class TruncatedBPTT(OnlineEstimator):
+class TruncatedBPTT(WindowedEstimator):
     r"""TBPTT-$K$: the stream is cut into windows of $K$ steps; at a window's end the summed loss of the
     window is backpropagated to its first state, which is treated as a constant (dropping $J_{t-K}$):
 
@@ -512,41 +551,19 @@ class TruncatedBPTT(OnlineEstimator):
         self.name = f"TBPTT-{truncation}"
         self.window = truncation
 
-    def reset(self, state: torch.Tensor) -> None:
-        super().reset(state)
-        self.count = 0
+    def open_window(self, w_state: torch.Tensor, w_out: torch.Tensor) -> None:
+        self.leaves = (w_state.detach().requires_grad_(), w_out.detach().requires_grad_())
+        self.window_loss = torch.zeros((), dtype=w_state.dtype, device=w_state.device)
 
-    def state_dict(self) -> dict[str, Any]:
-        if self.count:
-            raise RuntimeError(f"{self.name} is {self.count} steps into a window; save at a window's end")
-        return super().state_dict()
+    def extend_window(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        next_state = self.model.transition(self.leaves[0], self.current_state(), x)
+        loss = self.model.loss(self.leaves[1], next_state, y)
+        self.state = next_state
+        if self.loss_at == "all" or self.count + 1 == self.truncation:
+            self.window_loss = self.window_loss + loss.sum()
+        return loss
 
-    def load_state_dict(self, saved: dict[str, Any]) -> None:
-        super().load_state_dict(saved)
-        self.count = 0
-
-    def step(
-        self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
-    ) -> StepResult:
-        state = self.current_state()
-        if self.count == 0:
-            self.leaves = (w_state.detach().requires_grad_(), w_out.detach().requires_grad_())
-            self.window_loss = torch.zeros((), dtype=w_state.dtype, device=w_state.device)
-        with torch.enable_grad():
-            next_state = self.model.transition(self.leaves[0], state, x)
-            loss = self.model.loss(self.leaves[1], next_state, y)
-            self.state = next_state
-            self.count += 1
-            if self.loss_at == "all" or self.count == self.truncation:
-                self.window_loss = self.window_loss + loss.sum()
-        if self.count == self.truncation:
-            grad_state, grad_out = self.flush()  # type: ignore[misc]
-            return StepResult(loss.detach(), grad_state, grad_out)
-        return StepResult(loss.detach(), None, None)
-
-    def flush(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        if self.count == 0:
-            return None
+    def close_window(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.window_loss.requires_grad:
             found: tuple[torch.Tensor | None, ...] = torch.autograd.grad(
                 self.window_loss, self.leaves, allow_unused=True
@@ -555,7 +572,6 @@ class TruncatedBPTT(OnlineEstimator):
             found = (None, None)
         grads = tuple(torch.zeros_like(leaf) if g is None else g for g, leaf in zip(found, self.leaves))
         self.state = self.state.detach() if self.state is not None else None
-        self.count = 0
         return grads[0], grads[1]
 
 

@@ -1,12 +1,15 @@
 """RTRL, SnAp-1, UORO and TBPTT against independent references: autograd through an unrolled loop,
 torch.func Jacobians, and a statistical test of UORO's unbiasedness with a variance-derived tolerance."""
 
+import copy
+
 import pytest
 import torch
 from torch.func import jacrev
 from torch.nn import functional
 
 from bookkit.uoro.estimators import RTRL, UORO, ChunkedUORO, SnAp1, TruncatedBPTT, accumulate_gradient
+from bookkit.uoro.kf_rtrl import KFRTRL
 from bookkit.uoro.model import GRU, LSTM, TanhRNN
 
 
@@ -256,3 +259,46 @@ def test_uoro_over_chunks_is_unbiased_where_truncation_is_not():
     assert ((estimate.mean(0) - exact[0]) / standard_error).abs().max() < 5
     truncated, _ = accumulate_gradient(TruncatedBPTT(model, 3), w_state, w_out, state, inputs, targets)
     assert ((truncated[0] - exact[0]) / standard_error).abs().max() > 5
+
+
+def _estimators_with_checkpoints(model):
+    """Every estimator of the chapter that :func:`~bookkit.uoro.train.train_online` checkpoints, with its
+    window (a checkpoint falls at a window's end)."""
+    return {
+        "RTRL": RTRL(model),
+        "SnAp-1": SnAp1(model),
+        "UORO": UORO(model, torch.Generator().manual_seed(1)),
+        "UORO-3": ChunkedUORO(model, torch.Generator().manual_seed(2), chunk=3),
+        "TBPTT-3": TruncatedBPTT(model, 3),
+        "TBPTT-3, last loss": TruncatedBPTT(model, 3, loss_at="end"),
+        "KF-RTRL": KFRTRL(model, torch.Generator().manual_seed(3)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_estimators_with_checkpoints(TanhRNN(5, 6, 5))))
+def test_an_estimator_restored_from_its_state_dict_continues_bit_identically(name):
+    """Six steps, a save at step 6 into a fresh estimator whose noise has moved on, six more steps: the
+    restored estimator's losses and gradients equal the uninterrupted one's. Mid-window saves are refused."""
+    model = TanhRNN(5, 6, 5)
+    w_state, w_out, state, inputs, targets = random_problem(model, steps=12)
+    running = _estimators_with_checkpoints(model)[name]
+    running.reset(state)
+    for x, y in zip(inputs[:6], targets[:6]):
+        running.step(w_state, w_out, x, y)
+    saved = copy.deepcopy(running.state_dict())
+    restored = _estimators_with_checkpoints(model)[name]
+    restored.reset(torch.zeros_like(state))
+    if hasattr(restored, "generator"):
+        torch.rand(7, generator=restored.generator)
+    restored.load_state_dict(saved)
+    for x, y in zip(inputs[6:], targets[6:]):
+        expected, got = running.step(w_state, w_out, x, y), restored.step(w_state, w_out, x, y)
+        assert torch.equal(expected.loss, got.loss)
+        assert (expected.grad_state is None) == (got.grad_state is None)
+        if expected.grad_state is not None:
+            assert torch.equal(expected.grad_state, got.grad_state)
+            assert torch.equal(expected.grad_out, got.grad_out)
+    if running.window > 1:
+        running.step(w_state, w_out, inputs[0], targets[0])
+        with pytest.raises(RuntimeError, match="steps into a"):
+            running.state_dict()

@@ -52,8 +52,9 @@ def _train() -> dict:
 def _identical(resumed: dict, uninterrupted: dict) -> bool:
     same_records = all(resumed[key] == uninterrupted[key] for key in ("monitored", "tanh_monitored"))
     return same_records and all(
-        torch.equal(resumed["losses"][name], uninterrupted["losses"][name])
-        for name in uninterrupted["losses"]
+        torch.equal(resumed[runs][name], uninterrupted[runs][name])
+        for runs in ("losses", "tanh_losses")
+        for name in uninterrupted[runs]
     )
 
 
