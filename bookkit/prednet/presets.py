@@ -190,8 +190,10 @@ ARCHITECTURE = Presets(
     smoke=ArchitectureConfig(
         stacks=(1, 4, 8), size=16, num_sequences=32, num_steps=3, batch_size=4, lr=6e-3, trace_frames=6
     ),
+    # ci lr: 6e-3 until the 10-seed sweep of 2026-12-03, where validation seed 8 stalled on a loss plateau;
+    # 2e-3 was then checked on calibration seeds 0, 1, 3, 4 (1e-3 is too slow for 120 steps)
     ci=ArchitectureConfig(
-        stacks=(1, 16, 32), size=32, num_sequences=400, num_steps=120, batch_size=8, lr=6e-3, trace_frames=10
+        stacks=(1, 16, 32), size=32, num_sequences=400, num_steps=120, batch_size=8, lr=2e-3, trace_frames=10
     ),
     full=ArchitectureConfig(
         stacks=(1, 32, 64, 128),
