@@ -141,7 +141,6 @@ def _sweep(arguments: argparse.Namespace) -> int:
         parse_seeds,
         record_text,
         run_sweep,
-        sigterm_as_interrupt,
         sweep_summary,
     )
 
@@ -150,17 +149,16 @@ def _sweep(arguments: argparse.Namespace) -> int:
         scale=arguments.scale, device=arguments.device, threads=arguments.threads, timeout_s=arguments.timeout
     )
     try:
-        with sigterm_as_interrupt():
-            record = run_sweep(
-                layout,
-                arguments.targets,
-                parse_seeds(arguments.seeds),
-                settings,
-                executor=arguments.executor,
-                jobs=arguments.jobs,
-                scheduler=arguments.scheduler,
-                force=arguments.force,
-            )
+        record = run_sweep(
+            layout,
+            arguments.targets,
+            parse_seeds(arguments.seeds),
+            settings,
+            executor=arguments.executor,
+            jobs=arguments.jobs,
+            scheduler=arguments.scheduler,
+            force=arguments.force,
+        )
     except (RunnerError, SweepError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

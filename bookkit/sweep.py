@@ -234,11 +234,6 @@ def signals_as_interrupt(signums: Sequence[int]) -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def sigterm_as_interrupt() -> contextlib.AbstractContextManager[None]:
-    """Within the block SIGTERM (``kill``, a job scheduler stopping the sweep) stops it as Ctrl-C does."""
-    return signals_as_interrupt([signal.SIGTERM])
-
-
 def run_local(tasks: Sequence[Task], jobs: int, progress: Progress) -> list[dict[str, Any]]:
     """Run ``tasks`` ``jobs`` at a time in a thread pool (each notebook in its own process, as the runner
     does). SIGINT, SIGTERM or SIGHUP stop every running notebook and its kernel through the runner's
@@ -299,11 +294,10 @@ def run_dask(
     futures = list(submitted)
     runs: list[dict[str, Any]] = []
     try:
-        with signals_as_interrupt(STOP_SIGNALS):
-            for future in as_completed(futures):
-                error = future.exception() if future.status == "error" else None
-                runs.append(lost_run(submitted[future], error) if error else future.result())
-                progress.update(runs[-1])
+        for future in as_completed(futures):
+            error = future.exception() if future.status == "error" else None
+            runs.append(lost_run(submitted[future], error) if error else future.result())
+            progress.update(runs[-1])
     except BaseException:
         if cluster is not None:
             stop_descendants()  # the local workers, the notebooks they started and their kernels, at once
@@ -421,7 +415,10 @@ def run_sweep(
     force: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Run every (notebook, seed) that is not fresh (all with ``force``) and return the sweep record."""
+    """Run every (notebook, seed) that is not fresh (all with ``force``) and return the sweep record.
+
+    While notebooks run, SIGINT, SIGTERM and SIGHUP stop every worker and kernel and raise
+    ``KeyboardInterrupt``, whichever executor runs them and whatever handler the process inherited."""
     check_scale(settings.scale)
     if executor not in EXECUTORS:
         raise SweepError(f"unknown executor {executor!r}; valid executors are: {', '.join(EXECUTORS)}")
@@ -452,11 +449,12 @@ def run_sweep(
     start = time.perf_counter()
     progress = Progress(len(tasks), log)
     if tasks:
-        runs += (
-            run_local(tasks, jobs, progress)
-            if executor == "local"
-            else run_dask(tasks, jobs, progress, scheduler)
-        )
+        with signals_as_interrupt(STOP_SIGNALS):  # the local executor installs its own handlers meanwhile
+            runs += (
+                run_local(tasks, jobs, progress)
+                if executor == "local"
+                else run_dask(tasks, jobs, progress, scheduler)
+            )
     return build_record(
         runs,
         settings=settings,

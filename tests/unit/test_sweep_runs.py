@@ -94,13 +94,12 @@ import sys
 from pathlib import Path
 
 from bookkit.runner import Layout, RunSettings
-from bookkit.sweep import run_sweep, sigterm_as_interrupt
+from bookkit.sweep import run_sweep
 
 root = Path(sys.argv[1])
 layout = Layout(repo_root=root, generated=root / "book" / "_generated", package_dir=root / "pkg")
 try:
-    with sigterm_as_interrupt():
-        run_sweep(layout, ["seeds/02-waits"], [0], RunSettings(scale="smoke"), executor=sys.argv[2], jobs=1)
+    run_sweep(layout, ["seeds/02-waits"], [0], RunSettings(scale="smoke"), executor=sys.argv[2], jobs=1)
 except KeyboardInterrupt:
     print("interrupted", flush=True)
     sys.exit(130)
