@@ -25,7 +25,7 @@ from typing import Any, Literal, cast
 import torch
 from torch.func import jvp, vjp, vmap
 
-from bookkit.uoro.model import RecurrentModel, TanhRNN
+from bookkit.uoro.model import RecurrentModel, TanhRNN, block_views, constant
 from bookkit.uoro.paper import EARLIER_EPSILON
 
 Noise = Literal["rademacher", "gaussian"]
@@ -263,6 +263,7 @@ class UORO(OnlineEstimator):
         self.generator, self.epsilon, self.noise, self.normalise = generator, epsilon, noise, normalise
         self.tangent_mode = tangent_mode
         self.closed_form = closed_form and isinstance(model, TanhRNN)
+        self._theta_blocks: tuple[torch.Tensor, list[torch.Tensor]] | None = None
 
     def reset(self, state: torch.Tensor) -> None:
         super().reset(state)
@@ -286,15 +287,23 @@ class UORO(OnlineEstimator):
         self.theta_tilde = saved["theta_tilde"].to(self.theta_tilde.device)
         self.generator.set_state(saved["generator"])
 
+    def theta_blocks(self) -> list[torch.Tensor]:
+        r"""The tanh RNN's blocks $(W,U,b)$ of $\tilde\theta$, as views made once per $\tilde\theta$ tensor
+        (the closed-form step updates it in place)."""
+        if self._theta_blocks is None or self._theta_blocks[0] is not self.theta_tilde:
+            self._theta_blocks = (self.theta_tilde, block_views(self.theta_tilde, self.model.state_shapes))
+        return self._theta_blocks[1]
+
     def draw_noise(self, like: torch.Tensor) -> torch.Tensor:
-        r"""$\nu$, drawn on the generator's device and moved to the state's."""
-        device = self.generator.device
+        r"""$\nu$, drawn on the generator's device in the state's dtype and moved to the state's device."""
+        device, dtype = self.generator.device, like.dtype
         if self.noise == "rademacher":
-            signs = torch.randint(0, 2, like.shape, generator=self.generator, device=device)
-            return (2 * signs - 1).to(like)
-        return torch.randn(like.shape, generator=self.generator, device=device, dtype=like.dtype).to(
-            like.device
-        )
+            # 2u - 1 for u uniform in {0, 1}, drawn in the floating dtype (the same draws as integers)
+            draws = torch.randint(0, 2, like.shape, generator=self.generator, device=device, dtype=dtype)
+            noise = torch.add(constant(-1.0, draws), draws, alpha=2)
+        else:
+            noise = torch.randn(like.shape, generator=self.generator, device=device, dtype=dtype)
+        return noise if noise.device == like.device else noise.to(like.device)
 
     def tangent(
         self,
@@ -313,25 +322,24 @@ class UORO(OnlineEstimator):
         return _double_vjp_tangent(next_state, state_leaf, self.s_tilde)
 
     def rescaling(
-        self, tangent: torch.Tensor, noise_pullback_norm: torch.Tensor, noise: torch.Tensor
+        self, tangent_norm: torch.Tensor, noise_pullback_norm: torch.Tensor, noise: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""$(\rho_0^2,\rho_1^2)$ per stream ``(B, 1)``, from $\lVert\tilde\theta_t\rVert$, $a_t$,
+        r"""$(\rho_0,\rho_1)$ per stream ``(B, 1)``, from $\lVert\tilde\theta_t\rVert$, $\lVert a_t\rVert$,
         $\lVert b_t\rVert$ and $\nu$ (both 1 with ``normalise=False``); a Rademacher $\nu$ has
         $\lVert\nu\rVert=\sqrt n$."""
         if not self.normalise:
-            ones = torch.ones_like(tangent[:, :1])
+            ones = torch.ones_like(tangent_norm)
             return ones, ones
-        eps = self.epsilon
-        rho_0_squared = (torch.linalg.vector_norm(self.theta_tilde, dim=-1, keepdim=True) + eps) / (
-            torch.linalg.vector_norm(tangent, dim=-1, keepdim=True) + eps
-        )
+        eps = constant(self.epsilon, tangent_norm)
         if self.noise == "rademacher":
-            rho_1_squared = (noise_pullback_norm + eps) / (math.sqrt(noise.shape[-1]) + eps)
+            noise_term = constant(math.sqrt(noise.shape[-1]) + self.epsilon, tangent_norm)
         else:
-            rho_1_squared = (noise_pullback_norm + eps) / (
-                torch.linalg.vector_norm(noise, dim=-1, keepdim=True) + eps
-            )
-        return rho_0_squared, rho_1_squared
+            noise_term = torch.linalg.vector_norm(noise, dim=-1, keepdim=True).add_(eps)
+        theta_norm = torch.linalg.vector_norm(self.theta_tilde, dim=-1, keepdim=True)
+        # rho_0 = sqrt((|theta~| + eps) / (|a| + eps)),  rho_1 = sqrt((|b| + eps) / (|nu| + eps))
+        rho_0 = theta_norm.add_(eps).div_(tangent_norm + eps).sqrt_()
+        rho_1 = (noise_pullback_norm + eps).div_(noise_term).sqrt_()
+        return rho_0, rho_1
 
     def step(
         self, w_state: torch.Tensor, w_out: torch.Tensor, x: torch.Tensor, y: torch.Tensor
@@ -347,29 +355,32 @@ class UORO(OnlineEstimator):
         r"""One step with the tanh RNN's closed-form JVP and VJPs ($D=1-s_{t+1}^2$, $z=(s_t,x_{t+1},1)$):
         $a_t=D\odot W\tilde s_t$, $b_t=(D\odot\nu)\otimes z$ blockwise, $\lVert b_t\rVert=
         \lVert D\odot\nu\rVert\lVert z\rVert$; $b_t$ is never formed, it enters $\tilde\theta$ as rank-one
-        updates in place."""
+        updates in place. The three vectors that $D$ multiplies are scaled, and their norms taken, in one call
+        each."""
         model = cast(TanhRNN, self.model)
         state = self.current_state()
-        next_state, slope, tangent = model.transition_jvp(w_state, state, x, self.s_tilde)
+        next_state, recurrent_tangent = model.transition_and_product(w_state, state, x, self.s_tilde)
         loss, grad_next_state, grad_out = model.loss_and_gradients(w_out, next_state, y)
         noise = self.draw_noise(next_state)
-        noise_delta = slope * noise
-        rho_0_squared, rho_1_squared = self.rescaling(
-            tangent, model.param_vjp_norm(state, x, noise_delta), noise
+        slope = torch.addcmul(constant(1.0, next_state), next_state, next_state, value=-1)  # 1 - s_{t+1}^2
+        # rows D * (W s~, dl/ds_{t+1}, nu): a_t and the pre-activation cotangents of the loss and the noise
+        scaled = torch.stack((recurrent_tangent, grad_next_state, noise), dim=-2).mul_(slope.unsqueeze(-2))
+        tangent, grad_delta, noise_delta = scaled.unbind(-2)
+        tangent_norm, _, noise_delta_norm = torch.linalg.vector_norm(scaled, dim=-1, keepdim=True).unbind(-2)
+        rho_0, rho_1 = self.rescaling(
+            tangent_norm, noise_delta_norm * model.param_input_norm(state, x), noise
         )
+        state_row, x_row = state.unsqueeze(-2), x.unsqueeze(-2)
         # g = (dl/ds_t . s~_t) theta~_t + dl/dtheta|_{s_t fixed}, where dl/ds_t . s~_t = dl/ds_{t+1} . a_t
-        grad_state = model.add_param_vjp_(
-            self.theta_tilde * (grad_next_state * tangent).sum(-1, keepdim=True),
-            state,
-            x,
-            slope * grad_next_state,
+        grad_state = self.theta_tilde * (grad_next_state * tangent).sum(-1, keepdim=True)
+        model.add_param_vjp_to_blocks_(
+            block_views(grad_state, model.state_shapes), state_row, x_row, grad_delta
         )
         # s~ <- rho_0 a + rho_1 nu;  theta~ <- theta~ / rho_0 + b / rho_1 in place,
         # b / rho_1 being the VJP of nu / rho_1
-        self.s_tilde = torch.addcmul(rho_0_squared.sqrt() * tangent, rho_1_squared.sqrt(), noise)
-        model.add_param_vjp_(
-            self.theta_tilde.mul_(rho_0_squared.rsqrt()), state, x, noise_delta.mul_(rho_1_squared.rsqrt())
-        )
+        self.s_tilde = torch.addcmul(tangent * rho_0, rho_1, noise)
+        self.theta_tilde.div_(rho_0)
+        model.add_param_vjp_to_blocks_(self.theta_blocks(), state_row, x_row, noise_delta.div_(rho_1))
         self.state = next_state
         return StepResult(loss, grad_state, grad_out)
 
@@ -404,11 +415,10 @@ class UORO(OnlineEstimator):
 
     def advance_pair(self, tangent: torch.Tensor, noise: torch.Tensor, noise_pullback: torch.Tensor) -> None:
         r"""$\tilde s\leftarrow\rho_0a+\rho_1\nu$, $\tilde\theta\leftarrow\tilde\theta/\rho_0+b/\rho_1$."""
-        rho_0, rho_1 = (
-            rho.sqrt()
-            for rho in self.rescaling(
-                tangent, torch.linalg.vector_norm(noise_pullback, dim=-1, keepdim=True), noise
-            )
+        rho_0, rho_1 = self.rescaling(
+            torch.linalg.vector_norm(tangent, dim=-1, keepdim=True),
+            torch.linalg.vector_norm(noise_pullback, dim=-1, keepdim=True),
+            noise,
         )
         self.s_tilde = rho_0 * tangent + rho_1 * noise
         self.theta_tilde = self.theta_tilde / rho_0 + noise_pullback / rho_1
@@ -547,9 +557,8 @@ class TruncatedBPTT(WindowedEstimator):
             raise ValueError(f"truncation must be >= 1, got {truncation}")
         if loss_at not in ("all", "end"):
             raise ValueError(f"loss_at must be 'all' or 'end', got {loss_at!r}")
-        self.truncation, self.loss_at = truncation, loss_at
+        self.window, self.loss_at = truncation, loss_at
         self.name = f"TBPTT-{truncation}"
-        self.window = truncation
 
     def open_window(self, w_state: torch.Tensor, w_out: torch.Tensor) -> None:
         self.leaves = (w_state.detach().requires_grad_(), w_out.detach().requires_grad_())
@@ -559,7 +568,7 @@ class TruncatedBPTT(WindowedEstimator):
         next_state = self.model.transition(self.leaves[0], self.current_state(), x)
         loss = self.model.loss(self.leaves[1], next_state, y)
         self.state = next_state
-        if self.loss_at == "all" or self.count + 1 == self.truncation:
+        if self.loss_at == "all" or self.count + 1 == self.window:
             self.window_loss = self.window_loss + loss.sum()
         return loss
 

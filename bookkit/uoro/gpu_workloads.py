@@ -61,16 +61,24 @@ def _streams(cfg: Any) -> Workload:
 
 
 def _charlm(cfg: Any) -> Workload:
-    """05: UORO training monitored by exact RTRL and SnAp-1 every ``monitor_every`` steps, then TBPTT at every
-    window; all streams at once."""
+    """05: on the GRU, UORO training monitored by exact RTRL and SnAp-1 every ``monitor_every`` steps, then
+    TBPTT at every window; on a tanh RNN of the same width, UORO training monitored by exact RTRL, SnAp-1,
+    KF-RTRL and unscaled UORO, then KF-RTRL, UORO with other noise and TBPTT-1; all streams at once."""
     macs = _cell_macs("GRU", cfg.hidden_size, cfg.vocabulary)
+    tanh_macs = _cell_macs("tanh", cfg.hidden_size, cfg.vocabulary)
     monitors = cfg.steps // cfg.monitor_every
     rtrl = monitors * cfg.num_streams * 2 * cfg.hidden_size * macs * cfg.hidden_size
-    compute = cfg.steps * cfg.num_streams * macs * (3 + sum(cfg.truncations)) + rtrl
+    tanh_rtrl = monitors * cfg.num_streams * 2 * cfg.hidden_size * tanh_macs * cfg.hidden_size
+    # the tanh runs: UORO (watched), KF-RTRL, UORO with other noise (each about 3 forward steps) and TBPTT-1
+    tanh = cfg.steps * cfg.num_streams * tanh_macs * (3 * 3 + 1)
+    compute = cfg.steps * cfg.num_streams * macs * (3 + sum(cfg.truncations)) + rtrl + tanh + tanh_rtrl
     return Workload(
         compute=2 * compute,
-        steps={"uoro": cfg.steps + 2 * monitors, "tbptt": cfg.steps * len(cfg.truncations)},
-        gpu_flops=2 * rtrl,
+        steps={
+            "uoro": cfg.steps + 2 * monitors + 3 * cfg.steps + 4 * monitors,
+            "tbptt": cfg.steps * (len(cfg.truncations) + 1),
+        },
+        gpu_flops=2 * (rtrl + tanh_rtrl),
     )
 
 

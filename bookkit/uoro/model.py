@@ -13,6 +13,7 @@ streams of one learner) at once, and every Jacobian-vector product stays block-d
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -27,6 +28,43 @@ def unflatten(flat: torch.Tensor, shapes: Shapes) -> list[torch.Tensor]:
     sizes = [math.prod(shape) for shape in shapes]
     pieces = torch.split(flat, sizes, dim=-1)
     return [piece.reshape(flat.shape[0], *shape) for piece, shape in zip(pieces, shapes)]
+
+
+def block_views(flat: torch.Tensor, shapes: Shapes) -> list[torch.Tensor]:
+    r"""The views of :func:`unflatten` for a ``(..., P)`` tensor with any leading dimensions, made with one
+    ``as_strided`` call per block instead of a split and a reshape each: cheaper where a step's cost is its
+    number of torch calls, as in the closed-form steps below. For tensors without a graph (``as_strided``'s
+    backward is slow, so :func:`unflatten` serves the autograd paths)."""
+    layout = _block_layout(flat.shape, flat.stride(), flat.storage_offset(), tuple(shapes))
+    return [flat.as_strided(size, stride, offset) for size, stride, offset in layout]
+
+
+@functools.lru_cache(maxsize=256)
+def _block_layout(
+    shape: tuple[int, ...], strides: tuple[int, ...], offset: int, shapes: tuple[tuple[int, ...], ...]
+) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
+    """Size, strides and storage offset of each block of a tensor of this shape, strides and offset."""
+    *leading, stride = strides
+    layout = []
+    for block in shapes:
+        inner = [stride] * len(block)
+        for i in range(len(block) - 2, -1, -1):
+            inner[i] = inner[i + 1] * block[i + 1]
+        layout.append(((*shape[:-1], *block), (*leading, *inner), offset))
+        offset += math.prod(block) * stride
+    return layout
+
+
+def constant(value: float, like: torch.Tensor) -> torch.Tensor:
+    """``value`` as a 0-d tensor of ``like``'s dtype and device, made once: a Python number in a tensor
+    operation is wrapped and converted on every call (about 2 µs on one CPU thread, several times per online
+    step), a 0-d tensor is not. Read only."""
+    return _constant(value, like.dtype, like.device)
+
+
+@functools.lru_cache(maxsize=256)
+def _constant(value: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return torch.tensor(value, dtype=dtype, device=device)
 
 
 def batched_matvec(matrix: torch.Tensor, vector: torch.Tensor) -> torch.Tensor:
@@ -114,15 +152,18 @@ class CharacterModel(RecurrentModel):
         $$\frac{\partial\ell}{\partial s}=V^\top e,\qquad \frac{\partial\ell}{\partial V}=e\,s^\top,\qquad
         \frac{\partial\ell}{\partial c}=e.$$
         """
-        readout, bias = unflatten(w_out, self.out_shapes)
-        log_probs = torch.log_softmax(batched_matvec(readout, state) + bias, dim=-1)
-        target = y.unsqueeze(-1)
+        readout_shape, (outputs,) = self.out_shapes
+        readout, bias_row = block_views(w_out, (readout_shape, (1, outputs)))
+        state_row = state.unsqueeze(-2)
+        # log p = log_softmax(s^T V^T + c^T), one (B, 1, o) row per stream
+        log_probs = torch.baddbmm(bias_row, state_row, readout.mT).log_softmax(-1)
+        target = y.reshape(-1, 1, 1)
         picked = log_probs.gather(-1, target)
         # e = p - 1_y, with p_y - 1 = expm1(log p_y)
-        error = log_probs.exp().scatter_(-1, target, torch.expm1(picked))
-        grad_readout = (error.unsqueeze(-1) * state.unsqueeze(-2)).flatten(1)
-        grad_state = torch.matmul(error.unsqueeze(-2), readout).squeeze(-2)
-        return picked.squeeze(-1).neg(), grad_state, torch.cat((grad_readout, error), dim=-1)
+        error = log_probs.exp_().scatter_(-1, target, picked.expm1())
+        grad_state = torch.bmm(error, readout).squeeze(-2)
+        grad_out = torch.cat(((error.mT * state_row).flatten(1), error.squeeze(-2)), dim=-1)
+        return picked.view(-1).neg(), grad_state, grad_out
 
 
 class TanhRNN(CharacterModel):
@@ -133,6 +174,8 @@ class TanhRNN(CharacterModel):
         super().__init__(input_size, hidden_size, output_size)
         n, m = hidden_size, input_size
         self.state_shapes = ((n, n), (n, m), (n,))
+        self.row_shapes = ((n, n), (n, m), (1, n))
+        """``state_shapes`` with the bias as a ``(1, n)`` row."""
 
     def transition(self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         r"""$s_{t+1}=\tanh(W s_t + U x_{t+1} + b)$."""
@@ -142,19 +185,26 @@ class TanhRNN(CharacterModel):
     # Closed-form derivatives. With D = 1 - s_{t+1}^2 = tanh'(W s_t + U x_{t+1} + b), a cotangent v of
     # s_{t+1} enters the methods below as the pre-activation cotangent delta = D * v.
 
+    def transition_and_product(
+        self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor, direction: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""$s_{t+1}$ and $W\dot s$ for a direction $\dot s$ ``(B, n)``, with one product
+        $[s_t,\dot s]^\top W^\top$, so $W$ is read once for both."""
+        recurrent, inputs, bias_row = block_views(w_state, self.row_shapes)
+        rows = torch.bmm(torch.stack((state, direction), dim=-2), recurrent.mT)  # [W s, W ds]
+        # s_{t+1} = tanh(W s_t + U x_{t+1} + b), as a (B, 1, n) row
+        pre_activation = torch.baddbmm(rows[:, :1], x.unsqueeze(-2), inputs.mT).add_(bias_row)
+        return pre_activation.tanh_().squeeze(-2), rows[:, 1]
+
     def transition_jvp(
         self, w_state: torch.Tensor, state: torch.Tensor, x: torch.Tensor, state_tangent: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         r"""$s_{t+1}$, $D=1-s_{t+1}^2$ and the tangent along $\dot s$ (forward mode),
 
-        $$\frac{\partial F}{\partial s}\dot s=D\odot W\dot s,$$
-
-        with one product $[s_t,\dot s]^\top W^\top$, so $W$ is read once for both."""
-        recurrent, inputs, bias = unflatten(w_state, self.state_shapes)
-        rows = torch.matmul(torch.stack((state, state_tangent), dim=-2), recurrent.mT)  # [W s, W ds]
-        next_state = torch.tanh(rows[..., 0, :] + batched_matvec(inputs, x) + bias)
+        $$\frac{\partial F}{\partial s}\dot s=D\odot W\dot s.$$"""
+        next_state, product = self.transition_and_product(w_state, state, x, state_tangent)
         slope = 1 - next_state.square()
-        return next_state, slope, slope * rows[..., 1, :]
+        return next_state, slope, product.mul_(slope)
 
     def add_param_vjp_(
         self, target: torch.Tensor, state: torch.Tensor, x: torch.Tensor, delta: torch.Tensor
@@ -164,19 +214,36 @@ class TanhRNN(CharacterModel):
 
         $$v^\top\frac{\partial F}{\partial(W,U,b)}=
         \big(\delta s_t^\top,\ \delta x_{t+1}^\top,\ \delta\big).$$"""
-        recurrent, inputs, bias = unflatten(target, self.state_shapes)
-        column = delta.unsqueeze(-1)
-        recurrent.addcmul_(column, state.unsqueeze(-2))
-        inputs.addcmul_(column, x.unsqueeze(-2))
-        bias.add_(delta)
+        self.add_param_vjp_to_blocks_(
+            block_views(target, self.state_shapes), state.unsqueeze(-2), x.unsqueeze(-2), delta
+        )
         return target
 
+    def add_param_vjp_to_blocks_(
+        self,
+        blocks: Sequence[torch.Tensor],
+        state_row: torch.Tensor,
+        x_row: torch.Tensor,
+        delta: torch.Tensor,
+    ) -> None:
+        r""":meth:`add_param_vjp_` on the target's :func:`block_views` ``(W, U, b)``, with $s_t$ and $x_{t+1}$
+        as rows ``(B, 1, n)`` and ``(B, 1, m)`` (for a caller that reuses them)."""
+        recurrent, inputs, bias = blocks
+        column = delta.unsqueeze(-1)
+        recurrent.addcmul_(column, state_row)
+        inputs.addcmul_(column, x_row)
+        bias.add_(delta)
+
+    def param_input_norm(self, state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        r"""$\lVert z\rVert=\sqrt{\lVert s_t\rVert^2+\lVert x_{t+1}\rVert^2+1}$ per stream ``(B, 1)``, where
+        $z=(s_t,x_{t+1},1)$ is what every row of $\partial F/\partial(W,U,b)$ multiplies."""
+        ones = constant(1.0, state).expand(state.shape[0], 1)
+        return torch.linalg.vector_norm(torch.cat((state, x, ones), dim=-1), dim=-1, keepdim=True)
+
     def param_vjp_norm(self, state: torch.Tensor, x: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
-        r"""$\big\lVert v^\top\frac{\partial F}{\partial\theta}\big\rVert=\lVert\delta\rVert
-        \sqrt{\lVert s_t\rVert^2+\lVert x_{t+1}\rVert^2+1}$ per stream ``(B, 1)``, without forming the
-        product."""
-        inputs_norm = torch.linalg.vector_norm(torch.cat((state, x), dim=-1), dim=-1, keepdim=True)
-        return torch.linalg.vector_norm(delta, dim=-1, keepdim=True) * inputs_norm.square_().add_(1).sqrt_()
+        r"""$\big\lVert v^\top\frac{\partial F}{\partial\theta}\big\rVert=\lVert\delta\rVert\,\lVert z\rVert$
+        per stream ``(B, 1)``, without forming the product."""
+        return torch.linalg.vector_norm(delta, dim=-1, keepdim=True) * self.param_input_norm(state, x)
 
 
 class GRU(CharacterModel):

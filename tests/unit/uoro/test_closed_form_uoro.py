@@ -7,7 +7,7 @@ from torch.func import jvp, vjp
 from torch.nn import functional
 
 from bookkit.uoro.estimators import UORO
-from bookkit.uoro.model import TanhRNN
+from bookkit.uoro.model import TanhRNN, block_views, unflatten
 
 TOLERANCE = 1e-10
 
@@ -102,12 +102,18 @@ def reference_uoro_step(
     return next_state, pair, (loss, grad_state, grad_out)
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["own-params", "shared-params"])
 @pytest.mark.parametrize(
     "options", [{}, {"noise": "gaussian"}, {"normalise": False}], ids=["rademacher", "gaussian", "no-rho"]
 )
-def test_closed_form_uoro_follows_the_torch_func_reference_step_for_step(options):
+def test_closed_form_uoro_follows_the_torch_func_reference_step_for_step(options, shared):
+    """Ten steps of the closed-form step against Algorithm 1 written out with torch.func, from the same noise;
+    with ``shared``, one parameter vector seen by every stream through a stride-0 ``expand`` (how training
+    shares a learner across streams)."""
     model = TanhRNN(5, 12, 5)
     w_state, w_out, state, _, _, _ = random_step(model, seed=1)
+    if shared:
+        w_state, w_out = w_state[:1].expand(3, -1), w_out[:1].expand(3, -1)
     generator = torch.Generator().manual_seed(2)
     symbols = torch.randint(0, 5, (10, 3), generator=generator)
     inputs, targets = (
@@ -150,3 +156,56 @@ def test_closed_form_and_autograd_uoro_paths_agree_over_a_sequence():
         assert relative_difference(fast.grad_out, generic.grad_out) < TOLERANCE
     assert relative_difference(estimators[0].theta_tilde, estimators[1].theta_tilde) < TOLERANCE
     assert relative_difference(estimators[0].s_tilde, estimators[1].s_tilde) < TOLERANCE
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda flat: flat,
+        lambda flat: flat[:1].expand(3, -1),
+        lambda flat: torch.cat((flat, flat), dim=-1)[:, 3 : 3 + flat.shape[-1]],
+        lambda flat: flat.unsqueeze(0).expand(2, -1, -1),
+    ],
+    ids=["contiguous", "expanded", "offset-slice", "leading-dims"],
+)
+def test_block_views_are_unflatten_views_of_the_same_storage(make):
+    model = TanhRNN(5, 12, 5)
+    w_state, _ = model.init_params(3, torch.Generator().manual_seed(0), dtype=torch.float64)
+    flat = make(w_state)
+    views = block_views(flat, model.state_shapes)
+    lead = flat.shape[:-1]
+    references = unflatten(flat.reshape(-1, flat.shape[-1]), model.state_shapes)
+    for view, reference, shape in zip(views, references, model.state_shapes):
+        assert view.shape == (*lead, *shape)
+        assert torch.equal(view.reshape(-1, *shape), reference)
+        assert view.untyped_storage().data_ptr() == flat.untyped_storage().data_ptr()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_rademacher_noise_is_the_integer_draw_of_the_same_generator(dtype):
+    """The noise is drawn directly in the state's dtype; the signs are those of integer draws."""
+    uoro = UORO(TanhRNN(3, 40, 3), torch.Generator().manual_seed(7))
+    reference = torch.Generator().manual_seed(7)
+    like = torch.zeros(4, 40, dtype=dtype)
+    for _ in range(3):
+        expected = (2 * torch.randint(0, 2, like.shape, generator=reference) - 1).to(dtype)
+        assert torch.equal(uoro.draw_noise(like), expected)
+
+
+def test_closed_form_uoro_reloaded_mid_run_repeats_its_steps():
+    """Loading an earlier state_dict into the running estimator (whose theta~ tensor, and the block views it
+    keeps of it, have moved on) repeats the same steps exactly."""
+    model = TanhRNN(4, 10, 4)
+    w_state, w_out, state, _, _, _ = random_step(model, batch=2, seed=5)
+    generator = torch.Generator().manual_seed(6)
+    inputs = functional.one_hot(torch.randint(0, 4, (8, 2), generator=generator), 4).double()
+    targets = torch.randint(0, 4, (8, 2), generator=generator)
+    uoro = UORO(model, torch.Generator().manual_seed(8))
+    uoro.reset(state)
+    for x, y in zip(inputs[:4], targets[:4]):
+        uoro.step(w_state, w_out, x, y)
+    saved = {k: v.clone() for k, v in uoro.state_dict().items()}
+    first = [uoro.step(w_state, w_out, x, y).grad_state for x, y in zip(inputs[4:], targets[4:])]
+    uoro.load_state_dict(saved)
+    again = [uoro.step(w_state, w_out, x, y).grad_state for x, y in zip(inputs[4:], targets[4:])]
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
