@@ -33,6 +33,11 @@ from bookkit.ebm_backprop.learning import (
     train_equilibrium_propagation,
 )
 from bookkit.ebm_backprop.presets import DigitsConfig
+from bookkit.ebm_backprop.window_averaging import (
+    predict_window_estimator,
+    predicted_window_cosine,
+    window_displacements,
+)
 
 START_VALUE = {"smooth": 0.5, "box": 0.0, "naive_hard": 0.5}
 """Where the free phase starts: mid-range for the smooth and naive rates, the lower face for the box."""
@@ -193,6 +198,25 @@ def error_wave(
     return norms, predicted
 
 
+def langevin_stationary_chains(
+    net: LayeredNetwork,
+    x: Tensor,
+    s_star: States,
+    *,
+    eps: float,
+    temperatures: Sequence[float],
+    num_chains: int,
+    burn_in_steps: int,
+    generator: torch.Generator,
+) -> States:
+    """``num_chains`` free Langevin chains per temperature, started at $s^*$ and run ``burn_in_steps``
+    steps: one ``(len(temperatures), num_chains, n_l)`` tensor per layer."""
+    dtype, device = s_star[0].dtype, s_star[0].device
+    temperature = torch.as_tensor(temperatures, dtype=dtype, device=device).reshape(-1, 1, 1)
+    chains = [s.reshape(1, 1, -1).expand(len(temperatures), num_chains, -1).clone() for s in s_star]
+    return langevin_burn_in(net, x, chains, burn_in_steps, eps, temperature, generator)
+
+
 def langevin_first_arrival(
     net: LayeredNetwork,
     x: Tensor,
@@ -206,10 +230,12 @@ def langevin_first_arrival(
     burn_in_steps: int,
     chain_counts: Sequence[int],
     generator: torch.Generator,
+    chains: States | None = None,
 ) -> dict[str, Tensor]:
     """First arrival in Langevin chains around the fixed point ``s_star`` of one input (batch of 1).
 
-    ``num_chains`` chains per temperature start at $s^*$, run ``burn_in_steps`` free Langevin steps, and
+    ``num_chains`` chains per temperature start at $s^*$, run ``burn_in_steps`` free Langevin steps (or
+    are given, already burned in, as ``chains``, shape ``(num_T, num_chains, n_l)`` per layer), and
     are each branched into a nudged and a free copy for $k+1$ steps, once with shared and once with
     independent noise. The reference is the back-propagated error of each chain at its own state $s_c$ when
     it branches, $\\delta_l(s_c)$, averaged over the same chains as the move,
@@ -226,8 +252,17 @@ def langevin_first_arrival(
     """
     dtype, device = s_star[0].dtype, s_star[0].device
     temperature = torch.as_tensor(temperatures, dtype=dtype, device=device).reshape(-1, 1, 1)
-    chains = [s.reshape(1, 1, -1).expand(len(temperatures), num_chains, -1).clone() for s in s_star]
-    chains = langevin_burn_in(net, x, chains, burn_in_steps, eps, temperature, generator)
+    if chains is None:
+        chains = langevin_stationary_chains(
+            net,
+            x,
+            s_star,
+            eps=eps,
+            temperatures=temperatures,
+            num_chains=num_chains,
+            burn_in_steps=burn_in_steps,
+            generator=generator,
+        )
     steps = first_arrival_steps(net)
     chain_deltas = backprop_errors(net, chains, target)
     # mean over the first m chains of delta_l(s_c): (num_T, len(chain_counts), n_l) per layer
@@ -254,6 +289,76 @@ def langevin_first_arrival(
                 dim=-1,
             )
     return result
+
+
+def langevin_window_alignment(
+    net: LayeredNetwork,
+    x: Tensor,
+    target: Tensor,
+    s_star: States,
+    chains: States,
+    *,
+    beta: float,
+    eps: float,
+    temperatures: Sequence[float],
+    windows: Sequence[int],
+    generator: torch.Generator,
+) -> dict[str, Tensor]:
+    """One chain per network: the window displacement $D_l(w)$ of each stationary chain in ``chains``
+    (``(num_T, M, n_l)`` per layer), measured against the back-propagated error $-\\delta_l(s^*)$ and against
+    the linear-Gaussian prediction of :func:`~bookkit.ebm_backprop.window_averaging.predict_window_estimator`.
+
+    Every entry has shape ``(num_T, len(windows), L)``: ``single_cos``, the mean over the $M$ networks of
+    $\\cos(D_l(w),-\\delta_l)$ (what one network sees, on average); ``population_cos``, the cosine of the
+    mean of $D_l(w)$ over the $M$ networks (replicas of the same input, each with its own noise);
+    ``null_single_cos`` / ``null_population_cos``, the same with $\\beta=0$ (no nudge); ``variance``, the
+    measured $\\mathrm{tr}\\,\\mathrm{Cov}\\,D_l(w)$ over networks; and the predictions
+    ``predicted_variance``, ``white_noise_variance``, ``predicted_single_cos`` ($R=1$) and
+    ``predicted_population_cos`` ($R=M$), from
+    :func:`~bookkit.ebm_backprop.window_averaging.predicted_window_cosine`;
+    ``ceiling`` (noise-free cosine, broadcast over T) and ``snr`` (one chain).
+    """
+    dtype, device = s_star[0].dtype, s_star[0].device
+    temperature = torch.as_tensor(temperatures, dtype=dtype, device=device).reshape(-1, 1, 1)
+    prediction = predict_window_estimator(
+        net, x, s_star, target, beta=beta, eps=eps, temperatures=temperatures, windows=windows
+    )
+    nudged, null = window_displacements(
+        net,
+        x,
+        chains,
+        target,
+        betas=(beta, 0.0),
+        eps=eps,
+        temperature=temperature,
+        windows=windows,
+        generator=generator,
+    )
+    deltas = backprop_errors(net, s_star, target)
+
+    def alignment(displacements: States) -> tuple[Tensor, Tensor]:
+        # displacement per layer (num_w, num_T, M, n_l); delta_l (1, n_l)
+        single = torch.stack([cosine(d, -delta).mean(-1) for d, delta in zip(displacements, deltas)], -1)
+        population = torch.stack([cosine(d.mean(-2), -delta) for d, delta in zip(displacements, deltas)], -1)
+        return single.transpose(0, 1), population.transpose(0, 1)
+
+    single, population = alignment(nudged)
+    null_single, null_population = alignment(null)
+    ceiling = prediction["ceiling"].expand_as(prediction["snr"])
+    num_chains = chains[0].shape[-2]
+    return {
+        "single_cos": single,
+        "population_cos": population,
+        "null_single_cos": null_single,
+        "null_population_cos": null_population,
+        "variance": torch.stack([d.var(-2).sum(-1) for d in nudged], -1).transpose(0, 1),
+        "predicted_variance": prediction["noise_variance"],
+        "white_noise_variance": prediction["white_noise_variance"],
+        "predicted_single_cos": predicted_window_cosine(ceiling, prediction["snr"]),
+        "predicted_population_cos": predicted_window_cosine(ceiling, prediction["snr"], num_chains),
+        "ceiling": ceiling,
+        "snr": prediction["snr"],
+    }
 
 
 def nudged_phase_cosines(

@@ -513,3 +513,108 @@ def nudged_phase_convergence(
     axes[0, -1].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def window_alignment_against_window(
+    windows: Sequence[int],
+    result: Mapping[str, Tensor],
+    temperatures: Sequence[float],
+    layer_names: Sequence[str],
+    num_chains: int,
+) -> Figure:
+    """One panel per temperature: cosine between the window displacement $D_l(w)$ and $-\\delta_l$ against
+    the window length, for one network (mean over networks of its own cosine; predicted dashed, measured
+    open circles) and for the mean over $M$ networks (predicted solid, measured filled squares), with the
+    unnudged null of that mean for the first hidden layer (grey crosses)
+    (``result``: :func:`~bookkit.ebm_backprop.experiments.langevin_window_alignment`)."""
+    fig, axes = plt.subplots(1, len(temperatures), figsize=(4 * len(temperatures), 3.9), sharey=True)
+    for t, (ax, temperature) in enumerate(zip(axes, temperatures)):
+        for index, name in enumerate(layer_names):
+            color = f"C{index}"
+            ax.semilogx(windows, result["predicted_single_cos"][t, :, index].cpu(), "--", color=color)
+            ax.semilogx(
+                windows,
+                result["single_cos"][t, :, index].cpu(),
+                "o",
+                mfc="none",
+                color=color,
+                label=f"one network, {name}",
+            )
+            ax.semilogx(windows, result["predicted_population_cos"][t, :, index].cpu(), "-", color=color)
+            ax.semilogx(
+                windows,
+                result["population_cos"][t, :, index].cpu(),
+                "s",
+                color=color,
+                label=f"mean of {num_chains} networks, {name}",
+            )
+        ax.semilogx(
+            windows,
+            result["null_population_cos"][t, :, 0].cpu(),
+            "x",
+            color="0.5",
+            label=f"no nudge (null), {layer_names[0]}",
+        )
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set(xlabel="window w (steps)", title=f"T = {temperature:g}")
+    axes[0].set_ylabel("cos(window displacement, −δ_l)")
+    axes[-1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def window_noise_and_prediction(
+    windows: Sequence[int],
+    result: Mapping[str, Tensor],
+    temperatures: Sequence[float],
+    layer_names: Sequence[str],
+) -> Figure:
+    """Left: measured over predicted noise variance of the window displacement against the window length,
+    per temperature (line style) and layer (colour), beside the white-noise null (grey); the band is a factor
+    2. Right: measured against predicted cosine over every window, layer and temperature, for one network
+    (open) and the mean over networks (filled); marker shape by temperature."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    styles, markers = ["-", "--", ":", "-."], ["o", "s", "^", "D"]
+    for t, temperature in enumerate(temperatures):
+        for index, name in enumerate(layer_names):
+            left.loglog(
+                windows,
+                (result["variance"][t, :, index] / result["predicted_variance"][t, :, index]).cpu(),
+                styles[t % 4],
+                color=f"C{index}",
+                label=f"{name}, T = {temperature:g}",
+            )
+            left.loglog(
+                windows,
+                (result["variance"][t, :, index] / result["white_noise_variance"][t, :, index]).cpu(),
+                styles[t % 4],
+                color="0.6",
+                lw=0.8,
+            )
+            for key, fill in (("single_cos", "none"), ("population_cos", None)):
+                right.plot(
+                    result[f"predicted_{key}"][t, :, index].cpu(),
+                    result[key][t, :, index].cpu(),
+                    markers[t % 4],
+                    color=f"C{index}",
+                    mfc=fill,
+                    ms=5,
+                    label=f"{name}, T = {temperature:g}" if key == "population_cos" else None,
+                )
+    left.axhspan(0.5, 2.0, color="C2", alpha=0.1)
+    left.axhline(1, color="k", lw=0.8)
+    left.set(
+        xlabel="window w (steps)",
+        ylabel="measured / predicted variance (ratio)",
+        title="noise: window formula (colour), white-noise null (grey)",
+    )
+    left.legend(fontsize=6, ncol=2)
+    right.plot([-0.2, 1], [-0.2, 1], color="k", lw=0.8)
+    right.set(
+        xlabel="predicted cos with −δ_l",
+        ylabel="measured cos with −δ_l",
+        title="alignment: one network (open), mean (filled)",
+    )
+    right.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return fig

@@ -45,7 +45,9 @@ def _first_arrival(cfg: Any) -> Workload:
 
 def _langevin(cfg: Any) -> Workload:
     chains = len(cfg.temperatures) * cfg.num_chains
-    noisy = 2 * cfg.burn_in_steps  # shared and independent noise
+    branches = 2 * 2 * (len(cfg.sizes) - 1)  # nudged and free copies, shared and independent noise
+    windows = 3 * max(cfg.windows)  # before the onset, then nudged and unnudged (the null)
+    noisy = cfg.burn_in_steps + branches + windows
     return Workload(
         compute=2 * _dense_macs(cfg.sizes) * (cfg.free_steps + noisy * chains),
         steps={"relax": (cfg.free_steps + noisy) * _layers(cfg.sizes)},

@@ -130,7 +130,8 @@ FIRST_ARRIVAL = Presets(
 
 @dataclass(frozen=True, kw_only=True)
 class LangevinConfig:
-    """03: first arrival in noisy (Langevin) chains, with shared and with independent noise."""
+    """03: first arrival in noisy (Langevin) chains, with shared and with independent noise, and the nudge
+    read by one chain per network from its states averaged over each window length in ``windows``."""
 
     sizes: tuple[int, ...]
     eps: float
@@ -140,6 +141,7 @@ class LangevinConfig:
     burn_in_steps: int
     temperatures: tuple[float, ...]
     free_steps: int
+    windows: tuple[int, ...]
 
 
 LANGEVIN = Presets(
@@ -152,6 +154,7 @@ LANGEVIN = Presets(
         burn_in_steps=100,
         temperatures=(1e-4, 1e-2),
         free_steps=300,
+        windows=(1, 2, 4, 8, 16),
     ),
     ci=LangevinConfig(
         sizes=(64, 100, 100, 10),
@@ -162,6 +165,7 @@ LANGEVIN = Presets(
         burn_in_steps=1500,
         temperatures=(1e-4, 1e-3, 1e-2),
         free_steps=4000,
+        windows=(1, 2, 4, 8, 16, 32, 64, 128, 256),
     ),
     full=LangevinConfig(
         sizes=(64, 256, 256, 256, 256, 10),
@@ -172,6 +176,7 @@ LANGEVIN = Presets(
         burn_in_steps=1500,
         temperatures=(1e-4, 1e-3, 1e-2, 1e-1),
         free_steps=12000,
+        windows=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
     ),
     gpu="full",
 )
