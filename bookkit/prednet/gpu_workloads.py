@@ -17,9 +17,15 @@ this book's CPU machine (heads at 64x64: 2.4 ms a frame; car at 128x160: 2.4 ms 
 
 
 def _prednet_training(
-    stacks: tuple[int, ...], height: int, width: int, steps: int, batch: int, frames: int = 10
+    stacks: tuple[int, ...],
+    height: int,
+    width: int,
+    steps: int,
+    batch: int,
+    frames: int = 10,
+    r_stacks: tuple[int, ...] | None = None,
 ):
-    macs = prednet_macs_per_frame(stacks, height, width) * batch * frames * steps
+    macs = prednet_macs_per_frame(stacks, height, width, r_stacks) * batch * frames * steps
     return 3 * macs, {"prednet": steps}
 
 
@@ -65,9 +71,11 @@ def _decoding(cfg: Any) -> Workload:
 
 
 def _car(cfg: Any) -> Workload:
-    macs, steps = _prednet_training(cfg.stacks, cfg.height, cfg.width, cfg.num_steps, cfg.batch_size)
+    macs, steps = _prednet_training(
+        cfg.stacks, cfg.height, cfg.width, cfg.num_steps, cfg.batch_size, r_stacks=cfg.r_stacks
+    )
     tune_macs, tune_steps = _prednet_training(
-        cfg.stacks, cfg.height, cfg.width, cfg.finetune_steps, cfg.batch_size, cfg.extrap_frames
+        cfg.stacks, cfg.height, cfg.width, cfg.finetune_steps, cfg.batch_size, cfg.extrap_frames, cfg.r_stacks
     )
     total = macs + tune_macs
     readouts = max(cfg.label_counts) + cfg.num_readout_test
@@ -85,7 +93,9 @@ def _real_video(cfg: Any) -> Workload:
     """06: PredNet trained on crops of a real video, then scored on held-out clips (decoding the video is
     small beside the training)."""
     height, width = cfg.size
-    macs, steps = _prednet_training(cfg.stacks, height, width, cfg.num_steps, cfg.batch_size)
+    macs, steps = _prednet_training(
+        cfg.stacks, height, width, cfg.num_steps, cfg.batch_size, r_stacks=cfg.r_stacks
+    )
     return Workload(compute=macs, steps=steps, gpu_flops=2 * macs)
 
 

@@ -56,35 +56,45 @@ def time_weights(num_steps: int, device: torch.device | None = None) -> torch.Te
     return weights
 
 
-def prednet_parameter_count(stacks: Sequence[int]) -> int:
-    """Closed-form parameter count for stacks :math:`s_0..s_L` (R stacks equal to A stacks, 3x3 kernels):
+def prednet_parameter_count(stacks: Sequence[int], r_stacks: Sequence[int] | None = None) -> int:
+    """Closed-form parameter count for A stacks :math:`s_0..s_L` and R stacks :math:`r_0..r_L` (by default
+    equal to the A stacks), 3x3 kernels:
 
     .. math::
-    P=\\sum_{l=0}^{L}\\Big[4\\big(9(3s_l+s_{l+1})s_l+s_l\\big)+9s_l^2+s_l\\Big]+\\sum_{l<L}(18s_ls_{l+1}+s_{l+1}),
-        \\quad s_{L+1}=0.
+        P=\\sum_{l=0}^{L}\\Big[4\\big(9(r_l+2s_l+r_{l+1})r_l+r_l\\big)+9r_ls_l+s_l\\Big]
+        +\\sum_{l<L}(18s_ls_{l+1}+s_{l+1}),\\quad r_{L+1}=s_{L+1}=0.
     """
-    stacks = list(stacks) + [0]
+    a = list(stacks) + [0]
+    r = list(stacks if r_stacks is None else r_stacks) + [0]
+    if len(r) != len(a):
+        raise ValueError(f"R stacks {tuple(r[:-1])} and A stacks {tuple(a[:-1])} differ in length")
     total = 0
-    for layer in range(len(stacks) - 1):
-        s, s_up = stacks[layer], stacks[layer + 1]
-        total += 4 * (9 * (3 * s + s_up) * s + s) + 9 * s * s + s
+    for layer in range(len(a) - 1):
+        s, s_up, rl, r_up = a[layer], a[layer + 1], r[layer], r[layer + 1]
+        total += 4 * (9 * (rl + 2 * s + r_up) * rl + rl) + 9 * rl * s + s
         if s_up:
             total += 18 * s * s_up + s_up
     return total
 
 
-def prednet_macs_per_frame(stacks: Sequence[int], height: int, width: int) -> int:
-    """Multiply-accumulates of one forward time step (all 3x3 convolutions, biases and pointwise ops ignored):
+def prednet_macs_per_frame(
+    stacks: Sequence[int], height: int, width: int, r_stacks: Sequence[int] | None = None
+) -> int:
+    """Multiply-accumulates of one forward time step (all 3x3 convolutions, biases and pointwise ops ignored),
+    A stacks :math:`s_l`, R stacks :math:`r_l` (by default equal to the A stacks):
 
     .. math::
-        \\mathrm{MAC}=\\sum_l \frac{HW}{4^l}\\,9\big[4s_l(3s_l+s_{l+1})+s_l^2+2s_ls_{l+1}[l<L]\big].
+        \\mathrm{MAC}=\\sum_l \\frac{HW}{4^l}\\,9\\big[4r_l(r_l+2s_l+r_{l+1})+r_ls_l+2s_ls_{l+1}[l<L]\\big].
     """
-    stacks = list(stacks) + [0]
+    a = list(stacks) + [0]
+    r = list(stacks if r_stacks is None else r_stacks) + [0]
+    if len(r) != len(a):
+        raise ValueError(f"R stacks {tuple(r[:-1])} and A stacks {tuple(a[:-1])} differ in length")
     total = 0
-    for layer in range(len(stacks) - 1):
-        s, s_up = stacks[layer], stacks[layer + 1]
+    for layer in range(len(a) - 1):
+        s, s_up, rl, r_up = a[layer], a[layer + 1], r[layer], r[layer + 1]
         pixels = (height >> layer) * (width >> layer)
-        total += pixels * 9 * (4 * s * (3 * s + s_up) + s * s + 2 * s * s_up)
+        total += pixels * 9 * (4 * rl * (rl + 2 * s + r_up) + rl * s + 2 * s * s_up)
     return total
 
 
@@ -151,7 +161,9 @@ class VideoOutput:
 
 
 class PredNet(nn.Module):
-    """The PredNet of Lotter et al. (2016); ``stacks`` = channels of :math:`A_l` (= channels of :math:`R_l`).
+    """The PredNet of Lotter et al. (2016); ``stacks`` = channels of :math:`A_l`, ``r_stacks`` = channels of
+    :math:`R_l` (the official code's ``R_stack_sizes``; by default equal to ``stacks``, as in the paper's
+    models).
 
     .. math::
         A_l^t=\\begin{cases}x_t & l=0\\\\
@@ -160,18 +172,30 @@ class PredNet(nn.Module):
         E_l^t=[\\mathrm{ReLU}(A_l^t-\\hat A_l^t);\\mathrm{ReLU}(\\hat A_l^t-A_l^t)]
     """
 
-    def __init__(self, stacks: Sequence[int], pixel_max: float = 1.0, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        stacks: Sequence[int],
+        pixel_max: float = 1.0,
+        seed: int | None = None,
+        r_stacks: Sequence[int] | None = None,
+    ) -> None:
         super().__init__()
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         self.stacks = tuple(int(s) for s in stacks)
+        self.r_stacks = self.stacks if r_stacks is None else tuple(int(s) for s in r_stacks)
+        if len(self.r_stacks) != len(self.stacks):
+            raise ValueError(f"R stacks {self.r_stacks} and A stacks {self.stacks} differ in length")
         self.num_layers = len(self.stacks)
         self.pixel_max = pixel_max
-        up = list(self.stacks[1:]) + [0]
+        r_up = list(self.r_stacks[1:]) + [0]
         # the Keras gate input order: [R, E, Up(R_{l+1})]
         self.cells = nn.ModuleList(
-            ConvLSTMCell(3 * s + s_up, s, generator) for s, s_up in zip(self.stacks, up)
+            ConvLSTMCell(r + 2 * s + r_next, r, generator)
+            for r, s, r_next in zip(self.r_stacks, self.stacks, r_up)
         )
-        self.predict = nn.ModuleList(make_conv(s, s, generator=generator) for s in self.stacks)
+        self.predict = nn.ModuleList(
+            make_conv(r, s, generator=generator) for r, s in zip(self.r_stacks, self.stacks)
+        )
         self.target = nn.ModuleList(
             make_conv(2 * s, s_up, generator=generator) for s, s_up in zip(self.stacks[:-1], self.stacks[1:])
         )
@@ -186,8 +210,8 @@ class PredNet(nn.Module):
     ) -> tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]]:
         """:math:`R`, :math:`C`, :math:`E` all zero, at :math:`H/2^l \\times W/2^l`."""
         r, c, e = [], [], []
-        for layer, s in enumerate(self.stacks):
-            shape = (batch, s, height >> layer, width >> layer)
+        for layer, (s, s_r) in enumerate(zip(self.stacks, self.r_stacks)):
+            shape = (batch, s_r, height >> layer, width >> layer)
             r.append(like.new_zeros(shape))
             c.append(like.new_zeros(shape))
             e.append(like.new_zeros((batch, 2 * s, height >> layer, width >> layer)))
@@ -312,11 +336,16 @@ def prednet_loss(layer_errors: torch.Tensor, weights: Sequence[float]) -> torch.
     return torch.einsum("btl,t,l->b", layer_errors, lam_t, lam_l).mean()
 
 
-def build_model(kind: str, stacks: Sequence[int], seed: int | None = None) -> nn.Module:
-    """``"prednet"`` or ``"cnn_lstm"`` with the given stacks."""
+def build_model(
+    kind: str, stacks: Sequence[int], seed: int | None = None, r_stacks: Sequence[int] | None = None
+) -> nn.Module:
+    """``"prednet"`` or ``"cnn_lstm"`` with the given stacks (``r_stacks``, the channels of :math:`R_l`,
+    only for PredNet; the control's representation is its activation stack)."""
     if kind == "prednet":
-        return PredNet(stacks, seed=seed)
+        return PredNet(stacks, seed=seed, r_stacks=r_stacks)
     if kind == "cnn_lstm":
+        if r_stacks is not None and tuple(r_stacks) != tuple(stacks):
+            raise ValueError("the CNN-LSTM control has no separate R stacks")
         return CNNLSTMControl(stacks, seed=seed)
     raise ValueError(f"unknown model kind {kind!r}; valid choices are: prednet, cnn_lstm")
 

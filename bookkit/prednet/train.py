@@ -35,6 +35,7 @@ CHECKPOINTS_PER_RUN = 5
 class TrainSpec:
     """Everything that defines a trained model; its :meth:`key` names the shared checkpoint.
 
+    ``r_stacks`` are the channels of :math:`R_l` when they differ from ``stacks`` (PredNet only);
     ``weighting`` is ``L_0`` or ``L_all``; the learning rate drops tenfold after ``lr_drop_fraction`` of the
     steps (the official KITTI schedule drops at half); ``max_seconds`` > 0 also stops on wall time (then
     the run is no longer bit-reproducible, so the presets use steps).
@@ -53,9 +54,12 @@ class TrainSpec:
     weighting: str = "L_0"
     lr_drop_fraction: float = 0.5
     max_seconds: float = 0.0
+    r_stacks: tuple[int, ...] | None = None
 
     def key(self) -> str:
-        digest = hashlib.sha256(repr(self).encode()).hexdigest()[:10]
+        # without R stacks of its own, a spec hashes as it did before the field existed (same checkpoints)
+        text = repr(self).replace(", r_stacks=None)", ")")
+        digest = hashlib.sha256(text.encode()).hexdigest()[:10]
         return f"{self.world}-{self.kind}-{self.weighting}-{digest}"
 
 
@@ -220,7 +224,7 @@ def train_from_spec(spec: TrainSpec, seed: int, device: torch.device) -> dict:
 def train_on_frames(spec: TrainSpec, frames: torch.Tensor, seed: int, device: torch.device) -> dict:
     """Build the model of ``spec`` and train it on ``frames`` (N, T, C, H, W); return a checkpoint dict
     (tensors on the CPU) with the losses, the wall time and the number of steps."""
-    model = build_model(spec.kind, spec.stacks, seed=seed)
+    model = build_model(spec.kind, spec.stacks, seed=seed, r_stacks=spec.r_stacks)
     start = time.perf_counter()
     losses = train_video_model(
         model,
@@ -254,7 +258,7 @@ def load_or_train_model(
     """
     trained_now = not Path(path).exists()
     state = load_or_train(path, lambda: train(spec, seed, device))
-    model = build_model(spec.kind, spec.stacks)
+    model = build_model(spec.kind, spec.stacks, r_stacks=spec.r_stacks)
     model.load_state_dict(state["model"])
     return model.to(device).eval(), {**state, "loaded": not trained_now}
 

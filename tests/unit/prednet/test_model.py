@@ -9,10 +9,12 @@ from bookkit.prednet.model import (
     KITTI_STACKS,
     CNNLSTMControl,
     PredNet,
+    build_model,
     count_parameters,
     hard_sigmoid,
     layer_weights,
     prednet_loss,
+    prednet_macs_per_frame,
     prednet_parameter_count,
 )
 
@@ -148,11 +150,12 @@ def _upsample(x):
     return x.repeat(2, axis=1).repeat(2, axis=2)
 
 
-def _reference_prednet(params, stacks, frames):
+def _reference_prednet(params, stacks, frames, r_stacks=None):
     """Algorithm 1, one sequence (T, C, H, W), float64; returns predictions (T, C, H, W)."""
     n = len(stacks)
+    r_stacks = stacks if r_stacks is None else r_stacks
     _, _, h, w = frames.shape
-    r = [np.zeros((s, h >> k, w >> k)) for k, s in enumerate(stacks)]
+    r = [np.zeros((s, h >> k, w >> k)) for k, s in enumerate(r_stacks)]
     c = [np.zeros_like(x) for x in r]
     e = [np.zeros((2 * s, h >> k, w >> k)) for k, s in enumerate(stacks)]
     out = []
@@ -161,7 +164,7 @@ def _reference_prednet(params, stacks, frames):
             z = [r[layer], e[layer]] + ([_upsample(r[layer + 1])] if layer < n - 1 else [])
             z = np.concatenate(z)
             wg, bg = params[f"cells.{layer}.gates.weight"], params[f"cells.{layer}.gates.bias"]
-            s = stacks[layer]
+            s = r_stacks[layer]
             i, f, o, g = (_conv(z, wg[k * s : (k + 1) * s], bg[k * s : (k + 1) * s]) for k in range(4))
             c[layer] = _hard_sigmoid(f) * c[layer] + _hard_sigmoid(i) * np.tanh(g)
             r[layer] = _hard_sigmoid(o) * np.tanh(c[layer])
@@ -191,3 +194,82 @@ def test_prednet_agrees_with_float64_numpy_reference():
     reference = _reference_prednet(params, stacks, frames[0].numpy())
     assert np.abs(reference).max() > 0.01
     np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-10)
+
+
+def test_prednet_with_wider_r_stacks_agrees_with_float64_numpy_reference():
+    stacks, r_stacks = (2, 3, 4), (5, 2, 6)
+    model = PredNet(stacks, seed=5, r_stacks=r_stacks).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+    frames = torch.rand(1, 3, 2, 8, 8, dtype=torch.float64)
+    ours = model(frames).predictions[0].detach().numpy()
+    params = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    reference = _reference_prednet(params, stacks, frames[0].numpy(), r_stacks)
+    assert np.abs(reference).max() > 0.01
+    np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-10)
+
+
+def test_r_stacks_param_count_by_hand_modules_and_closed_form():
+    # (3, 16, 32) with R (8, 16, 32), counted conv by conv:
+    # cells 30->32, 80->64, 96->128; predict 8->3, 16->16, 32->32; target 6->16, 32->32 (3x3 kernels + biases)
+    by_hand = (
+        (30 * 32 * 9 + 32)
+        + (80 * 64 * 9 + 64)
+        + (96 * 128 * 9 + 128)
+        + (8 * 3 * 9 + 3)
+        + (16 * 16 * 9 + 16)
+        + (32 * 32 * 9 + 32)
+        + (6 * 16 * 9 + 16)
+        + (32 * 32 * 9 + 32)
+    )
+    assert by_hand == 187_451
+    assert count_parameters(PredNet((3, 16, 32), r_stacks=(8, 16, 32))) == by_hand
+    assert prednet_parameter_count((3, 16, 32), (8, 16, 32)) == by_hand
+    for stacks, r_stacks in [(KITTI_STACKS, (8, 48, 96, 192)), ((1, 4, 8), (3, 2, 9)), ((2, 5), (7, 1))]:
+        counted = count_parameters(PredNet(stacks, r_stacks=r_stacks))
+        assert counted == prednet_parameter_count(stacks, r_stacks)
+
+
+def test_default_r_stacks_equal_a_stacks_give_the_same_model():
+    torch.manual_seed(0)
+    frames = torch.rand(2, 4, 3, 16, 16)
+    default = PredNet((3, 4, 8), seed=3)
+    explicit = PredNet((3, 4, 8), seed=3, r_stacks=(3, 4, 8))
+    assert default.r_stacks == default.stacks
+    for (name, a), (_, b) in zip(default.state_dict().items(), explicit.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert torch.equal(default(frames).predictions, explicit(frames).predictions)
+    assert prednet_parameter_count(KITTI_STACKS, KITTI_STACKS) == prednet_parameter_count(KITTI_STACKS)
+
+
+def test_r_stacks_shapes():
+    model = PredNet((3, 4, 8), seed=0, r_stacks=(6, 5, 2))
+    out = model(torch.rand(2, 3, 3, 16, 16), keep_states=True)
+    assert out.predictions.shape == (2, 3, 3, 16, 16)
+    assert out.layer_errors.shape == (2, 3, 3)
+    assert [tuple(r.shape) for r in out.representations[-1]] == [(2, 6, 16, 16), (2, 5, 8, 8), (2, 2, 4, 4)]
+    assert [tuple(e.shape) for e in out.errors[-1]] == [(2, 6, 16, 16), (2, 8, 8, 8), (2, 16, 4, 4)]
+    with pytest.raises(ValueError, match="differ in length"):
+        PredNet((3, 4, 8), r_stacks=(3, 4))
+    with pytest.raises(ValueError, match="no separate R stacks"):
+        build_model("cnn_lstm", (3, 4, 8), r_stacks=(6, 4, 8))
+    assert isinstance(build_model("cnn_lstm", (3, 4, 8), r_stacks=(3, 4, 8)), CNNLSTMControl)
+
+
+@pytest.mark.parametrize(
+    ("stacks", "r_stacks"), [((3, 4, 8), None), ((3, 4, 8), (6, 5, 2)), ((1, 2), (4, 3))]
+)
+def test_macs_closed_form_matches_counted_convolutions(stacks, r_stacks):
+    """Multiply-accumulates of every 3x3 conv of one step, counted with forward hooks, against the formula."""
+    model = PredNet(stacks, r_stacks=r_stacks)
+    counted = []
+
+    def hook(module, inputs, output):
+        counted.append(output[0].numel() * module.in_channels * 9)
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            module.register_forward_hook(hook)
+    model(torch.rand(1, 1, stacks[0], 16, 24))
+    assert sum(counted) == prednet_macs_per_frame(stacks, 16, 24, r_stacks)

@@ -146,3 +146,38 @@ def test_representations_are_taken_after_the_requested_number_of_frames():
     assert not torch.equal(states[0], representations_at(model, changed, 2, torch.device("cpu"))[0])
     pooled = representations_at(model, frames, 2, torch.device("cpu"), pooled_size=2)
     assert [s.shape[1] for s in pooled] == [4, 8, 16]
+
+
+def test_checkpoint_keys_without_r_stacks_are_unchanged_and_r_stacks_reach_the_model(tmp_path):
+    """Specs without R stacks of their own keep the keys they had before the field existed (their checkpoints
+    and outputs are unchanged); the car-camera and real-video ci presets give R its own sizes."""
+    from bookkit.prednet.presets import CAR, NEXT_FRAME, REAL_VIDEO, car_spec, heads_spec, real_video_spec
+
+    assert heads_spec(NEXT_FRAME.ci).key() == "heads-prednet-L_0-453b03b097"
+    assert heads_spec(NEXT_FRAME.full).key() == "heads-prednet-L_0-97e4e5b6c4"
+    assert car_spec(CAR.full).key() == "car-prednet-L_0-5d926b971d"
+    assert car_spec(CAR.gpu).key() == "car-prednet-L_0-a817e33167"
+    full_video = "video-bikes-step3-scales1-stride1-prednet-L_0-ccb2ca3f40"
+    assert real_video_spec(REAL_VIDEO.full).key() == full_video
+    assert CAR.full.r_stacks is None and REAL_VIDEO.full.r_stacks is None  # the paper's R = A
+    ci = car_spec(CAR.ci)
+    assert ci.r_stacks == (8, 16, 32) and ci.stacks == (3, 16, 32)
+    assert ci.key() != TrainSpec(**{**ci.__dict__, "r_stacks": None}).key()
+    assert real_video_spec(REAL_VIDEO.ci).r_stacks == (8, 16, 32)
+    spec = TrainSpec(
+        world="balls",
+        kind="prednet",
+        stacks=(1, 2, 4),
+        height=8,
+        width=8,
+        num_frames=4,
+        num_sequences=6,
+        num_steps=1,
+        batch_size=2,
+        lr=1e-2,
+        r_stacks=(3, 2, 5),
+    )
+    model, _ = load_or_train_model(tmp_path / f"{spec.key()}.pt", spec, 0, torch.device("cpu"))
+    assert model.r_stacks == (3, 2, 5)
+    again, _ = load_or_train_model(tmp_path / f"{spec.key()}.pt", spec, 0, torch.device("cpu"))
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
