@@ -84,6 +84,87 @@ SHARED_SUBPACKAGES = ("datasets",)
 """Subpackages any chapter may read from (the real-data loaders): part of every chapter's code."""
 
 
+def imported_modules(tree: ast.AST, package: str) -> set[str]:
+    """Dotted names a syntax tree imports, relative imports resolved against ``package`` (the package the
+    code runs in: ``bookkit.uoro`` for ``bookkit/uoro/model.py`` and for ``bookkit/uoro/__init__.py``).
+    ``from a import b`` yields both ``a`` and ``a.b``, since ``b`` may be a submodule; names that are not
+    modules are dropped later, when no file is found for them."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # one dot is ``package`` itself, each further dot one package up
+                anchor = package.rsplit(".", node.level - 1)[0]
+                base = f"{anchor}.{base}" if base else anchor
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
+    return names
+
+
+def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
+    """The file of a ``bookkit`` module (``bookkit.uoro.model`` -> ``<package_dir>/uoro/model.py``, a package
+    -> its ``__init__.py``), or None for a module outside bookkit or a name that is not a module."""
+    parts = name.split(".")
+    if parts[0] != "bookkit":
+        return None
+    stem = package_dir.joinpath(*parts[1:])
+    for candidate in (stem.with_suffix(".py") if len(parts) > 1 else None, stem / "__init__.py"):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def imported_bookkit_files(notebook: Path, package_dir: Path = PACKAGE_DIR) -> list[Path] | None:
+    """Every bookkit file a chapter notebook's kernel imports: the modules its code cells import, the
+    packages above them (importing ``bookkit.uoro.model`` runs ``bookkit/uoro/__init__.py`` first) and,
+    transitively, what those import. None when a code cell does not parse (IPython magics), so that the
+    caller falls back to the whole chapter package."""
+    import jupytext
+
+    cells = [c.source for c in jupytext.read(notebook, fmt="md:myst").cells if c.cell_type == "code"]
+    pending: set[str] = set()
+    for source in cells:
+        try:
+            pending |= imported_modules(ast.parse(source), "")
+        except SyntaxError:
+            return None
+    seen: dict[str, Path] = {}
+    while pending:
+        name = pending.pop()
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            module = ".".join(parts[:depth])
+            path = module_file(module, package_dir)
+            if path is None or module in seen:
+                continue
+            seen[module] = path
+            package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+            pending |= imported_modules(ast.parse(path.read_text(encoding="utf-8")), package)
+    return sorted(set(seen.values()))
+
+
+def notebook_source_files(notebook: Path, chapter: str, package_dir: Path = PACKAGE_DIR) -> list[Path]:
+    """The ``.py`` files one notebook of ``chapter`` runs: bookkit's core (as in
+    :func:`bookkit_source_files`, less the chapter package) and, of its chapter's package, only the modules
+    its kernel imports (:func:`imported_bookkit_files`), so that adding or editing a module for another
+    notebook of the same chapter does not make this one stale. The whole chapter package counts when the
+    imports cannot be read."""
+    chapter_dir = package_dir / chapter_package(chapter)
+    everything = bookkit_source_files(chapter, package_dir)
+    imported = imported_bookkit_files(notebook, package_dir)
+    if imported is None:
+        return everything
+    core = [p for p in everything if not p.is_relative_to(chapter_dir)]
+    return core + [p for p in imported if p.is_relative_to(chapter_dir)]
+
+
+def notebook_source_hash(notebook: Path, chapter: str, package_dir: Path = PACKAGE_DIR) -> str:
+    """Hash of :func:`notebook_source_files`: the bookkit code behind one notebook's freshness stamp."""
+    return hash_files(notebook_source_files(notebook, chapter, package_dir), package_dir)
+
+
 def bookkit_source_files(chapter: str | None = None, package_dir: Path = PACKAGE_DIR) -> list[Path]:
     """The ``.py`` files a chapter's notebooks run: bookkit's top-level modules (less those in
     :data:`OUTSIDE_THE_KERNEL`), the shared subpackages and the chapter's own subpackage (every subpackage

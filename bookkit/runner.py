@@ -50,7 +50,7 @@ from bookkit.layout import (
     last_attempt,
     read_record,
 )
-from bookkit.provenance import bookkit_source_hash, code_fingerprint, versions
+from bookkit.provenance import code_fingerprint, notebook_source_hash, versions
 from bookkit.run_validation import RunnerError, settings_by_notebook
 
 __all__ = [
@@ -137,10 +137,11 @@ def discover(layout: Layout, targets: Iterable[str] = ()) -> list[NotebookSource
 
 def compute_stamp(layout: Layout, source: NotebookSource, settings: RunSettings) -> str:
     """SHA-256 of the notebook source (its :func:`~bookkit.provenance.code_fingerprint`: layout and comments
-    do not count), the chapter's bookkit code, requirements.txt and the settings."""
+    do not count), the bookkit code it runs (:func:`~bookkit.provenance.notebook_source_hash`: the core and
+    the modules of its chapter's package that it imports), requirements.txt and the settings."""
     digest = hashlib.sha256()
     digest.update(code_fingerprint(source.path))
-    digest.update(bookkit_source_hash(source.chapter, layout.package_dir).encode())
+    digest.update(notebook_source_hash(source.path, source.chapter, layout.package_dir).encode())
     requirements = layout.repo_root / "requirements.txt"
     digest.update(requirements.read_bytes() if requirements.exists() else b"")
     digest.update(json.dumps(settings.stamp_fields(), sort_keys=True).encode())

@@ -1,10 +1,24 @@
-"""Which code makes a chapter's executed notebooks stale: the freshness stamp's source hash."""
+"""Which code makes a chapter's executed notebooks stale: the freshness stamp's source hash, and the modules
+of its chapter a notebook imports."""
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bookkit.provenance import OUTSIDE_THE_KERNEL, bookkit_source_hash, code_fingerprint
+from bookkit.layout import Layout
+from bookkit.provenance import (
+    OUTSIDE_THE_KERNEL,
+    bookkit_source_hash,
+    chapter_package,
+    code_fingerprint,
+    imported_bookkit_files,
+    notebook_source_files,
+    notebook_source_hash,
+)
 
 
 @pytest.fixture
@@ -82,3 +96,103 @@ def test_notebook_fingerprint_keeps_prose_and_code_but_not_layout(
     before = code_fingerprint(path)
     path.write_text(NOTEBOOK.replace(old, new))
     assert (code_fingerprint(path) != before) is changes
+
+
+CHAPTER_MODULES = {
+    "__init__.py": "",
+    "claims.py": "x = 1\n",
+    "uoro/__init__.py": '"""The package."""\n',
+    "uoro/model.py": "from . import maths\nfrom .. import claims\n",
+    "uoro/maths.py": "from bookkit.uoro.constants import C\n",
+    "uoro/constants.py": "C = 1\n",
+    "uoro/presets.py": "def later():\n    from .figures import draw\n",
+    "uoro/figures.py": "draw = None\n",
+    "uoro/unused.py": "x = 1\n",
+}
+
+
+def uoro_notebook(tmp_path: Path, code: str) -> Path:
+    path = tmp_path / "01-topic.md"
+    path.write_text(NOTEBOOK.replace("y = f(1,2)", code))
+    return path
+
+
+@pytest.fixture
+def chapter(tmp_path: Path) -> Path:
+    package = tmp_path / "pkg"
+    for name, text in CHAPTER_MODULES.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text)
+    return package
+
+
+def test_a_notebook_counts_the_chapter_modules_it_imports_directly_and_transitively(
+    tmp_path: Path, chapter: Path
+) -> None:
+    notebook = uoro_notebook(
+        tmp_path, "import torch\nfrom bookkit.uoro.model import maths\nimport bookkit.uoro.presets"
+    )
+    files = imported_bookkit_files(notebook, chapter)
+    assert files is not None
+    names = {str(p.relative_to(chapter)) for p in files}
+    # relative imports (one and two levels), absolute ones, a function-level import, the packages on the way
+    assert names == set(CHAPTER_MODULES) - {"uoro/unused.py"}
+    counted = notebook_source_files(notebook, "uoro", chapter)
+    assert chapter / "claims.py" in counted and chapter / "uoro" / "unused.py" not in counted
+
+
+@pytest.mark.parametrize(("edited", "changes"), [("uoro/constants.py", True), ("uoro/unused.py", False)])
+def test_editing_a_module_the_notebook_never_imports_keeps_its_stamp(
+    tmp_path: Path, chapter: Path, edited: str, changes: bool
+) -> None:
+    notebook = uoro_notebook(tmp_path, "from bookkit.uoro import model")
+    before = notebook_source_hash(notebook, "uoro", chapter)
+    (chapter / edited).write_text("x = 2\n")
+    assert (notebook_source_hash(notebook, "uoro", chapter) != before) is changes
+    (chapter / "uoro" / "new_module.py").write_text("x = 3\n")  # a module added for another notebook
+    assert (notebook_source_hash(notebook, "uoro", chapter) != before) is changes
+
+
+def test_a_notebook_whose_code_does_not_parse_counts_its_whole_chapter_package(
+    tmp_path: Path, chapter: Path
+) -> None:
+    notebook = uoro_notebook(tmp_path, "%matplotlib inline\nfrom bookkit.uoro import model")
+    assert imported_bookkit_files(notebook, chapter) is None
+    assert chapter / "uoro" / "unused.py" in notebook_source_files(notebook, "uoro", chapter)
+
+
+IMPORTS_OF = """
+import ast, json, sys
+import jupytext
+found = {}
+for path, package in json.loads(sys.argv[1]):
+    for name in [m for m in sys.modules if m.startswith(package + ".")]:
+        del sys.modules[name]
+    for cell in jupytext.read(path, fmt="md:myst").cells:
+        if cell.cell_type == "code":
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    exec(compile(ast.Module([node], []), path, "exec"), {})
+    found[path] = sorted(sys.modules[m].__file__ for m in sys.modules if m.startswith(package + "."))
+print(json.dumps(found))
+"""
+
+
+def test_every_chapter_notebook_counts_at_least_the_modules_python_loads_for_its_imports() -> None:
+    """The independent reference: the modules Python actually loads when a notebook's import statements run
+    (in a fresh interpreter, the chapter's modules unloaded between notebooks) must all be in its stamp."""
+    sources = Layout().all_sources()
+    jobs = [(str(s.path), f"bookkit.{chapter_package(s.chapter)}") for s in sources]
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_OF, json.dumps(jobs)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Layout().repo_root,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    loaded = json.loads(done.stdout.splitlines()[-1])
+    for source in sources:
+        counted = {str(p) for p in notebook_source_files(source.path, source.chapter)}
+        assert loaded[str(source.path)], source.name  # the reference saw the chapter's modules at all
+        assert set(loaded[str(source.path)]) <= counted, source.name

@@ -67,12 +67,15 @@ def test_runner_writes_outputs_keeps_failures_and_skips_fresh(tree):
     assert again[0].status == "skipped"
     assert freshness(tree, passed) == "fresh"
 
-    # an edit to the chapter's bookkit code makes it stale; an edit to another chapter's does not
+    # an edit to bookkit's core makes it stale; an edit to another chapter's code, or to a module of its own
+    # chapter that it does not import, does not (which modules count: tests/unit/test_provenance.py)
     (tree.package_dir / "other" / "model.py").write_text("Z = 2\n")
-    assert freshness(tree, passed) == "fresh"
     (tree.package_dir / "demo" / "model.py").write_text("Y = 2\n")
+    assert freshness(tree, passed) == "fresh"
+    (tree.package_dir / "core.py").write_text("X = 2\n")
     assert freshness(tree, passed) == "stale"
-    (tree.package_dir / "demo" / "model.py").write_text("Y = 1\n")
+    (tree.package_dir / "core.py").write_text("X = 1\n")
+    assert freshness(tree, passed) == "fresh"
     (tree.repo_root / "requirements.txt").write_text("torch==2.13.0\nnumpy\n")
     assert freshness(tree, passed) == "stale"
 
