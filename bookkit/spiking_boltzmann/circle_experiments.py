@@ -228,3 +228,18 @@ def learning_rule_comparison(
         "one_step_error": torch.stack(one_step).cpu(),
         "median_frac_good": torch.stack(frac_good).cpu(),
     }
+
+
+def fraction_following_direction(
+    forward: torch.Tensor, backward: torch.Tensor, min_revolutions: float = 1.0
+) -> float:
+    """Share of primed generations that keep the direction they were primed with for more than
+    ``min_revolutions`` turns: forward primes with $r>r_{\\min}$ plus backward primes with
+    $r<-r_{\\min}$, over all primes of both directions. ``forward`` and ``backward`` hold the revolutions
+    of one model's generations (same shape, one entry per prime): a model that follows the primed direction
+    scores 1, one that always turns the same way at most 1/2, one that holds the ball still 0."""
+    if forward.shape != backward.shape:
+        raise ValueError(f"forward and backward primes differ in shape: {forward.shape} vs {backward.shape}")
+    # (#{r_fwd > r_min} + #{r_bwd < -r_min}) / (2 n)
+    kept = (forward > min_revolutions).sum() + (backward < -min_revolutions).sum()
+    return float(kept / (forward.numel() + backward.numel()))
