@@ -38,7 +38,8 @@ start=$(date +%s)
 stamp() { echo "[$(($(date +%s) - start)) s] $*"; }
 left() { echo $((TOTAL_BUDGET - ($(date +%s) - start))); }
 
-if ls .whl/*.whl >/dev/null 2>&1; then
+# The wheels are built for the GPU machine's Python; a dry run uses the environment it is given instead.
+if ls .whl/*.whl >/dev/null 2>&1 && [ "${DRY_RUN:-0}" != 1 ]; then
   "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
     .whl/*.whl || { echo "wheel install failed"; exit 1; }
   export PYTHONPATH=/tmp/site:$PWD
