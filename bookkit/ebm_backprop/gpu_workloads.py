@@ -109,4 +109,5 @@ WORKLOADS: dict[str, Callable[[Any], Workload]] = {
     "ebm-backprop/05-local-rule-learns-digits": _digits_ep,
     "ebm-backprop/06-learning-from-the-early-signal": _early_signal,
     "ebm-backprop/07-spike-timing-and-continuous-time": _spike_timing,
+    "ebm-backprop/08-equilibrium-propagation-on-mnist": _digits_ep,
 }

@@ -241,7 +241,8 @@ TRAJECTORY = Presets(
 
 @dataclass(frozen=True, kw_only=True)
 class DigitsConfig:
-    """05: Equilibrium Propagation on scikit-learn digits against a same-size back-prop baseline."""
+    """05 and 08: Equilibrium Propagation against a same-size back-prop baseline, on scikit-learn digits (05)
+    and on real MNIST (08)."""
 
     sizes: tuple[int, ...]
     num_train: int
@@ -302,6 +303,37 @@ DIGITS = Presets(
     ),
     gpu="full",
 )
+
+
+def _mnist_net1(
+    num_train: int, num_test: int, epochs: int, eval_steps: int, hidden: int = 500
+) -> DigitsConfig:
+    """08: the official EP code's net1 (784-500-10) on real MNIST at a given size, with notebook 5's learning
+    rates (0.1 and 0.05) and its back-prop baseline."""
+    return DigitsConfig(
+        sizes=(784, hidden, 10),
+        num_train=num_train,
+        num_test=num_test,
+        epochs=epochs,
+        batch_size=20,
+        eps=0.5,
+        free_steps=20,
+        nudged_steps=4,
+        beta=0.5,
+        learning_rates=(0.1, 0.05),
+        eval_steps=eval_steps,
+        bp_learning_rates=(0.1, 0.05),
+    )
+
+
+MNIST_EP = Presets(
+    smoke=_mnist_net1(num_train=300, num_test=200, epochs=1, eval_steps=20, hidden=50),
+    ci=_mnist_net1(num_train=3000, num_test=2000, epochs=4, eval_steps=60),
+    full=_mnist_net1(num_train=7001, num_test=2000, epochs=25, eval_steps=100),
+    gpu="full",
+)
+"""``ci``: 3,000 training digits for 4 epochs, predictions after 60 free steps; ``full``: every training digit
+for the official 25 epochs, predictions after 100."""
 
 
 @dataclass(frozen=True, kw_only=True)
