@@ -389,17 +389,28 @@ def record_text(record: dict[str, Any]) -> str:
     return re.sub(r'^( *)"(runs|seeds)": "@held:(\d+)"', expand, text, flags=re.MULTILINE) + "\n"
 
 
+RECORD_NAME_LIMIT = 160
+"""Longest record file name spelled out target by target; beyond it (file systems stop at 255 bytes, and
+six notebooks of one chapter already pass that) several notebooks of a chapter are named by their numbers."""
+
+
 def default_record_path(
     layout: Layout, scale: str, targets: Sequence[str], when: dt.date | None = None
 ) -> Path:
     """``book/records/sweep-<scale>-<date>[-<targets>].json``: the targets in the name keep sweeps of
-    different chapters made the same day apart."""
+    different chapters made the same day apart. When the name would pass :data:`RECORD_NAME_LIMIT`,
+    notebooks are named by chapter and number (``ebm-backprop-01-02-04``)."""
     from bookkit.records import RECORDS_DIR
 
     day = (when or dt.datetime.now(dt.timezone.utc).date()).isoformat()
-    suffix = "".join(
-        f"-{re.sub(r'[^A-Za-z0-9_-]+', '-', t.strip('/').removeprefix('chapters/'))}" for t in targets
-    )
+    names = [t.strip("/").removeprefix("chapters/") for t in targets]
+    suffix = "".join(f"-{re.sub(r'[^A-Za-z0-9_-]+', '-', name)}" for name in names)
+    if len(f"{RECORD_PREFIX}-{scale}-{day}{suffix}.json") > RECORD_NAME_LIMIT:
+        numbers: dict[str, list[str]] = {}
+        for name in names:
+            chapter, _, notebook = name.partition("/")
+            numbers.setdefault(chapter, []).extend([notebook.split("-")[0]] if notebook else [])
+        suffix = "".join(f"-{'-'.join([chapter, *nn])}" for chapter, nn in numbers.items())
     return layout.repo_root / RECORDS_DIR / f"{RECORD_PREFIX}-{scale}-{day}{suffix}.json"
 
 
