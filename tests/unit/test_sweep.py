@@ -272,7 +272,8 @@ def test_record_path_names_scale_date_and_targets(tmp_path):
     )
     six = [f"ebm-backprop/0{n}-a-notebook-with-a-long-descriptive-name" for n in (1, 2, 4, 5, 6, 7)]
     name = default_record_path(layout, "ci", [*six, "uoro"], day).name
-    assert name == "sweep-ci-2026-12-02-ebm-backprop-01-02-04-05-06-07-uoro.json"  # spelled out: 365 characters
+    # spelled out, the name would have 365 characters
+    assert name == "sweep-ci-2026-12-02-ebm-backprop-01-02-04-05-06-07-uoro.json"
 
 
 def test_cli_rejects_bad_seed_lists_and_settings(capsys):
