@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch import nn
 
 from bookkit.prednet.model import PredNet
 
@@ -45,7 +46,7 @@ def open_fraction(net: PredNet, frames: torch.Tensor) -> float:
     Step 0 is left out: there :math:`R_0^0` comes from the all-zero state, so :math:`z^0` is the bias
     everywhere."""
     pre_activations: list[torch.Tensor] = []
-    hook = net.predict[0].register_forward_hook(lambda _m, _i, out: pre_activations.append(out))
+    hook = _pixel_conv(net).register_forward_hook(lambda _m, _i, out: pre_activations.append(out))
     try:
         net(frames)
     finally:
@@ -57,10 +58,18 @@ def open_fraction(net: PredNet, frames: torch.Tensor) -> float:
     return (z[bright] > 0).double().mean().item()
 
 
+def _pixel_conv(net: PredNet) -> nn.Conv2d:
+    conv = net.predict[0]
+    assert isinstance(conv, nn.Conv2d)  # narrows the type for the checker
+    return conv
+
+
 @torch.no_grad()
 def _negate_pixel_layer(net: PredNet) -> None:
-    net.predict[0].weight.neg_()
-    net.predict[0].bias.neg_()
+    conv = _pixel_conv(net)
+    assert conv.bias is not None  # make_conv builds every PredNet conv with a bias
+    conv.weight.neg_()
+    conv.bias.neg_()
 
 
 @torch.no_grad()
