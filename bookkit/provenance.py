@@ -75,10 +75,14 @@ OUTSIDE_THE_KERNEL = frozenset(
         "records.py",
         "bench.py",
         "book_structure.py",
+        "gpu_plan.py",
+        "gpu_runs.py",
     }
 )
-"""Top-level modules that only the command line runs (sweeps, page rendering, records, benchmarks): no
-notebook imports them, so editing them changes no claim and makes no executed notebook stale."""
+"""Top-level modules that the command line runs (sweeps, page rendering, records, benchmarks, the GPU run's
+plan and its pages): editing them changes no claim and makes no executed notebook stale. Notebooks import
+only ``sweep.seed_pass_rates`` (with ``seed_statistics``), which quotes the newest committed sweep record in
+a Verdict; a unit test checks that their imports load no other of these modules."""
 
 SHARED_SUBPACKAGES = ("datasets",)
 """Subpackages any chapter may read from (the real-data loaders): part of every chapter's code."""
@@ -94,13 +98,19 @@ def imported_modules(tree: ast.AST, package: str) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # one dot is ``package`` itself, each further dot one package up
-                anchor = package.rsplit(".", node.level - 1)[0]
-                base = f"{anchor}.{base}" if base else anchor
+            base = import_base(node, package)
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
     return names
+
+
+def import_base(node: ast.ImportFrom, package: str) -> str:
+    """The module ``from <module> import ...`` reads, relative imports resolved against ``package``."""
+    base = node.module or ""
+    if node.level:  # one dot is ``package`` itself, each further dot one package up
+        anchor = package.rsplit(".", node.level - 1)[0]
+        base = f"{anchor}.{base}" if base else anchor
+    return base
 
 
 def module_file(name: str, package_dir: Path = PACKAGE_DIR) -> Path | None:
@@ -149,15 +159,17 @@ def notebook_source_files(notebook: Path, chapter: str, package_dir: Path = PACK
     """The ``.py`` files one notebook of ``chapter`` runs: bookkit's core (as in
     :func:`bookkit_source_files`, less the chapter package) and, of its chapter's package, only the modules
     its kernel imports (:func:`imported_bookkit_files`), so that adding or editing a module for another
-    notebook of the same chapter does not make this one stale. The whole chapter package counts when the
-    imports cannot be read."""
+    notebook of the same chapter does not make this one stale. The chapter's ``presets.py`` is left out: what
+    of it a run depends on is counted by :func:`bookkit.preset_provenance.presets_fingerprint`. The whole
+    chapter package counts when the imports cannot be read."""
     chapter_dir = package_dir / chapter_package(chapter)
     everything = bookkit_source_files(chapter, package_dir)
     imported = imported_bookkit_files(notebook, package_dir)
     if imported is None:
         return everything
     core = [p for p in everything if not p.is_relative_to(chapter_dir)]
-    return core + [p for p in imported if p.is_relative_to(chapter_dir)]
+    presets = chapter_dir / "presets.py"
+    return core + [p for p in imported if p.is_relative_to(chapter_dir) and p != presets]
 
 
 def notebook_source_hash(notebook: Path, chapter: str, package_dir: Path = PACKAGE_DIR) -> str:

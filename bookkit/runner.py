@@ -50,6 +50,7 @@ from bookkit.layout import (
     last_attempt,
     read_record,
 )
+from bookkit.preset_provenance import presets_fingerprint
 from bookkit.provenance import code_fingerprint, notebook_source_hash, versions
 from bookkit.run_validation import RunnerError, settings_by_notebook
 
@@ -138,10 +139,12 @@ def discover(layout: Layout, targets: Iterable[str] = ()) -> list[NotebookSource
 def compute_stamp(layout: Layout, source: NotebookSource, settings: RunSettings) -> str:
     """SHA-256 of the notebook source (its :func:`~bookkit.provenance.code_fingerprint`: layout and comments
     do not count), the bookkit code it runs (:func:`~bookkit.provenance.notebook_source_hash`: the core and
-    the modules of its chapter's package that it imports), requirements.txt and the settings."""
+    the modules of its chapter's package that it imports), what of its chapter's presets it reads at the run's
+    scale (:func:`~bookkit.preset_provenance.presets_fingerprint`), requirements.txt and the settings."""
     digest = hashlib.sha256()
     digest.update(code_fingerprint(source.path))
     digest.update(notebook_source_hash(source.path, source.chapter, layout.package_dir).encode())
+    digest.update(presets_fingerprint(source.path, source.chapter, settings.scale, layout.package_dir))
     requirements = layout.repo_root / "requirements.txt"
     digest.update(requirements.read_bytes() if requirements.exists() else b"")
     digest.update(json.dumps(settings.stamp_fields(), sort_keys=True).encode())

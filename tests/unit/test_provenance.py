@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bookkit.layout import Layout
+from bookkit.preset_provenance import presets_path
 from bookkit.provenance import (
     OUTSIDE_THE_KERNEL,
     bookkit_source_hash,
@@ -174,13 +175,17 @@ for path, package in json.loads(sys.argv[1]):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     exec(compile(ast.Module([node], []), path, "exec"), {})
     found[path] = sorted(sys.modules[m].__file__ for m in sys.modules if m.startswith(package + "."))
+core = [m for m in sys.modules if m.count(".") == 1 and m.startswith("bookkit.")]
+found["core"] = sorted(sys.modules[m].__file__ for m in core)
 print(json.dumps(found))
 """
 
 
 def test_every_chapter_notebook_counts_at_least_the_modules_python_loads_for_its_imports() -> None:
     """The independent reference: the modules Python actually loads when a notebook's import statements run
-    (in a fresh interpreter, the chapter's modules unloaded between notebooks) must all be in its stamp."""
+    (in a fresh interpreter, the chapter's modules unloaded between notebooks) must all be in its stamp (the
+    chapter's presets.py through the presets fingerprint), and none of them may be a top-level module
+    declared outside the kernel."""
     sources = Layout().all_sources()
     jobs = [(str(s.path), f"bookkit.{chapter_package(s.chapter)}") for s in sources]
     done = subprocess.run(
@@ -194,5 +199,8 @@ def test_every_chapter_notebook_counts_at_least_the_modules_python_loads_for_its
     loaded = json.loads(done.stdout.splitlines()[-1])
     for source in sources:
         counted = {str(p) for p in notebook_source_files(source.path, source.chapter)}
+        counted.add(str(presets_path(source.chapter)))
         assert loaded[str(source.path)], source.name  # the reference saw the chapter's modules at all
         assert set(loaded[str(source.path)]) <= counted, source.name
+    # the one exception: the Verdict sections quote seed pass rates from committed sweep records
+    assert {Path(p).name for p in loaded["core"]} & OUTSIDE_THE_KERNEL == {"sweep.py", "seed_statistics.py"}
